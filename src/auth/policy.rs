@@ -1,0 +1,172 @@
+//! The access policy, in one place. A user acts on their scope unit's subtree
+//! and nothing else; a role guard alone is not enough (a query that forgets
+//! its scope leaks data), so list queries can only be built from a [`Scope`],
+//! which only this module hands out, and single-row reads and writes pass
+//! through [`authorize`] with the target's unit path.
+
+use super::{Actor, Role};
+use crate::error::{AppError, Result};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Villages, organisations and unit details in scope.
+    ViewGeography,
+    /// Create, edit, deactivate and import villages and organisations.
+    EditGeography,
+    /// Search the audit log.
+    ViewAudit,
+    /// Accounts: list, create, change role or scope, disable, reset passwords.
+    ManageUsers,
+}
+
+impl Action {
+    pub fn min_role(self) -> Role {
+        match self {
+            Action::ViewGeography => Role::Viewer,
+            Action::EditGeography => Role::Officer,
+            Action::ViewAudit => Role::Reviewer,
+            Action::ManageUsers => Role::Admin,
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Action::ViewGeography => "xem dữ liệu địa bàn",
+            Action::EditGeography => "thêm hoặc sửa thôn, tổ dân phố, cơ quan, doanh nghiệp, trường học",
+            Action::ViewAudit => "xem nhật ký thao tác",
+            Action::ManageUsers => "quản lý tài khoản",
+        }
+    }
+
+    /// Reads outside scope answer "not found" so that they reveal nothing;
+    /// writes outside scope say plainly that the unit is not the user's.
+    fn is_read(self) -> bool {
+        matches!(self, Action::ViewGeography | Action::ViewAudit)
+    }
+}
+
+pub fn require_role(actor: &Actor, action: Action) -> Result<()> {
+    if actor.role < action.min_role() {
+        return Err(AppError::Forbidden(format!(
+            "Vai trò \"{}\" không được phép {}.",
+            actor.role.label(),
+            action.describe()
+        )));
+    }
+    Ok(())
+}
+
+/// Checks role and scope for one target, given the target's unit path.
+pub fn authorize(actor: &Actor, action: Action, target_path: &str) -> Result<()> {
+    require_role(actor, action)?;
+    if in_subtree(&actor.scope_path, target_path) {
+        return Ok(());
+    }
+    if action.is_read() {
+        Err(AppError::not_found())
+    } else {
+        Err(AppError::Forbidden(format!(
+            "Đơn vị này nằm ngoài phạm vi của bạn ({}).",
+            actor.scope_name
+        )))
+    }
+}
+
+/// A unit page may be opened inside the scope and on the way down to it
+/// (the nation and province above a commune officer), so navigation works;
+/// the page of an ancestor shows only what lies inside the scope.
+pub fn can_open_unit(actor: &Actor, unit_path: &str) -> bool {
+    in_subtree(&actor.scope_path, unit_path) || in_subtree(unit_path, &actor.scope_path)
+}
+
+fn in_subtree(root: &str, path: &str) -> bool {
+    path.starts_with(root)
+}
+
+/// Proof that the policy allowed a list read, carrying the subtree it may see.
+/// Queries bind [`Scope::like`] against the row's `scope_path`.
+#[derive(Clone, Debug)]
+pub struct Scope {
+    prefix: String,
+}
+
+impl Scope {
+    pub fn new(actor: &Actor, action: Action) -> Result<Scope> {
+        require_role(actor, action)?;
+        Ok(Scope {
+            prefix: actor.scope_path.clone(),
+        })
+    }
+
+    /// Narrows the scope to a unit below it (the unit being browsed). A unit
+    /// above the scope leaves it unchanged; a unit beside it is refused.
+    pub fn narrow(&self, unit_path: &str) -> Result<Scope> {
+        if in_subtree(&self.prefix, unit_path) {
+            Ok(Scope {
+                prefix: unit_path.to_string(),
+            })
+        } else if in_subtree(unit_path, &self.prefix) {
+            Ok(self.clone())
+        } else {
+            Err(AppError::not_found())
+        }
+    }
+
+    /// The LIKE pattern for `scope_path` columns. Paths end in '/', and
+    /// codes contain no LIKE wildcards, so a prefix match is exactly the subtree.
+    pub fn like(&self) -> String {
+        format!("{}%", self.prefix)
+    }
+
+    pub fn contains(&self, path: &str) -> bool {
+        in_subtree(&self.prefix, path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn officer_of_khong_lao() -> Actor {
+        Actor {
+            role: Role::Officer,
+            scope_code: "03583".into(),
+            scope_name: "Xã Khổng Lào".into(),
+            scope_path: "/VN/12/03583/".into(),
+            ..Actor::system()
+        }
+    }
+
+    #[test]
+    fn officer_edits_inside_only() {
+        let a = officer_of_khong_lao();
+        assert!(authorize(&a, Action::EditGeography, "/VN/12/03583/").is_ok());
+        let outside = authorize(&a, Action::EditGeography, "/VN/14/03820/").unwrap_err();
+        assert_eq!(outside.status(), 403);
+        let read_outside = authorize(&a, Action::ViewGeography, "/VN/14/03820/").unwrap_err();
+        assert_eq!(read_outside.status(), 404);
+        assert!(authorize(&a, Action::ManageUsers, "/VN/12/03583/").is_err());
+    }
+
+    #[test]
+    fn scope_prefix_does_not_leak_to_similar_codes() {
+        let reviewer = Actor {
+            scope_path: "/VN/12/".into(),
+            role: Role::Reviewer,
+            ..Actor::system()
+        };
+        let scope = Scope::new(&reviewer, Action::ViewGeography).unwrap();
+        assert!(scope.contains("/VN/12/03583/"));
+        assert!(!scope.contains("/VN/120/"));
+        assert!(scope.narrow("/VN/14/").is_err());
+        assert_eq!(scope.narrow("/VN/").unwrap().like(), "/VN/12/%");
+    }
+
+    #[test]
+    fn ancestors_can_be_opened_for_navigation() {
+        let a = officer_of_khong_lao();
+        assert!(can_open_unit(&a, "/VN/"));
+        assert!(can_open_unit(&a, "/VN/12/"));
+        assert!(!can_open_unit(&a, "/VN/14/"));
+    }
+}

@@ -1,0 +1,136 @@
+//! Database access: one pool type (`sqlx::Any`) over SQLite or PostgreSQL,
+//! migrations per backend, and the reference geography loader.
+//!
+//! SQL is written once in the portable subset both engines share (`$1`
+//! parameters, `RETURNING`, integer flags, text timestamps). Where a
+//! statement must differ, `Backend` is matched next to both versions.
+
+pub mod reference;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+
+use crate::config::DatabaseUrl;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub backend: Backend,
+}
+
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+impl Db {
+    pub async fn connect(url: &DatabaseUrl) -> anyhow::Result<Db> {
+        install_default_drivers();
+        match url {
+            DatabaseUrl::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("cannot create folder {}", dir.display()))?;
+                }
+                let url = format!("sqlite://{}?mode=rwc", path.display());
+                let pool = AnyPoolOptions::new()
+                    .max_connections(8)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            // WAL lets readers run beside the writer; busy_timeout
+                            // makes a second writer wait instead of failing.
+                            conn.execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await
+                    .with_context(|| format!("cannot open SQLite database {}", path.display()))?;
+                Ok(Db {
+                    pool,
+                    backend: Backend::Sqlite,
+                })
+            }
+            DatabaseUrl::Postgres(url) => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(url)
+                    .await
+                    .with_context(|| format!("cannot connect to {}", url_for_humans(url)))?;
+                Ok(Db {
+                    pool,
+                    backend: Backend::Postgres,
+                })
+            }
+        }
+    }
+
+    /// Applies pending migrations of this backend's folder.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator
+            .run(&self.pool)
+            .await
+            .context("database migration failed")?;
+        Ok(())
+    }
+
+    /// Migrations plus the reference geography: everything `serve` needs.
+    pub async fn prepare(&self) -> anyhow::Result<()> {
+        self.migrate().await?;
+        reference::load_if_missing(self).await
+    }
+
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        self.pool.begin().await
+    }
+}
+
+/// A connection URL without its password, for messages.
+pub fn url_for_humans(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            }
+            u.to_string()
+        }
+        Err(_) => "the database".to_string(),
+    }
+}
+
+/// The current UTC time as stored in every timestamp column.
+pub fn now() -> String {
+    timestamp(time::OffsetDateTime::now_utc())
+}
+
+pub fn timestamp(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}

@@ -1,0 +1,183 @@
+//! Parsing raw input (form fields, JSON values, CSV cells) into typed values,
+//! collecting one Vietnamese message per bad field. Pages, the API and CSV
+//! import all go through these, so a field is judged the same everywhere.
+
+use serde_json::Value;
+
+use crate::error::Invalid;
+use crate::text::clean_name;
+
+/// A required name: NFC, trimmed, 1..=max characters.
+pub fn required_text(inv: &mut Invalid, field: &str, label: &str, raw: Option<&str>, max: usize) -> String {
+    let value = clean_name(raw.unwrap_or_default());
+    if value.is_empty() {
+        inv.add(field, format!("{label}: không được để trống."));
+    } else if value.chars().count() > max {
+        inv.add(field, format!("{label}: tối đa {max} ký tự."));
+    }
+    value
+}
+
+/// Optional free text, trimmed, at most `max` characters.
+pub fn optional_text(inv: &mut Invalid, field: &str, label: &str, raw: Option<&str>, max: usize) -> String {
+    let value = raw.map(clean_name).unwrap_or_default();
+    if value.chars().count() > max {
+        inv.add(field, format!("{label}: tối đa {max} ký tự."));
+    }
+    value
+}
+
+/// The text of a JSON value, if it is a string or a number.
+pub fn value_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// An optional count in 0..=max. Accepts 1234 or "1234"; Vietnamese
+/// thousands dots ("10.480") are read as thousands, never as decimals.
+pub fn optional_count(
+    inv: &mut Invalid,
+    field: &str,
+    label: &str,
+    raw: Option<&Value>,
+    max: i64,
+) -> Option<i64> {
+    let raw = raw.filter(|v| !v.is_null())?;
+    let Some(text) = value_text(raw) else {
+        inv.add(field, format!("{label}: phải là số nguyên không âm."));
+        return None;
+    };
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let digits = if is_grouped(text) {
+        text.replace('.', "")
+    } else {
+        text.to_string()
+    };
+    match digits.parse::<i64>() {
+        Ok(n) if (0..=max).contains(&n) => Some(n),
+        Ok(n) if n < 0 => {
+            inv.add(field, format!("{label}: không được là số âm."));
+            None
+        }
+        Ok(_) => {
+            inv.add(
+                field,
+                format!("{label}: không được lớn hơn {}.", crate::text::format_int(max)),
+            );
+            None
+        }
+        Err(_) => {
+            inv.add(
+                field,
+                format!("{label}: \"{}\" không phải số nguyên không âm.", shorten(text)),
+            );
+            None
+        }
+    }
+}
+
+/// "10.480" or "1.234.567": dot-grouped thousands.
+fn is_grouped(text: &str) -> bool {
+    let mut parts = text.split('.');
+    let first = parts.next().unwrap_or_default();
+    let rest: Vec<&str> = parts.collect();
+    !rest.is_empty()
+        && (1..=3).contains(&first.len())
+        && first.chars().all(|c| c.is_ascii_digit())
+        && rest
+            .iter()
+            .all(|p| p.len() == 3 && p.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// A yes/no flag: true/false, 1/0, "on" (HTML checkbox), "có"/"không", "x".
+/// Missing means `default`.
+pub fn flag(inv: &mut Invalid, field: &str, label: &str, raw: Option<&Value>, default: bool) -> bool {
+    let Some(raw) = raw.filter(|v| !v.is_null()) else {
+        return default;
+    };
+    let text = value_text(raw).unwrap_or_default();
+    match crate::text::fold(&text).as_str() {
+        "" => default,
+        "1" | "true" | "on" | "co" | "x" | "yes" => true,
+        "0" | "false" | "off" | "khong" | "no" => false,
+        _ => {
+            inv.add(
+                field,
+                format!(
+                    "{label}: \"{}\" không hợp lệ (dùng có/không hoặc 1/0).",
+                    shorten(&text)
+                ),
+            );
+            default
+        }
+    }
+}
+
+/// At most 40 characters of a bad value, for a message that must stay short
+/// even when the value was ten megabytes.
+pub fn shorten(text: &str) -> String {
+    let mut s: String = text.chars().take(40).collect();
+    if text.chars().count() > 40 {
+        s.push('…');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn counts_accept_numbers_strings_and_grouped_thousands() {
+        let mut inv = Invalid::default();
+        assert_eq!(
+            optional_count(&mut inv, "h", "Số hộ", Some(&json!(12)), 1_000_000),
+            Some(12)
+        );
+        assert_eq!(
+            optional_count(&mut inv, "h", "Số hộ", Some(&json!("10.480")), 1_000_000),
+            Some(10480)
+        );
+        assert_eq!(
+            optional_count(&mut inv, "h", "Số hộ", Some(&json!("")), 1_000_000),
+            None
+        );
+        assert!(inv.is_empty());
+        assert_eq!(
+            optional_count(&mut inv, "h", "Số hộ", Some(&json!("-3")), 1_000_000),
+            None
+        );
+        assert_eq!(
+            optional_count(&mut inv, "p", "Số dân", Some(&json!("3,5")), 1_000_000),
+            None
+        );
+        let err = inv.into_error();
+        let fields = err.fields().unwrap();
+        assert!(fields["h"].starts_with("Số hộ"));
+        assert!(fields["p"].starts_with("Số dân"));
+    }
+
+    #[test]
+    fn flags_and_names() {
+        let mut inv = Invalid::default();
+        assert!(flag(&mut inv, "b", "Biên giới", Some(&json!("Có")), false));
+        assert!(!flag(&mut inv, "b", "Biên giới", Some(&json!("0")), true));
+        assert!(flag(&mut inv, "b", "Biên giới", None, true));
+        assert!(inv.is_empty());
+        let long = "a".repeat(10 * 1024 * 1024);
+        required_text(&mut inv, "name", "Tên", Some(&long), 200);
+        required_text(&mut inv, "other", "Tên khác", Some("   "), 200);
+        let err = inv.into_error();
+        assert!(err.fields().unwrap()["name"].contains("tối đa 200"));
+        assert!(err.fields().unwrap()["other"].contains("không được để trống"));
+        assert!(err.to_string().len() < 200);
+    }
+}

@@ -1,0 +1,17 @@
+#![forbid(unsafe_code)]
+//! antq: the information system of the movement "Toàn dân bảo vệ an ninh Tổ quốc".
+//! See docs/ARCHITECTURE.md for the folder map and how a request travels.
+
+pub mod api;
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod input;
+pub mod text;
+pub mod units;
+pub mod users;
+pub mod web;

@@ -1,0 +1,292 @@
+#![forbid(unsafe_code)]
+//! `antq`: thin entry point. Parses the command line and dispatches; the
+//! work lives in the library modules.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+
+use antq::app::{AppState, router};
+use antq::auth::{Actor, password};
+use antq::config::{Config, DatabaseUrl};
+use antq::db::Db;
+use antq::{demo, units, users};
+
+#[derive(Parser)]
+#[command(
+    name = "antq",
+    version,
+    about = "Information system for the movement \"Toàn dân bảo vệ an ninh Tổ quốc\""
+)]
+struct Cli {
+    /// Database: postgres://… for PostgreSQL, sqlite:PATH, or omit for the
+    /// embedded SQLite file ./antq-data/antq.db.
+    #[arg(long, global = true, env = "ANTQ_DATABASE_URL")]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web UI and the JSON API (migrations run first).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080", env = "ANTQ_LISTEN")]
+        listen: SocketAddr,
+        /// Load the demo units, villages and accounts, and print the accounts.
+        #[arg(long)]
+        demo: bool,
+        /// Mark cookies Secure (set this when antq is served over TLS).
+        #[arg(long, env = "ANTQ_SECURE_COOKIES")]
+        secure_cookies: bool,
+        /// Browser session lifetime in minutes.
+        #[arg(long, default_value_t = 480, env = "ANTQ_SESSION_MINUTES")]
+        session_minutes: i64,
+    },
+    /// Apply database migrations and load the reference geography.
+    Migrate,
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Administrative units.
+    Units {
+        #[command(subcommand)]
+        command: UnitsCommand,
+    },
+    /// Seed the configured database with the demo data.
+    Demo,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account.
+    Create {
+        #[arg(long)]
+        username: String,
+        /// viewer, officer, reviewer or admin.
+        #[arg(long)]
+        role: String,
+        /// Scope unit code: VN, a 2-digit province or a 5-digit commune.
+        #[arg(long)]
+        scope: String,
+        #[arg(long, default_value = "")]
+        full_name: String,
+        /// Read the password from standard input (first line).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List accounts.
+    List,
+    /// Set a new password (read from standard input).
+    SetPassword {
+        #[arg(long)]
+        username: String,
+        /// Read the password from standard input (first line).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Disable an account and end its sessions.
+    Disable {
+        #[arg(long)]
+        username: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Print a new API token for a user on standard output, nothing else.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long, default_value = "dòng lệnh")]
+        label: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum UnitsCommand {
+    /// Import villages from a CSV file (all rows or none).
+    ImportVillages { file: PathBuf },
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ANTQ_LOG").unwrap_or_else(|_| "antq=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    if let Err(e) = run(Cli::parse()).await {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn open(url: &Option<String>) -> anyhow::Result<Db> {
+    let url = DatabaseUrl::parse(url.as_deref()).map_err(anyhow::Error::msg)?;
+    let db = Db::connect(&url).await?;
+    db.prepare().await?;
+    Ok(db)
+}
+
+fn read_password(from_stdin: bool) -> anyhow::Result<String> {
+    if !from_stdin {
+        bail!("pass the password on standard input with --password-stdin");
+    }
+    let mut s = String::new();
+    std::io::stdin().read_to_string(&mut s)?;
+    Ok(s.lines().next().unwrap_or_default().to_string())
+}
+
+/// Service errors carry Vietnamese messages for users; the CLI prints them as they are.
+fn cli_err(e: antq::error::AppError) -> anyhow::Error {
+    anyhow::anyhow!("{}", e.user_message())
+}
+
+async fn user_id(db: &Db, username: &str) -> anyhow::Result<i64> {
+    match users::find_by_username(db, username).await.map_err(cli_err)? {
+        Some(u) => Ok(u.id),
+        None => bail!("no user named {username}"),
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve {
+            listen,
+            demo: with_demo,
+            secure_cookies,
+            session_minutes,
+        } => {
+            let started = std::time::Instant::now();
+            let url = DatabaseUrl::parse(cli.database_url.as_deref()).map_err(anyhow::Error::msg)?;
+            let db = Db::connect(&url).await?;
+            db.prepare().await?;
+            if with_demo {
+                demo::load(&db).await.map_err(cli_err)?;
+                demo::print_accounts();
+            }
+            if let Some(pw) = users::ensure_first_admin(&db).await.map_err(cli_err)? {
+                println!(
+                    "Created the first account: username \"admin\", password \"{pw}\" (shown once; change it)."
+                );
+            }
+            let config = Config {
+                secure_cookies,
+                session_minutes: session_minutes.max(5),
+            };
+            let app = router(AppState { db, config });
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("cannot listen on {listen}"))?;
+            println!(
+                "antq is serving http://{listen} ({}), ready in {} ms",
+                url.describe(),
+                started.elapsed().as_millis()
+            );
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await?;
+        }
+        Command::Migrate => {
+            open(&cli.database_url).await?;
+            println!("database is up to date");
+        }
+        Command::Demo => {
+            let db = open(&cli.database_url).await?;
+            demo::load(&db).await.map_err(cli_err)?;
+            demo::print_accounts();
+        }
+        Command::User { command } => {
+            let db = open(&cli.database_url).await?;
+            let system = Actor::system();
+            match command {
+                UserCommand::Create {
+                    username,
+                    role,
+                    scope,
+                    full_name,
+                    password_stdin,
+                } => {
+                    let pw = read_password(password_stdin)?;
+                    let draft = users::UserDraft {
+                        username: Some(username),
+                        full_name: Some(full_name),
+                        role: Some(role),
+                        scope_code: Some(scope),
+                        password: Some(pw),
+                        disabled: None,
+                    };
+                    let u = users::create(&db, &system, &draft).await.map_err(cli_err)?;
+                    println!("created {} ({}, {})", u.username, u.role.as_str(), u.scope_code);
+                }
+                UserCommand::List => {
+                    for u in users::list(&db, &system).await.map_err(cli_err)? {
+                        let state = if u.disabled { "disabled" } else { "active" };
+                        println!(
+                            "{}\t{}\t{}\t{}\t{}",
+                            u.username,
+                            u.role.as_str(),
+                            u.scope_code,
+                            u.scope_name,
+                            state
+                        );
+                    }
+                }
+                UserCommand::SetPassword {
+                    username,
+                    password_stdin,
+                } => {
+                    let pw = read_password(password_stdin)?;
+                    password::validate(&pw).map_err(cli_err)?;
+                    let id = user_id(&db, &username).await?;
+                    users::set_password(&db, &system, id, &pw)
+                        .await
+                        .map_err(cli_err)?;
+                    println!("password set for {username}");
+                }
+                UserCommand::Disable { username } => {
+                    let id = user_id(&db, &username).await?;
+                    let draft = users::UserDraft {
+                        disabled: Some(true),
+                        ..Default::default()
+                    };
+                    users::update(&db, &system, id, &draft).await.map_err(cli_err)?;
+                    println!("disabled {username}");
+                }
+            }
+        }
+        Command::Token {
+            command: TokenCommand::Create { username, label },
+        } => {
+            let db = open(&cli.database_url).await?;
+            let id = user_id(&db, &username).await?;
+            let token = users::create_token(&db, &Actor::system(), id, &label)
+                .await
+                .map_err(cli_err)?;
+            println!("{token}");
+        }
+        Command::Units {
+            command: UnitsCommand::ImportVillages { file },
+        } => {
+            let db = open(&cli.database_url).await?;
+            let report = units::import::import_file(&db, &file).await?;
+            println!("imported {} villages", report.created);
+        }
+    }
+    Ok(())
+}

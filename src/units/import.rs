@@ -1,0 +1,286 @@
+//! CSV import and export of villages. Import is all or nothing: every row is
+//! parsed and checked first, every bad row is reported with its line number,
+//! and only a clean file is written, in one transaction. Export writes the
+//! same columns, so export → import round-trips.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::Value;
+
+use super::Unit;
+use super::villages::{self, Village, VillageDraft, labels};
+use crate::auth::{Action, Actor, policy};
+use crate::db::Db;
+use crate::error::{AppError, Invalid, Result};
+use crate::input::shorten;
+use crate::text::name_key;
+
+/// Columns of the file, with the English aliases also accepted.
+pub const COLUMNS: [(&str, &str); 10] = [
+    ("ma_xa", "commune_code"),
+    ("ten", "name"),
+    ("loai", "kind"),
+    ("so_ho", "households"),
+    ("so_nhan_khau", "population"),
+    ("dan_toc", "ethnic_groups"),
+    ("bien_gioi", "border_area"),
+    ("ton_giao", "religious_area"),
+    ("trong_diem", "key_area"),
+    ("ghi_chu", "note"),
+];
+
+#[derive(Debug)]
+pub struct Report {
+    pub created: usize,
+}
+
+/// Imports villages from CSV text. `default_commune` fills rows of a file
+/// without a `ma_xa` column (an import started from a commune's page).
+pub async fn import_villages(
+    db: &Db,
+    actor: &Actor,
+    bytes: &[u8],
+    default_commune: Option<&str>,
+) -> Result<Report> {
+    policy::require_role(actor, Action::EditGeography)?;
+    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
+        .map_err(|_| AppError::field("file", "Tệp CSV: phải được lưu với mã hóa UTF-8."))?;
+    if text.trim().is_empty() {
+        return Err(AppError::field("file", "Tệp CSV: tệp rỗng."));
+    }
+    let first_line = text.lines().next().unwrap_or_default();
+    let delimiter = if first_line.contains(';') && !first_line.contains(',') {
+        b';'
+    } else {
+        b','
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| AppError::field("file", format!("Tệp CSV: không đọc được dòng tiêu đề ({e}).")))?
+        .clone();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for (i, h) in headers.iter().enumerate() {
+        let h = h.trim().to_lowercase();
+        match COLUMNS.iter().find(|(vi, en)| *vi == h || *en == h) {
+            Some((vi, _)) => {
+                index.insert(vi, i);
+            }
+            None => {
+                return Err(AppError::field(
+                    "file",
+                    format!(
+                        "Tệp CSV: cột \"{}\" không hợp lệ. Các cột: {}.",
+                        shorten(&h),
+                        COLUMNS.iter().map(|(vi, _)| *vi).collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    for required in ["ten", "loai"] {
+        if !index.contains_key(required) {
+            return Err(AppError::field(
+                "file",
+                format!("Tệp CSV: thiếu cột \"{required}\"."),
+            ));
+        }
+    }
+    if !index.contains_key("ma_xa") && default_commune.is_none() {
+        return Err(AppError::field("file", "Tệp CSV: thiếu cột \"ma_xa\" (mã xã)."));
+    }
+
+    let mut errors = Invalid::default();
+    let mut communes: HashMap<String, Result<Unit, String>> = HashMap::new();
+    let mut seen: HashSet<(String, String)> = HashSet::new();
+    let mut rows: Vec<(u64, Unit, villages::VillageInput)> = Vec::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                errors.add(
+                    &format!("line {line}"),
+                    format!("Dòng {line}: không đọc được ({e})."),
+                );
+                continue;
+            }
+        };
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        if record.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let cell = |col: &str| {
+            index
+                .get(col)
+                .and_then(|i| record.get(*i))
+                .map(|s| s.trim().to_string())
+        };
+        let draft = VillageDraft {
+            name: cell("ten"),
+            kind: cell("loai"),
+            households: cell("so_ho").map(Value::String),
+            population: cell("so_nhan_khau").map(Value::String),
+            ethnic_groups: cell("dan_toc"),
+            border_area: cell("bien_gioi").map(Value::String),
+            religious_area: cell("ton_giao").map(Value::String),
+            key_area: cell("trong_diem").map(Value::String),
+            note: cell("ghi_chu"),
+        };
+        let mut inv = Invalid::default();
+        let input = villages::parse(&draft, &mut inv);
+        let code = cell("ma_xa")
+            .filter(|c| !c.is_empty())
+            .or_else(|| default_commune.map(str::to_string));
+        let commune = match code {
+            None => Err(format!("{}: không được để trống.", labels::COMMUNE)),
+            Some(code) => {
+                if !communes.contains_key(&code) {
+                    let checked = villages::commune_for_write(db, actor, &code)
+                        .await
+                        .map_err(|e| e.user_message());
+                    communes.insert(code.clone(), checked);
+                }
+                communes.get(&code).cloned().unwrap_or_else(|| Err(String::new()))
+            }
+        };
+        let mut messages: Vec<String> = inv.into_messages();
+        match &commune {
+            Err(m) => messages.insert(0, m.clone()),
+            Ok(unit) if messages.is_empty() => {
+                if !seen.insert((unit.code.clone(), name_key(&input.name))) {
+                    messages.push(format!(
+                        "{}: \"{}\" bị trùng với một dòng phía trên.",
+                        labels::NAME,
+                        shorten(&input.name)
+                    ));
+                }
+            }
+            Ok(_) => {}
+        }
+        if messages.is_empty() {
+            if let Ok(unit) = commune {
+                rows.push((line, unit, input));
+            }
+        } else {
+            errors.add(
+                &format!("line {line}"),
+                format!("Dòng {line}: {}", messages.join(" ")),
+            );
+        }
+    }
+    // Names already in the database are bad rows like any other, reported
+    // together with the rest before anything is written.
+    let mut existing: HashMap<String, HashSet<String>> = HashMap::new();
+    for (line, unit, input) in &rows {
+        if !existing.contains_key(&unit.code) {
+            let keys: Vec<String> =
+                sqlx::query_scalar("SELECT name_key FROM villages WHERE commune_code = $1 AND active = 1")
+                    .bind(&unit.code)
+                    .fetch_all(&db.pool)
+                    .await?;
+            existing.insert(unit.code.clone(), keys.into_iter().collect());
+        }
+        if existing
+            .get(&unit.code)
+            .is_some_and(|k| k.contains(&name_key(&input.name)))
+        {
+            errors.add(
+                &format!("line {line}"),
+                format!(
+                    "Dòng {line}: {}: \"{}\" đã có trong {}.",
+                    labels::NAME,
+                    shorten(&input.name),
+                    unit.name
+                ),
+            );
+        }
+    }
+    if rows.is_empty() && errors.is_empty() {
+        return Err(AppError::field("file", "Tệp CSV: không có dòng dữ liệu nào."));
+    }
+    errors
+        .finish()
+        .map_err(|e| with_summary(e, "Không nhập dòng nào vì tệp có dòng lỗi."))?;
+
+    let mut tx = db.begin().await?;
+    let mut created = 0;
+    for (line, commune, input) in &rows {
+        match villages::insert(&mut tx, actor, commune, input, "village.import").await {
+            Ok(_) => created += 1,
+            Err(e) => {
+                // Only a concurrent write can get here after the checks above;
+                // the transaction is dropped, so nothing is written.
+                let mut inv = Invalid::default();
+                inv.add(
+                    &format!("line {line}"),
+                    format!("Dòng {line}: {}", e.user_message()),
+                );
+                return Err(with_summary(
+                    inv.into_error(),
+                    "Không nhập dòng nào vì tệp có dòng lỗi.",
+                ));
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(Report { created })
+}
+
+fn with_summary(err: AppError, summary: &str) -> AppError {
+    match err {
+        AppError::Validation { message, fields } => AppError::Validation {
+            message: format!("{summary} {message}"),
+            fields,
+        },
+        other => other,
+    }
+}
+
+/// The villages of a unit's subtree as CSV, in the import's columns.
+pub async fn export_villages(db: &Db, actor: &Actor, unit_code: &str) -> Result<String> {
+    let unit = super::open_for(db, actor, unit_code).await?;
+    let list = villages::list(db, actor, &unit, false).await?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header: Vec<&str> = COLUMNS.iter().map(|(vi, _)| *vi).collect();
+    w.write_record(&header).map_err(anyhow::Error::from)?;
+    for v in &list {
+        w.write_record(row_of(v)).map_err(anyhow::Error::from)?;
+    }
+    let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(String::from_utf8(bytes).map_err(anyhow::Error::from)?)
+}
+
+fn row_of(v: &Village) -> [String; 10] {
+    let flag = |b: bool| if b { "1" } else { "0" }.to_string();
+    let count = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
+    [
+        v.commune_code.clone(),
+        v.name.clone(),
+        v.kind.clone(),
+        count(v.households),
+        count(v.population),
+        v.ethnic_groups.clone(),
+        flag(v.border_area),
+        flag(v.religious_area),
+        flag(v.key_area),
+        v.note.clone(),
+    ]
+}
+
+/// Used by the CLI, which names a file instead of a request body.
+pub async fn import_file(db: &Db, path: &std::path::Path) -> anyhow::Result<Report> {
+    let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    import_villages(db, &Actor::system(), &bytes, None)
+        .await
+        .map_err(|e| {
+            let mut msg = e.user_message();
+            if let Some(fields) = e.fields() {
+                msg = fields.values().cloned().collect::<Vec<_>>().join("\n");
+            }
+            anyhow::anyhow!("{msg}")
+        })
+}

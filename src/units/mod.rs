@@ -1,0 +1,268 @@
+//! Geography: the official units of both maps (read-only reference data),
+//! the 2025 crosswalk, and the villages and organisations communes create.
+
+pub mod api;
+pub mod import;
+pub mod organisations;
+pub mod pages;
+pub mod search;
+pub mod villages;
+
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::auth::{Action, Actor, Scope, policy};
+use crate::db::Db;
+use crate::error::{AppError, Result};
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Unit {
+    pub code: String,
+    pub name: String,
+    pub level: String,
+    #[serde(rename = "type")]
+    pub unit_type: String,
+    pub parent_code: Option<String>,
+    pub era: String,
+    pub valid_from: Option<String>,
+    pub valid_to: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub area_km2: Option<f64>,
+    #[serde(skip)]
+    pub path: String,
+}
+
+pub const UNIT_COLUMNS: &str = "u.code, u.name, u.level, u.unit_type, u.parent_code, u.era, \
+     u.valid_from, u.valid_to, u.lat, u.lon, u.area_km2, u.path";
+
+impl Unit {
+    pub fn from_row(r: &AnyRow) -> Result<Unit, sqlx::Error> {
+        Ok(Unit {
+            code: r.try_get("code")?,
+            name: r.try_get("name")?,
+            level: r.try_get("level")?,
+            unit_type: r.try_get("unit_type")?,
+            parent_code: r.try_get("parent_code")?,
+            era: r.try_get("era")?,
+            valid_from: r.try_get("valid_from")?,
+            valid_to: r.try_get("valid_to")?,
+            lat: r.try_get("lat")?,
+            lon: r.try_get("lon")?,
+            area_km2: r.try_get("area_km2")?,
+            path: r.try_get("path")?,
+        })
+    }
+
+    /// The name without its type word: "Xã Khổng Lào" → "Khổng Lào".
+    pub fn short_name(&self) -> &str {
+        self.name
+            .strip_prefix(self.unit_type.as_str())
+            .map(str::trim_start)
+            .filter(|s| !s.is_empty())
+            .unwrap_or(&self.name)
+    }
+
+    pub fn level_label(&self) -> &'static str {
+        level_label(&self.level)
+    }
+}
+
+pub fn level_label(level: &str) -> &'static str {
+    match level {
+        "nation" => "Quốc gia",
+        "province" => "Cấp tỉnh",
+        "district" => "Cấp huyện (trước 01/07/2025)",
+        "commune" => "Cấp xã",
+        _ => "",
+    }
+}
+
+pub fn parse_level(raw: &str) -> Result<&'static str> {
+    match raw.trim() {
+        "nation" => Ok("nation"),
+        "province" => Ok("province"),
+        "district" => Ok("district"),
+        "commune" => Ok("commune"),
+        other => Err(AppError::field(
+            "level",
+            format!("Cấp đơn vị: \"{other}\" không hợp lệ (nation, province, district, commune)."),
+        )),
+    }
+}
+
+/// A unit of today's map by code.
+pub async fn find_current(db: &Db, code: &str) -> Result<Option<Unit>> {
+    find(db, "current", code).await
+}
+
+pub async fn find(db: &Db, era: &str, code: &str) -> Result<Option<Unit>> {
+    let row = sqlx::query(&format!(
+        "SELECT {UNIT_COLUMNS} FROM units u WHERE u.era = $1 AND u.code = $2"
+    ))
+    .bind(era)
+    .bind(code.trim())
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(match row {
+        Some(r) => Some(Unit::from_row(&r)?),
+        None => None,
+    })
+}
+
+/// A current unit the actor may open, or 404 naming the code.
+pub async fn open_for(db: &Db, actor: &Actor, code: &str) -> Result<Unit> {
+    policy::require_role(actor, Action::ViewGeography)?;
+    let unit = find_current(db, code)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("Không có đơn vị hành chính mã \"{}\".", code.trim())))?;
+    if !policy::can_open_unit(actor, &unit.path) {
+        return Err(AppError::not_found());
+    }
+    Ok(unit)
+}
+
+/// Ancestors from the nation down to (not including) the unit, for breadcrumbs.
+pub async fn ancestors(db: &Db, unit: &Unit) -> Result<Vec<Unit>> {
+    let codes: Vec<&str> = unit.path.trim_matches('/').split('/').collect();
+    let mut out = Vec::new();
+    for code in &codes[..codes.len().saturating_sub(1)] {
+        if let Some(u) = find(db, &unit.era, code).await? {
+            out.push(u);
+        }
+    }
+    Ok(out)
+}
+
+/// A child unit with figures counted inside the actor's scope; `None` when
+/// the child lies outside it (its figures are not the actor's to see).
+#[derive(Debug, Serialize)]
+pub struct ChildSummary {
+    #[serde(flatten)]
+    pub unit: Unit,
+    pub communes: Option<i64>,
+    pub villages: Option<i64>,
+    pub organisations: Option<i64>,
+    #[serde(skip)]
+    pub can_open: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Counts {
+    pub communes: i64,
+    pub villages: i64,
+    pub organisations: i64,
+}
+
+/// Figures for a unit's subtree, limited to the actor's scope.
+pub async fn counts(db: &Db, scope: &Scope, unit: &Unit) -> Result<Counts> {
+    let scope = scope.narrow(&unit.path)?;
+    let communes: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM units WHERE era = 'current' AND level = 'commune' AND path LIKE $1",
+    )
+    .bind(scope.like())
+    .fetch_one(&db.pool)
+    .await?;
+    let villages: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM villages WHERE active = 1 AND scope_path LIKE $1")
+            .bind(scope.like())
+            .fetch_one(&db.pool)
+            .await?;
+    let organisations: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM organisations WHERE active = 1 AND scope_path LIKE $1")
+            .bind(scope.like())
+            .fetch_one(&db.pool)
+            .await?;
+    Ok(Counts {
+        communes,
+        villages,
+        organisations,
+    })
+}
+
+/// The children of a nation or province with their counts, one query per
+/// figure grouped by child (not one per child).
+pub async fn children(db: &Db, actor: &Actor, unit: &Unit) -> Result<Vec<ChildSummary>> {
+    let scope = Scope::new(actor, Action::ViewGeography)?;
+    let rows = sqlx::query(&format!(
+        "SELECT {UNIT_COLUMNS} FROM units u WHERE u.era = 'current' AND u.parent_code = $1 ORDER BY u.code"
+    ))
+    .bind(&unit.code)
+    .fetch_all(&db.pool)
+    .await?;
+    let group_col = match unit.level.as_str() {
+        "nation" => "province_code",
+        _ => "unit_code",
+    };
+    let visible = scope.narrow(&unit.path)?;
+    let village_counts = grouped(
+        db,
+        if unit.level == "nation" {
+            "province_code"
+        } else {
+            "commune_code"
+        },
+        "villages",
+        &visible,
+    )
+    .await?;
+    let org_counts = if unit.level == "nation" {
+        grouped(db, group_col, "organisations", &visible).await?
+    } else {
+        grouped(db, "unit_code", "organisations", &visible).await?
+    };
+    let commune_counts: std::collections::HashMap<String, i64> = if unit.level == "nation" {
+        sqlx::query(
+            "SELECT parent_code, COUNT(*) AS n FROM units WHERE era = 'current' AND level = 'commune' \
+             GROUP BY parent_code",
+        )
+        .fetch_all(&db.pool)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("parent_code")?, r.try_get("n")?)))
+        .collect::<Result<_, sqlx::Error>>()?
+    } else {
+        Default::default()
+    };
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let child = Unit::from_row(&r)?;
+        let inside = scope.contains(&child.path);
+        let on_way = policy::can_open_unit(actor, &child.path);
+        let show = inside || on_way;
+        let n = |m: &std::collections::HashMap<String, i64>| {
+            show.then(|| m.get(&child.code).copied().unwrap_or(0))
+        };
+        out.push(ChildSummary {
+            communes: if unit.level == "nation" {
+                Some(commune_counts.get(&child.code).copied().unwrap_or(0))
+            } else {
+                None
+            },
+            villages: n(&village_counts),
+            organisations: n(&org_counts),
+            can_open: on_way,
+            unit: child,
+        });
+    }
+    Ok(out)
+}
+
+async fn grouped(
+    db: &Db,
+    column: &str,
+    table: &str,
+    scope: &Scope,
+) -> Result<std::collections::HashMap<String, i64>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {column} AS k, COUNT(*) AS n FROM {table} WHERE active = 1 AND scope_path LIKE $1 GROUP BY {column}"
+    ))
+    .bind(scope.like())
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("k")?, r.try_get("n")?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}

@@ -1,0 +1,86 @@
+//! Extractors whose rejections are Vietnamese: a JSON error under `/api/`,
+//! an error page elsewhere. Axum's own rejections are English plain text.
+
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+
+use super::PageError;
+use crate::auth::middleware::too_large;
+use crate::error::AppError;
+
+fn reject(path: &str, err: AppError) -> Response {
+    if path.starts_with("/api/") {
+        err.into_response()
+    } else {
+        PageError(err).into_response()
+    }
+}
+
+/// A numeric `{id}` path segment.
+pub struct Id(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let path = parts.uri.path().to_string();
+        let raw = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| reject(&path, AppError::not_found()))?;
+        raw.0.parse::<i64>().map(Id).map_err(|_| {
+            reject(
+                &path,
+                AppError::NotFound(format!(
+                    "Mã số \"{}\" không hợp lệ.",
+                    crate::input::shorten(&raw.0)
+                )),
+            )
+        })
+    }
+}
+
+/// Query parameters.
+pub struct Q<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Q<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let path = parts.uri.path().to_string();
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| Q(v))
+            .map_err(|e| {
+                reject(
+                    &path,
+                    AppError::BadRequest(format!("Tham số truy vấn không hợp lệ: {}", e.body_text())),
+                )
+            })
+    }
+}
+
+/// A JSON body.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let path = req.uri().path().to_string();
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(reject(&path, too_large())),
+            Err(e) if e.status() == StatusCode::UNSUPPORTED_MEDIA_TYPE => Err(reject(
+                &path,
+                AppError::BadRequest("Nội dung phải là JSON (Content-Type: application/json).".into()),
+            )),
+            Err(e) => Err(reject(
+                &path,
+                AppError::BadRequest(format!("Nội dung JSON không hợp lệ: {}", e.body_text())),
+            )),
+        }
+    }
+}

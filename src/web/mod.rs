@@ -1,0 +1,278 @@
+//! The Vietnamese web shell: the page router, the layout context every page
+//! gets, HTML error pages and form extraction. Pages of each area live in
+//! that area's `pages.rs`.
+
+pub mod extract;
+pub mod filters;
+
+use askama::Template;
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::de::DeserializeOwned;
+
+use crate::app::AppState;
+use crate::auth::{self, Action, Actor, Role, policy};
+use crate::config::Config;
+use crate::error::AppError;
+use crate::{audit, units, users};
+
+pub fn routes() -> Router<AppState> {
+    let protected = Router::new()
+        .route("/", get(home))
+        .route("/search", get(units::pages::search))
+        .route("/units/{code}", get(units::pages::show))
+        .route("/units/{code}/villages", post(units::pages::create_village))
+        .route("/units/{code}/villages.csv", get(units::pages::export_villages))
+        .route(
+            "/units/{code}/villages/import",
+            get(units::pages::import_form).post(units::pages::import),
+        )
+        .route(
+            "/units/{code}/organisations",
+            post(units::pages::create_organisation),
+        )
+        .route(
+            "/villages/{id}",
+            get(units::pages::village).post(units::pages::update_village),
+        )
+        .route(
+            "/villages/{id}/deactivate",
+            post(units::pages::deactivate_village),
+        )
+        .route(
+            "/organisations/{id}",
+            get(units::pages::organisation).post(units::pages::update_organisation),
+        )
+        .route(
+            "/organisations/{id}/deactivate",
+            post(units::pages::deactivate_organisation),
+        )
+        .route("/users", get(users::pages::list).post(users::pages::create))
+        .route("/users/{id}", get(users::pages::show).post(users::pages::update))
+        .route("/users/{id}/password", post(users::pages::set_password))
+        .route("/audit", get(audit::pages::list))
+        .route("/account", get(auth::pages::account))
+        .route("/account/tokens", post(auth::pages::create_token))
+        .route("/logout", post(auth::pages::logout))
+        .route_layer(middleware::from_fn(auth::middleware::require_login));
+    Router::new()
+        .route("/login", get(auth::pages::login_form).post(auth::pages::login))
+        .route("/static/app.css", get(stylesheet))
+        .merge(protected)
+}
+
+async fn home(actor: Actor) -> Redirect {
+    Redirect::to(&format!("/units/{}", actor.scope_code))
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../templates/app.css"),
+    )
+}
+
+/// Headers for every response: no framing, no sniffing, no referrer leaks
+/// (unit and village ids in URLs stay inside the system).
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    h.insert(
+        "content-security-policy",
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    res
+}
+
+/// What the layout needs: the signed-in user, the navigation they may use,
+/// the CSRF token for forms, and a one-line notice after a redirect.
+pub struct PageCtx {
+    pub title: String,
+    pub user: Option<NavUser>,
+    pub csrf: String,
+    pub notice: Option<String>,
+}
+
+pub struct NavUser {
+    pub name: String,
+    pub role_label: &'static str,
+    pub scope_code: String,
+    pub scope_name: String,
+    pub can_audit: bool,
+    pub is_admin: bool,
+    pub can_edit: bool,
+}
+
+impl PageCtx {
+    pub fn new(actor: &Actor, title: impl Into<String>) -> PageCtx {
+        PageCtx {
+            title: title.into(),
+            user: Some(NavUser {
+                name: actor.display_name().to_string(),
+                role_label: actor.role.label(),
+                scope_code: actor.scope_code.clone(),
+                scope_name: actor.scope_name.clone(),
+                can_audit: policy::require_role(actor, Action::ViewAudit).is_ok(),
+                is_admin: actor.role >= Role::Admin,
+                can_edit: policy::require_role(actor, Action::EditGeography).is_ok(),
+            }),
+            csrf: actor.csrf_token.clone().unwrap_or_default(),
+            notice: None,
+        }
+    }
+
+    pub fn anonymous(title: impl Into<String>, csrf: String) -> PageCtx {
+        PageCtx {
+            title: title.into(),
+            user: None,
+            csrf,
+            notice: None,
+        }
+    }
+
+    /// Notices are passed as `?ok=code` after a redirect, never as free text,
+    /// so a crafted link cannot put words on the page.
+    pub fn with_notice(mut self, code: Option<&str>) -> PageCtx {
+        self.notice = code.and_then(notice_text).map(str::to_string);
+        self
+    }
+}
+
+fn notice_text(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "village_created" => "Đã thêm thôn, tổ dân phố.",
+        "village_updated" => "Đã lưu thay đổi.",
+        "village_deactivated" => "Đã chuyển sang ngừng hoạt động.",
+        "organisation_created" => "Đã thêm cơ quan, doanh nghiệp, trường học.",
+        "organisation_updated" => "Đã lưu thay đổi.",
+        "organisation_deactivated" => "Đã chuyển sang ngừng hoạt động.",
+        "user_created" => "Đã tạo tài khoản.",
+        "user_updated" => "Đã lưu tài khoản.",
+        "password_set" => "Đã đặt mật khẩu mới; các phiên đăng nhập cũ của tài khoản đã kết thúc.",
+        _ => return None,
+    })
+}
+
+/// Renders a template with a status.
+pub fn render<T: Template>(status: StatusCode, page: &T) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => PageError(AppError::Internal(anyhow::anyhow!("template: {e}"))).into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    ctx: PageCtx,
+    status: u16,
+    message: String,
+    fields: Vec<String>,
+}
+
+/// An error shown as a page (the API shows the same error as JSON).
+#[derive(Debug)]
+pub struct PageError(pub AppError);
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
+        PageError(e)
+    }
+}
+
+impl From<sqlx::Error> for PageError {
+    fn from(e: sqlx::Error) -> Self {
+        PageError(e.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let err = self.0;
+        if let AppError::Internal(e) = &err {
+            tracing::error!(error = format!("{e:#}"), "page failed");
+        }
+        let title = match err.status().as_u16() {
+            404 => "Không tìm thấy",
+            403 => "Không được phép",
+            401 => "Chưa đăng nhập",
+            413 => "Dữ liệu quá lớn",
+            429 => "Tạm khóa",
+            422 | 409 | 400 => "Dữ liệu chưa hợp lệ",
+            _ => "Lỗi hệ thống",
+        };
+        let page = ErrorPage {
+            ctx: PageCtx::anonymous(title, String::new()),
+            status: err.status().as_u16(),
+            message: err.user_message(),
+            fields: err
+                .fields()
+                .map(|f| f.values().cloned().collect())
+                .unwrap_or_default(),
+        };
+        match page.render() {
+            Ok(html) => (err.status(), Html(html)).into_response(),
+            Err(_) => (err.status(), err.user_message()).into_response(),
+        }
+    }
+}
+
+pub type PageResult = Result<Response, PageError>;
+
+/// A urlencoded form whose rejection is a Vietnamese error page.
+pub struct PageForm<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for PageForm<T> {
+    type Rejection = PageError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Form::<T>::from_request(req, state).await {
+            Ok(Form(v)) => Ok(PageForm(v)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(PageError(auth::middleware::too_large()))
+            }
+            Err(rejection) => Err(PageError(AppError::BadRequest(format!(
+                "Biểu mẫu không đọc được: {}",
+                rejection.body_text()
+            )))),
+        }
+    }
+}
+
+/// The 401 login page, shown in place of any page that needs a session.
+pub fn login_required(config: &Config, headers: &HeaderMap, expired: bool, next: &str) -> Response {
+    let message = if expired {
+        "Phiên làm việc đã hết hạn. Vui lòng đăng nhập lại."
+    } else {
+        "Vui lòng đăng nhập để tiếp tục."
+    };
+    auth::pages::login_page(
+        config,
+        headers,
+        StatusCode::UNAUTHORIZED,
+        Some(message.to_string()),
+        "",
+        next,
+    )
+}
+
+/// 303 to a page after a successful post, with an optional notice code.
+pub fn see_other(path: &str, notice: Option<&str>) -> Response {
+    let target = match notice {
+        Some(code) => format!("{path}{}ok={code}", if path.contains('?') { '&' } else { '?' }),
+        None => path.to_string(),
+    };
+    Redirect::to(&target).into_response()
+}
