@@ -134,7 +134,10 @@ async fn insert_units(tx: &mut Tx, units: &[UnitRow]) -> anyhow::Result<()> {
              valid_from, valid_to, lat, lon, area_km2, search_key) VALUES ",
         );
         push_placeholders(&mut sql, chunk.len(), COLS);
-        let mut q: Query<'_, Any, _> = sqlx::query(&sql);
+        // Not cached: sqlx 0.8's Any driver declares a NULL f64 as float4
+        // (sqlx-core any/arguments.rs), and a cached statement would then
+        // refuse the next chunk's 8-byte values on PostgreSQL.
+        let mut q: Query<'_, Any, _> = sqlx::query(&sql).persistent(false);
         for u in chunk {
             let (from, to) = if u.era == "current" {
                 (Some(CURRENT_FROM), None)

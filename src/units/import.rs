@@ -43,6 +43,11 @@ pub async fn import_villages(
     default_commune: Option<&str>,
 ) -> Result<Report> {
     policy::require_role(actor, Action::EditGeography)?;
+    // An import started on a commune outside the scope is refused whole,
+    // before the file is even read.
+    if let Some(code) = default_commune {
+        villages::commune_for_write(db, actor, code).await?;
+    }
     let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
         .map_err(|_| AppError::field("file", "Tệp CSV: phải được lưu với mã hóa UTF-8."))?;
     if text.trim().is_empty() {

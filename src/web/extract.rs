@@ -1,7 +1,7 @@
 //! Extractors whose rejections are Vietnamese: a JSON error under `/api/`,
 //! an error page elsewhere. Axum's own rejections are English plain text.
 
-use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::extract::{FromRequest, FromRequestParts, OriginalUri, Path, Query, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -10,6 +10,15 @@ use serde::de::DeserializeOwned;
 use super::PageError;
 use crate::auth::middleware::too_large;
 use crate::error::AppError;
+
+/// The path as the client sent it: inside `nest("/api/v1", …)` the request's
+/// own URI has lost its prefix, the original one has not.
+fn original_path(extensions: &axum::http::Extensions, uri: &axum::http::Uri) -> String {
+    extensions
+        .get::<OriginalUri>()
+        .map(|o| o.0.path().to_string())
+        .unwrap_or_else(|| uri.path().to_string())
+}
 
 fn reject(path: &str, err: AppError) -> Response {
     if path.starts_with("/api/") {
@@ -26,7 +35,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let path = parts.uri.path().to_string();
+        let path = original_path(&parts.extensions, &parts.uri);
         let raw = Path::<String>::from_request_parts(parts, state)
             .await
             .map_err(|_| reject(&path, AppError::not_found()))?;
@@ -49,7 +58,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Q<T> {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let path = parts.uri.path().to_string();
+        let path = original_path(&parts.extensions, &parts.uri);
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(v)| Q(v))
@@ -69,7 +78,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let path = req.uri().path().to_string();
+        let path = original_path(req.extensions(), req.uri());
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(reject(&path, too_large())),

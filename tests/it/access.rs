@@ -1,0 +1,314 @@
+//! The access matrix: every route × every role × a target inside and outside
+//! the actor's scope. All four roles are scoped to Xã Khổng Lào (03583); the
+//! outside target is Phường Đoàn Kết (03388) in the same province, the
+//! closest neighbour a forgotten scope would leak to.
+
+use antq::auth::Actor;
+use antq::units::organisations::{self, OrganisationDraft};
+use antq::units::villages::{self, VillageDraft};
+use serde_json::{Value, json};
+
+use crate::support::{PASSWORD, TestApp};
+
+const INSIDE: &str = "03583";
+const OUTSIDE: &str = "03388";
+const OUTSIDE_SECRET: &str = "Bản Bí Mật";
+
+struct Targets {
+    village: i64,
+    organisation: i64,
+    user: i64,
+}
+
+async fn targets(app: &TestApp, commune: &str, n: usize) -> Targets {
+    let system = Actor::system();
+    let name = if commune == OUTSIDE {
+        format!("{OUTSIDE_SECRET} {n}")
+    } else {
+        format!("Bản Trong {n}")
+    };
+    let v = villages::create(
+        &app.db,
+        &system,
+        commune,
+        &VillageDraft {
+            name: Some(name.clone()),
+            kind: Some("Bản".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let o = organisations::create(
+        &app.db,
+        &system,
+        commune,
+        &OrganisationDraft {
+            name: Some(name),
+            kind: Some("co_quan".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let u = app.user(&format!("dich{commune}{n}"), "viewer", commune).await;
+    Targets {
+        village: v.id,
+        organisation: o.id,
+        user: u.id,
+    }
+}
+
+/// Expected status for (role index viewer=0 … admin=3, inside?).
+type Expect = fn(usize, bool) -> u16;
+
+/// (path, form fields, expected status)
+type FormCase<'a> = (String, Vec<(&'a str, String)>, Expect);
+
+fn read(_: usize, inside: bool) -> u16 {
+    if inside { 200 } else { 404 }
+}
+fn create(role: usize, inside: bool) -> u16 {
+    match (role, inside) {
+        (0, _) => 403,
+        (_, true) => 201,
+        (_, false) => 403,
+    }
+}
+fn edit(role: usize, inside: bool) -> u16 {
+    match (role, inside) {
+        (_, false) => 404,
+        (0, true) => 403,
+        (_, true) => 200,
+    }
+}
+fn audit(role: usize, inside: bool) -> u16 {
+    match (role, inside) {
+        (0 | 1, _) => 403,
+        (_, true) => 200,
+        (_, false) => 404,
+    }
+}
+fn admin_read(role: usize, inside: bool) -> u16 {
+    match (role, inside) {
+        (0..=2, _) => 403,
+        (_, true) => 200,
+        (_, false) => 404,
+    }
+}
+fn admin_create(role: usize, inside: bool) -> u16 {
+    match (role, inside) {
+        (0..=2, _) => 403,
+        (_, true) => 201,
+        (_, false) => 422,
+    }
+}
+fn admin_list(role: usize, _: bool) -> u16 {
+    if role == 3 { 200 } else { 403 }
+}
+
+#[tokio::test]
+async fn every_api_route_for_every_role_inside_and_outside_scope() {
+    let app = TestApp::new().await;
+    let roles = ["viewer", "officer", "reviewer", "admin"];
+    let mut actors = Vec::new();
+    for r in roles {
+        actors.push(app.user(&format!("u{r}"), r, INSIDE).await);
+    }
+    let mut checked = 0;
+    let mut n = 0;
+    for (ri, actor) in actors.iter().enumerate() {
+        for inside in [true, false] {
+            n += 1;
+            // Fresh targets per case, since some routes change them.
+            let code = if inside { INSIDE } else { OUTSIDE };
+            let t = targets(&app, code, n).await;
+            let cases: Vec<(&str, String, Option<Value>, Expect)> = vec![
+                ("GET", format!("/units/{code}"), None, read),
+                ("GET", format!("/units/{code}/villages"), None, read),
+                ("GET", format!("/units/{code}/villages/export"), None, read),
+                ("GET", format!("/units/{code}/organisations"), None, read),
+                ("GET", format!("/villages/{}", t.village), None, read),
+                ("GET", format!("/organisations/{}", t.organisation), None, read),
+                (
+                    "POST",
+                    format!("/units/{code}/villages"),
+                    Some(json!({"name": format!("Bản Mới {n}"), "kind": "Bản"})),
+                    create,
+                ),
+                (
+                    "POST",
+                    format!("/units/{code}/organisations"),
+                    Some(json!({"name": format!("Cơ quan {n}"), "kind": "co_quan"})),
+                    create,
+                ),
+                (
+                    "PATCH",
+                    format!("/villages/{}", t.village),
+                    Some(json!({"households": 5})),
+                    edit,
+                ),
+                (
+                    "PATCH",
+                    format!("/organisations/{}", t.organisation),
+                    Some(json!({"address": "Số 1"})),
+                    edit,
+                ),
+                ("POST", format!("/villages/{}/deactivate", t.village), None, edit),
+                (
+                    "POST",
+                    format!("/organisations/{}/deactivate", t.organisation),
+                    None,
+                    edit,
+                ),
+                ("GET", format!("/audit?unit={code}"), None, audit),
+                ("GET", "/users".to_string(), None, admin_list),
+                ("GET", format!("/users/{}", t.user), None, admin_read),
+                (
+                    "PATCH",
+                    format!("/users/{}", t.user),
+                    Some(json!({"full_name": "Tên mới"})),
+                    admin_read,
+                ),
+                (
+                    "POST",
+                    format!("/users/{}/tokens", t.user),
+                    Some(json!({"label": "x"})),
+                    |r, i| {
+                        if admin_read(r, i) == 200 {
+                            201
+                        } else {
+                            admin_read(r, i)
+                        }
+                    },
+                ),
+                (
+                    "POST",
+                    "/users".to_string(),
+                    Some(
+                        json!({"username": format!("moi{n}"), "role": "viewer", "scope_code": code, "password": PASSWORD}),
+                    ),
+                    admin_create,
+                ),
+            ];
+            for (method, path, body, expect) in cases {
+                let res = app.api(method, &path, Some(&actor.token), body).await;
+                let want = expect(ri, inside);
+                assert_eq!(
+                    res.status.as_u16(),
+                    want,
+                    "{} {method} {path}: {}",
+                    roles[ri],
+                    res.text
+                );
+                assert!(
+                    !res.text.contains(OUTSIDE_SECRET),
+                    "{} {method} {path} leaked: {}",
+                    roles[ri],
+                    res.text
+                );
+                if want >= 400 {
+                    assert!(
+                        res.json()["error"]["message"]
+                            .as_str()
+                            .is_some_and(|m| !m.is_empty())
+                    );
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 4 * 2 * 18);
+    // Nothing outside was changed by anyone.
+    let outside_writes = app
+        .count(
+            "SELECT COUNT(*) FROM audit_log WHERE scope_path LIKE '/VN/12/03388/%' AND actor_name LIKE 'u%'",
+        )
+        .await;
+    assert_eq!(outside_writes, 0);
+}
+
+#[tokio::test]
+async fn every_page_for_every_role_inside_and_outside_scope() {
+    let app = TestApp::new().await;
+    let roles = ["viewer", "officer", "reviewer", "admin"];
+    for r in roles {
+        app.user(&format!("u{r}"), r, INSIDE).await;
+    }
+    let mut n = 0;
+    for (ri, r) in roles.iter().enumerate() {
+        let b = app.browser(&format!("u{r}"), PASSWORD).await;
+        for inside in [true, false] {
+            n += 1;
+            let code = if inside { INSIDE } else { OUTSIDE };
+            let t = targets(&app, code, n).await;
+            let pages: Vec<(String, Expect)> = vec![
+                (format!("/units/{code}"), read),
+                (format!("/villages/{}", t.village), read),
+                (format!("/organisations/{}", t.organisation), read),
+                (format!("/units/{code}/villages.csv"), read),
+                (format!("/audit?unit={code}"), audit),
+                (format!("/users/{}", t.user), admin_read),
+                ("/users".to_string(), admin_list),
+            ];
+            for (path, expect) in pages {
+                let res = app.page(&b, &path).await;
+                assert_eq!(res.status.as_u16(), expect(ri, inside), "{r} GET {path}");
+                assert!(!res.text.contains(OUTSIDE_SECRET), "{r} GET {path} leaked");
+            }
+            let forms: Vec<FormCase> = vec![
+                (
+                    format!("/units/{code}/villages"),
+                    vec![("name", format!("Bản Web {n}")), ("kind", "Bản".into())],
+                    |r, i| if r == 0 || !i { 403 } else { 303 },
+                ),
+                (
+                    format!("/villages/{}", t.village),
+                    vec![("name", format!("Bản Sửa {n}")), ("kind", "Bản".into())],
+                    |r, i| {
+                        if !i {
+                            404
+                        } else if r == 0 {
+                            403
+                        } else {
+                            303
+                        }
+                    },
+                ),
+                (format!("/villages/{}/deactivate", t.village), vec![], |r, i| {
+                    if !i {
+                        404
+                    } else if r == 0 {
+                        403
+                    } else {
+                        303
+                    }
+                }),
+                (
+                    format!("/organisations/{}/deactivate", t.organisation),
+                    vec![],
+                    |r, i| {
+                        if !i {
+                            404
+                        } else if r == 0 {
+                            403
+                        } else {
+                            303
+                        }
+                    },
+                ),
+            ];
+            for (path, fields, expect) in forms {
+                let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                let res = app.post_form(&b, &path, &fields).await;
+                assert_eq!(
+                    res.status.as_u16(),
+                    expect(ri, inside),
+                    "{r} POST {path}: {}",
+                    res.text
+                );
+                assert!(!res.text.contains(OUTSIDE_SECRET), "{r} POST {path} leaked");
+            }
+        }
+    }
+}

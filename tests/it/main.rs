@@ -1,0 +1,9 @@
+//! The one integration test binary: the real router, in process, on a fresh
+//! database per test (SQLite, or PostgreSQL with ANTQ_TEST_DATABASE_URL).
+
+mod access;
+mod auth;
+mod schema;
+mod support;
+mod units;
+mod villages;

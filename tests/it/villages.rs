@@ -1,0 +1,297 @@
+use serde_json::json;
+
+use crate::support::{PASSWORD, TestApp};
+
+async fn villages_in(app: &TestApp, commune: &str) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM villages WHERE commune_code = $1")
+        .bind(commune)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn create_update_deactivate_are_audited() {
+    let app = TestApp::new().await;
+    let u = app.user("canbo", "officer", "03583").await;
+    let res = app
+        .api("POST", "/units/03583/villages", Some(&u.token), Some(json!({
+            "name": "Bản Nà Ho", "kind": "bản", "households": "10.480", "population": 20000, "border_area": true
+        })))
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let v = res.json();
+    assert_eq!(v["kind"], "Bản");
+    assert_eq!(v["households"], 10480);
+    let id = v["id"].as_i64().unwrap();
+    // Households above the population is refused on update too.
+    let res = app
+        .api(
+            "PATCH",
+            &format!("/villages/{id}"),
+            Some(&u.token),
+            Some(json!({"households": 30000})),
+        )
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text);
+    assert!(res.json()["error"]["fields"]["population"].is_string());
+    let audit = app
+        .get(
+            "/audit?action=village",
+            &app.user("tinh", "reviewer", "12").await.token,
+        )
+        .await;
+    assert_eq!(audit.json()["total"], 1);
+    assert_eq!(audit.json()["entries"][0]["action"], "village.create");
+    assert_eq!(audit.json()["entries"][0]["actor"], "canbo");
+}
+
+#[tokio::test]
+async fn updates_keep_unset_fields_and_audit_before_after() {
+    let app = TestApp::new().await;
+    let u = app.user("canbo", "officer", "03583").await;
+    let v = app
+        .api(
+            "POST",
+            "/units/03583/villages",
+            Some(&u.token),
+            Some(json!({"name": "Bản A", "kind": "Bản", "households": 50})),
+        )
+        .await
+        .json();
+    let id = v["id"].as_i64().unwrap();
+    let res = app
+        .api(
+            "PATCH",
+            &format!("/villages/{id}"),
+            Some(&u.token),
+            Some(json!({"population": 230})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.json()["households"], 50);
+    assert_eq!(res.json()["population"], 230);
+    let res = app
+        .api(
+            "POST",
+            &format!("/villages/{id}/deactivate"),
+            Some(&u.token),
+            None,
+        )
+        .await;
+    assert_eq!(res.json()["active"], false);
+    let actions: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM audit_log WHERE target_kind = 'village' ORDER BY id")
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        actions,
+        ["village.create", "village.update", "village.deactivate"]
+    );
+    let before: String =
+        sqlx::query_scalar("SELECT before_json FROM audit_log WHERE action = 'village.update'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert!(before.contains("\"population\":null"));
+}
+
+#[tokio::test]
+async fn bad_village_input_is_refused_by_field_and_writes_nothing() {
+    let app = TestApp::new().await;
+    let u = app.user("canbo", "officer", "03583").await;
+    app.api(
+        "POST",
+        "/units/03583/villages",
+        Some(&u.token),
+        Some(json!({"name": "Bản Nà Ho", "kind": "Bản"})),
+    )
+    .await;
+    let cases = [
+        (
+            json!({"name": "  bản nà  ho ", "kind": "Bản"}),
+            409,
+            "name",
+            "đã có trong Xã Khổng Lào",
+        ),
+        (
+            json!({"name": "", "kind": "Bản"}),
+            422,
+            "name",
+            "không được để trống",
+        ),
+        (
+            json!({"name": "x".repeat(10 * 1024 * 1024), "kind": "Bản"}),
+            422,
+            "name",
+            "tối đa 200 ký tự",
+        ),
+        (
+            json!({"name": "Bản B", "kind": "Huyện"}),
+            422,
+            "kind",
+            "không hợp lệ",
+        ),
+        (
+            json!({"name": "Bản B", "kind": "Bản", "households": -1}),
+            422,
+            "households",
+            "số âm",
+        ),
+        (
+            json!({"name": "Bản B", "kind": "Bản", "households": 10, "population": 5}),
+            422,
+            "population",
+            "ít hơn số hộ",
+        ),
+    ];
+    for (body, status, field, text) in cases {
+        let res = app
+            .api("POST", "/units/03583/villages", Some(&u.token), Some(body))
+            .await;
+        assert_eq!(res.status, status, "{}", &res.text[..res.text.len().min(300)]);
+        let msg = res.json()["error"]["fields"][field]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(msg.contains(text), "{field}: {msg}");
+        assert!(res.text.len() < 2000, "the message does not echo a huge value");
+    }
+    let res = app
+        .api(
+            "POST",
+            "/units/99999/villages",
+            Some(&u.token),
+            Some(json!({"name": "Bản C", "kind": "Bản"})),
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    assert!(
+        res.json()["error"]["fields"]["commune_code"]
+            .as_str()
+            .unwrap()
+            .contains("99999")
+    );
+    assert_eq!(villages_in(&app, "03583").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE target_kind = 'village'")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn oversized_bodies_get_a_vietnamese_413() {
+    let app = TestApp::new().await;
+    let u = app.user("canbo", "officer", "03583").await;
+    let body = json!({"name": "x".repeat(20 * 1024 * 1024), "kind": "Bản"});
+    let res = app
+        .api("POST", "/units/03583/villages", Some(&u.token), Some(body))
+        .await;
+    assert_eq!(res.status, 413, "{}", res.text);
+    assert!(
+        res.json()["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("quá lớn"),
+        "{}",
+        res.text
+    );
+}
+
+const GOOD_AND_BAD: &str = "ma_xa,ten,loai,so_ho,so_nhan_khau,dan_toc,bien_gioi,ton_giao,trong_diem,ghi_chu\n\
+03583,Bản Một,Bản,10,40,Thái,0,0,0,\n\
+03583,,Bản,10,40,,0,0,0,\n\
+03583,Bản Hai,Bản,abc,40,,0,0,0,\n\
+03583,Bản Ba,Bản,10,40,,có,0,0,\n\
+03820,Bản Bốn,Bản,10,40,,0,0,0,\n\
+03583,Bản Một,Bản,1,4,,0,0,0,\n";
+
+#[tokio::test]
+async fn csv_import_is_all_or_nothing_and_lists_every_bad_row() {
+    let app = TestApp::new().await;
+    let u = app.user("canbo", "officer", "03583").await;
+    let req = axum::http::Request::post("/api/v1/units/03583/villages/import")
+        .header("authorization", format!("Bearer {}", u.token))
+        .header("content-type", "text/csv")
+        .body(axum::body::Body::from(GOOD_AND_BAD))
+        .unwrap();
+    let res = app.request(req).await;
+    assert_eq!(res.status, 422, "{}", res.text);
+    let msg = res.json()["error"]["message"].as_str().unwrap().to_string();
+    for line in ["Dòng 3:", "Dòng 4:", "Dòng 6:", "Dòng 7:"] {
+        assert!(msg.contains(line), "{line} missing in {msg}");
+    }
+    assert!(!msg.contains("Dòng 2:") && !msg.contains("Dòng 5:"));
+    assert!(msg.contains("Tên thôn, tổ dân phố: không được để trống"));
+    assert!(msg.contains("ngoài phạm vi"), "row of another commune: {msg}");
+    assert_eq!(villages_in(&app, "03583").await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log").await,
+        2,
+        "only the user and token rows"
+    );
+}
+
+#[tokio::test]
+async fn csv_export_round_trips_through_import() {
+    let app = TestApp::new().await;
+    let u = app.user("canbo", "officer", "03583").await;
+    let good = "ten;loai;so_ho;so_nhan_khau;dan_toc;bien_gioi;ghi_chu\n\
+Bản Một;Bản;10;40;Thái, Mông;1;\"ghi chú; có dấu chấm phẩy\"\n\
+Tổ dân phố 2;tổ dân phố;1.200;4.800;;0;\n";
+    let req = |body: String, token: &str| {
+        axum::http::Request::post("/api/v1/units/03583/villages/import")
+            .header("authorization", format!("Bearer {token}"))
+            .body(axum::body::Body::from(body))
+            .unwrap()
+    };
+    let res = app.request(req(good.to_string(), &u.token)).await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    assert_eq!(res.json()["created"], 2);
+    let exported = app.get("/units/03583/villages/export", &u.token).await.text;
+    assert!(exported.starts_with("ma_xa,ten,loai,so_ho"));
+    assert!(exported.contains("03583,Tổ dân phố 2,Tổ dân phố,1200,4800"));
+    let other = TestApp::new().await;
+    let u2 = other.user("canbo", "officer", "03583").await;
+    let res = other.request(req(exported.clone(), &u2.token)).await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    assert_eq!(
+        other.get("/units/03583/villages/export", &u2.token).await.text,
+        exported
+    );
+}
+
+#[tokio::test]
+async fn officer_adds_a_village_through_the_page() {
+    let app = TestApp::new().await;
+    app.user("canbo", "officer", "03583").await;
+    let b = app.browser("canbo", PASSWORD).await;
+    let res = app
+        .post_form(
+            &b,
+            "/units/03583/villages",
+            &[
+                ("name", "Bản Mới"),
+                ("kind", "Bản"),
+                ("households", "25"),
+                ("border_area", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text);
+    let page = app.page(&b, "/units/03583").await;
+    assert!(page.text.contains("Bản Mới"));
+    // The same name again: the form comes back with the message by the field.
+    let res = app
+        .post_form(
+            &b,
+            "/units/03583/villages",
+            &[("name", "Bản Mới"), ("kind", "Bản")],
+        )
+        .await;
+    assert_eq!(res.status, 409);
+    assert!(res.text.contains("đã có trong Xã Khổng Lào"));
+    assert_eq!(villages_in(&app, "03583").await, 1);
+}
