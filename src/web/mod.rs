@@ -271,8 +271,32 @@ pub fn login_required(config: &Config, headers: &HeaderMap, expired: bool, next:
 /// 303 to a page after a successful post, with an optional notice code.
 pub fn see_other(path: &str, notice: Option<&str>) -> Response {
     let target = match notice {
-        Some(code) => format!("{path}{}ok={code}", if path.contains('?') { '&' } else { '?' }),
+        Some(code) => {
+            // The query goes before any #fragment, or the browser drops it.
+            let (base, fragment) = path.split_once('#').map_or((path, None), |(b, f)| (b, Some(f)));
+            let sep = if base.contains('?') { '&' } else { '?' };
+            match fragment {
+                Some(f) => format!("{base}{sep}ok={code}#{f}"),
+                None => format!("{base}{sep}ok={code}"),
+            }
+        }
         None => path.to_string(),
     };
     Redirect::to(&target).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notices_go_before_the_fragment() {
+        let res = see_other("/units/03583#village-7", Some("village_created"));
+        assert_eq!(
+            res.headers()["location"],
+            "/units/03583?ok=village_created#village-7"
+        );
+        let res = see_other("/villages/7", Some("village_updated"));
+        assert_eq!(res.headers()["location"], "/villages/7?ok=village_updated");
+    }
 }

@@ -281,8 +281,14 @@ async fn officer_adds_a_village_through_the_page() {
         )
         .await;
     assert_eq!(res.status, 303, "{}", res.text);
-    let page = app.page(&b, "/units/03583").await;
+    let location = res.headers["location"].to_str().unwrap().to_string();
+    assert!(
+        location.starts_with("/units/03583?ok=village_created#village-"),
+        "{location}"
+    );
+    let page = app.page(&b, location.split('#').next().unwrap()).await;
     assert!(page.text.contains("Bản Mới"));
+    assert!(page.text.contains("Đã thêm thôn, tổ dân phố."));
     // The same name again: the form comes back with the message by the field.
     let res = app
         .post_form(
