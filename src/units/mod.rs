@@ -191,27 +191,16 @@ pub async fn children(db: &Db, actor: &Actor, unit: &Unit) -> Result<Vec<ChildSu
     .bind(&unit.code)
     .fetch_all(&db.pool)
     .await?;
-    let group_col = match unit.level.as_str() {
-        "nation" => "province_code",
-        _ => "unit_code",
+    // Figures are grouped by the child's code: a province's villages and
+    // organisations under the nation, a commune's under a province.
+    let (village_col, org_col) = if unit.level == "nation" {
+        ("province_code", "province_code")
+    } else {
+        ("commune_code", "unit_code")
     };
     let visible = scope.narrow(&unit.path)?;
-    let village_counts = grouped(
-        db,
-        if unit.level == "nation" {
-            "province_code"
-        } else {
-            "commune_code"
-        },
-        "villages",
-        &visible,
-    )
-    .await?;
-    let org_counts = if unit.level == "nation" {
-        grouped(db, group_col, "organisations", &visible).await?
-    } else {
-        grouped(db, "unit_code", "organisations", &visible).await?
-    };
+    let village_counts = grouped(db, village_col, "villages", &visible).await?;
+    let org_counts = grouped(db, org_col, "organisations", &visible).await?;
     let commune_counts: std::collections::HashMap<String, i64> = if unit.level == "nation" {
         sqlx::query(
             "SELECT parent_code, COUNT(*) AS n FROM units WHERE era = 'current' AND level = 'commune' \
