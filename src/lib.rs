@@ -1,4 +1,5 @@
 #![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 //! antq: the information system of the movement "Toàn dân bảo vệ an ninh Tổ quốc".
 //! See docs/ARCHITECTURE.md for the folder map and how a request travels.
 

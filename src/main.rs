@@ -1,4 +1,5 @@
 #![forbid(unsafe_code)]
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! `antq`: thin entry point. Parses the command line and dispatches; the
 //! work lives in the library modules.
 

@@ -55,8 +55,8 @@ pub struct Filter {
     pub unit: Option<String>,
     #[serde(default)]
     pub user: Option<String>,
-    /// Inclusive dates, YYYY-MM-DD (Vietnam time is close enough for a filter
-    /// at day granularity; timestamps are stored in UTC).
+    /// Inclusive dates, YYYY-MM-DD, in Vietnam time (UTC+7); timestamps
+    /// are stored in UTC and the bounds are converted.
     #[serde(default)]
     pub from: Option<String>,
     #[serde(default)]
@@ -133,8 +133,9 @@ pub async fn search(db: &Db, actor: &Actor, filter: &Filter) -> Result<Page> {
         AND ($3 IS NULL OR at >= $3) \
         AND ($4 IS NULL OR at < $4) \
         AND ($5 IS NULL OR action = $5 OR action LIKE $6)";
-    let to_exclusive = to.map(|d| next_day(&d));
-    let from_ts = from.map(|d| format!("{d}T00:00:00Z"));
+    // Midnight in Vietnam is 17:00 UTC of the day before.
+    let from_ts = from.map(|d| format!("{}T17:00:00Z", previous_day(&d)));
+    let to_exclusive = to.map(|d| format!("{d}T17:00:00Z"));
     let action_prefix = action.map(|a| format!("{a}.%"));
     let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM audit_log WHERE {cond}"))
         .bind(scope.like())
@@ -178,12 +179,15 @@ pub async fn search(db: &Db, actor: &Actor, filter: &Filter) -> Result<Page> {
     Ok(Page { total, entries })
 }
 
-/// 'YYYY-MM-DD' of the following day, as an exclusive timestamp bound.
-fn next_day(day: &str) -> String {
+/// The day before a valid 'YYYY-MM-DD'.
+fn previous_day(day: &str) -> String {
     let format = time::macros::format_description!("[year]-[month]-[day]");
-    match time::Date::parse(day, &format).ok().and_then(|d| d.next_day()) {
-        Some(d) => format!("{d}T00:00:00Z"),
-        None => format!("{day}T23:59:59Z"),
+    match time::Date::parse(day, &format)
+        .ok()
+        .and_then(|d| d.previous_day())
+    {
+        Some(d) => d.to_string(),
+        None => day.to_string(),
     }
 }
 
@@ -205,5 +209,16 @@ pub fn action_label(action: &str) -> &'static str {
         "user.locked" => "Tạm khóa do đăng nhập sai",
         "token.create" => "Cấp mã truy cập API",
         _ => "Thao tác khác",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn day_bounds_are_vietnam_days() {
+        assert_eq!(previous_day("2025-03-01"), "2025-02-28");
+        assert_eq!(previous_day("2024-03-01"), "2024-02-29");
     }
 }

@@ -41,9 +41,11 @@ pub async fn web_session(State(state): State<AppState>, req: Request, next: Next
             Ok(b) => b,
             Err(_) => return PageError(too_large()).into_response(),
         };
+        // The login form carries the login cookie's token even when a session
+        // is already open (signing in again); every other form the session's.
         let expected = match &actor {
-            Some(a) => a.csrf_token.clone(),
-            None => session::cookie(&parts.headers, LOGIN_CSRF_COOKIE).map(str::to_string),
+            Some(a) if parts.uri.path() != "/login" => a.csrf_token.clone(),
+            _ => session::cookie(&parts.headers, LOGIN_CSRF_COOKIE).map(str::to_string),
         };
         let provided = csrf_field(&parts, &bytes);
         let valid = match (expected, provided) {
