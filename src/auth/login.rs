@@ -39,14 +39,24 @@ pub async fn login(db: &Db, username: &str, password_input: &str, session_minute
         return Err(wrong_credentials());
     };
     let id: i64 = row.try_get("id")?;
-    let locked_until: Option<String> = row.try_get("locked_until")?;
+    // Claim this attempt before checking the password, atomically with the
+    // lock test: parallel guesses cannot all slip past a check made earlier.
     let now_s = now();
-    if let Some(until) = locked_until.filter(|u| *u > now_s) {
-        return Err(locked(minutes_until(&until)));
-    }
+    let claimed: Option<i64> = sqlx::query_scalar(
+        "UPDATE users SET failed_logins = failed_logins + 1 \
+         WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2) RETURNING failed_logins",
+    )
+    .bind(id)
+    .bind(&now_s)
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some(attempts) = claimed else {
+        let until: Option<String> = row.try_get("locked_until")?;
+        return Err(locked(until.map(|u| minutes_until(&u)).unwrap_or(LOCK_MINUTES)));
+    };
     let hash: String = row.try_get("password_hash")?;
     if !password::verify(Some(hash), password_input).await? {
-        return Err(record_failure(db, id, &username, row.try_get("scope_path")?).await?);
+        return Err(record_failure(db, id, attempts, &username, row.try_get("scope_path")?).await?);
     }
     if row.try_get::<i64, _>("disabled")? == 1 {
         return Err(AppError::Forbidden(
@@ -60,15 +70,16 @@ pub async fn login(db: &Db, username: &str, password_input: &str, session_minute
     session::create(db, id, session_minutes).await
 }
 
-/// Counts a failure; the fifth locks the account (audited, same transaction).
-async fn record_failure(db: &Db, id: i64, username: &str, scope_path: String) -> Result<AppError> {
+/// The attempt was already counted; the fifth in a row locks the account
+/// (audited, in the same transaction as the lock).
+async fn record_failure(
+    db: &Db,
+    id: i64,
+    failures: i64,
+    username: &str,
+    scope_path: String,
+) -> Result<AppError> {
     let mut tx = db.begin().await?;
-    let failures: i64 = sqlx::query_scalar(
-        "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins",
-    )
-    .bind(id)
-    .fetch_one(&mut *tx)
-    .await?;
     let err = if failures >= MAX_FAILURES {
         let until = timestamp(OffsetDateTime::now_utc() + Duration::minutes(LOCK_MINUTES));
         sqlx::query("UPDATE users SET failed_logins = 0, locked_until = $1 WHERE id = $2")

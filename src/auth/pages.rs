@@ -50,9 +50,12 @@ pub fn login_page(
     res
 }
 
-/// Only local paths, so the login form cannot be used to send users elsewhere.
+/// Only local paths, so the login form cannot send users elsewhere. Browsers
+/// drop tabs and newlines from URLs ("/\t/evil" becomes "//evil"), so control
+/// characters, spaces and backslashes are refused anywhere in the path.
 fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+    let clean = !next.bytes().any(|b| b < 0x21 || b == 0x7f || b == b'\\');
+    if clean && next.starts_with('/') && !next.starts_with("//") {
         next
     } else {
         "/"
@@ -177,4 +180,23 @@ pub async fn create_token(
     let user_id = actor.user_id.unwrap_or_default();
     let token = users::create_token(&state.db, &actor, user_id, &form.label).await?;
     account_page(&state, &actor, Some(token)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(safe_next("/units/03583?ok=x"), "/units/03583?ok=x");
+        for bad in [
+            "//evil.example",
+            "/\t/evil.example",
+            "/\\evil",
+            "https://evil.example",
+            "/\n/x",
+        ] {
+            assert_eq!(safe_next(bad), "/", "{bad:?}");
+        }
+    }
 }

@@ -99,8 +99,15 @@ impl Db {
         reference::load_if_missing(self).await
     }
 
+    /// Starts a write transaction. On SQLite it takes the write lock at once
+    /// (BEGIN IMMEDIATE): every write path reads before it writes, and a
+    /// deferred transaction whose snapshot went stale in between would fail
+    /// with SQLITE_BUSY instead of waiting its turn.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        self.pool.begin().await
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
     }
 }
 

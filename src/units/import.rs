@@ -216,7 +216,7 @@ pub async fn import_villages(
     for (line, commune, input) in &rows {
         match villages::insert(&mut tx, actor, commune, input, "village.import").await {
             Ok(_) => created += 1,
-            Err(e) => {
+            Err(e @ (AppError::Conflict { .. } | AppError::Validation { .. })) => {
                 // Only a concurrent write can get here after the checks above;
                 // the transaction is dropped, so nothing is written.
                 let mut inv = Invalid::default();
@@ -229,6 +229,8 @@ pub async fn import_villages(
                     "Không nhập dòng nào vì tệp có dòng lỗi.",
                 ));
             }
+            // A database fault is not the file's fault: 500, logged.
+            Err(e) => return Err(e),
         }
     }
     tx.commit().await?;

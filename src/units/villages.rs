@@ -409,9 +409,16 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, draft: VillageDraft) -> Res
     let mut inv = Invalid::default();
     let input = parse(&draft.over(before.as_draft()), &mut inv);
     inv.finish()?;
-    let commune = find_current(db, &before.commune_code)
-        .await?
-        .ok_or_else(AppError::not_found)?;
+    // Read on the transaction's own connection: asking the pool for a second
+    // one here could wait forever once concurrent updates hold them all.
+    let row = sqlx::query(&format!(
+        "SELECT {} FROM units u WHERE u.era = 'current' AND u.code = $1",
+        super::UNIT_COLUMNS
+    ))
+    .bind(&before.commune_code)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let commune = Unit::from_row(&row.ok_or_else(AppError::not_found)?)?;
     ensure_name_free(&mut tx, &commune, &input.name, Some(id)).await?;
     let row = sqlx::query(&format!(
         "UPDATE villages SET name = $1, name_key = $2, search_key = $3, kind = $4, households = $5, \

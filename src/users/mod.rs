@@ -331,7 +331,12 @@ pub async fn set_password(db: &Db, actor: &Actor, id: i64, new_password: &str) -
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    // Sessions opened with the old password end with it.
+    // Sessions opened with the old password end with it, and so do API
+    // tokens: a token made with a stolen password must not outlive the reset.
+    sqlx::query("UPDATE api_tokens SET revoked = 1 WHERE user_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query("DELETE FROM sessions WHERE user_id = $1")
         .bind(id)
         .execute(&mut *tx)

@@ -159,3 +159,66 @@ async fn disabled_accounts_lose_sessions_and_tokens() {
     assert_eq!(app.page(&b, "/units/03583").await.status, 401);
     assert_eq!(app.get("/me", &u.token).await.status, 401);
 }
+
+#[tokio::test]
+async fn a_password_reset_revokes_api_tokens() {
+    let app = TestApp::new().await;
+    let admin = app.user("quantri", "admin", "VN").await;
+    let u = app.user("canbo", "officer", "03583").await;
+    assert_eq!(app.get("/me", &u.token).await.status, 200);
+    let res = app
+        .api(
+            "PUT",
+            &format!("/users/{}/password", u.id),
+            Some(&admin.token),
+            Some(serde_json::json!({"password": "mật khẩu mới đủ dài"})),
+        )
+        .await;
+    assert_eq!(res.status, 204, "{}", res.text);
+    assert_eq!(app.get("/me", &u.token).await.status, 401);
+    let short = app
+        .api(
+            "PUT",
+            &format!("/users/{}/password", u.id),
+            Some(&admin.token),
+            Some(serde_json::json!({"password": "ngắn"})),
+        )
+        .await;
+    assert_eq!(short.status, 422);
+    assert!(
+        short.json()["error"]["fields"]["password"]
+            .as_str()
+            .unwrap()
+            .starts_with("Mật khẩu")
+    );
+}
+
+#[tokio::test]
+async fn login_never_redirects_off_site() {
+    let app = TestApp::new().await;
+    app.user("canbo", "officer", "03583").await;
+    let form = app
+        .request(Request::get("/login").body(Body::empty()).unwrap())
+        .await;
+    let csrf = crate::support::cookie_value(&form.headers, "antq_login_csrf").unwrap();
+    for next in [
+        "%2F%09%2Fevil.example",
+        "%2F%2Fevil.example",
+        "https%3A%2F%2Fevil.example",
+    ] {
+        let res = app
+            .request(
+                Request::post("/login")
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .header("cookie", format!("antq_login_csrf={csrf}"))
+                    .body(Body::from(format!(
+                        "_csrf={csrf}&username=canbo&password={}&next={next}",
+                        crate::support::urlencode(PASSWORD)
+                    )))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(res.status, 303);
+        assert_eq!(res.headers["location"], "/");
+    }
+}
