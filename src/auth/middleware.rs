@@ -34,10 +34,18 @@ pub async fn web_session(State(state): State<AppState>, req: Request, next: Next
     }
     let mut body = body;
     if !matches!(parts.method, Method::GET | Method::HEAD) {
-        if actor.is_none() && expired && parts.uri.path() != "/login" {
-            return web::login_required(&state.config, &parts.headers, true, "/");
+        // Without a session only the login form may be posted, and it is
+        // small: nobody can make the server buffer large bodies unsigned-in.
+        let is_login = parts.uri.path() == "/login";
+        if actor.is_none() && !is_login {
+            return web::login_required(&state.config, &parts.headers, expired, "/");
         }
-        let bytes = match to_bytes(body, BODY_LIMIT).await {
+        let limit = if actor.is_none() {
+            LOGIN_BODY_LIMIT
+        } else {
+            BODY_LIMIT
+        };
+        let bytes = match to_bytes(body, limit).await {
             Ok(b) => b,
             Err(_) => return PageError(too_large()).into_response(),
         };
@@ -64,6 +72,9 @@ pub async fn web_session(State(state): State<AppState>, req: Request, next: Next
     parts.extensions.insert(state.config.clone());
     next.run(Request::from_parts(parts, body)).await
 }
+
+/// The login form is two short fields and a token.
+const LOGIN_BODY_LIMIT: usize = 64 * 1024;
 
 pub fn too_large() -> AppError {
     AppError::TooLarge(format!(

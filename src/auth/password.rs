@@ -10,6 +10,14 @@ use crate::error::{AppError, Result};
 pub const MIN_LENGTH: usize = 10;
 pub const MAX_LENGTH: usize = 200;
 
+/// At most this many hashes at once: each takes 19 MiB, and logins are open
+/// to anyone, so a burst of them must queue instead of exhausting memory.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
+async fn permit() -> Result<tokio::sync::SemaphorePermit<'static>> {
+    HASHING.acquire().await.map_err(|e| AppError::Internal(e.into()))
+}
+
 fn hasher() -> Argon2<'static> {
     // OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane.
     let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
@@ -36,6 +44,7 @@ pub fn validate(password: &str) -> Result<()> {
 
 pub async fn hash(password: &str) -> Result<String> {
     let password = password.to_string();
+    let _permit = permit().await?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         hasher()
@@ -51,6 +60,7 @@ pub async fn hash(password: &str) -> Result<String> {
 /// the same effort, so response time does not reveal which usernames exist.
 pub async fn verify(stored: Option<String>, password: &str) -> Result<bool> {
     let password = password.to_string();
+    let _permit = permit().await?;
     tokio::task::spawn_blocking(move || {
         let dummy;
         let stored = match stored {

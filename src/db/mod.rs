@@ -99,6 +99,17 @@ impl Db {
         reference::load_if_missing(self).await
     }
 
+    /// Suffix for a SELECT that reads a row about to be changed: PostgreSQL
+    /// locks it until commit, so two concurrent partial updates cannot undo
+    /// each other; SQLite has no row locks and needs none, because
+    /// [`Db::begin`] already holds its single write lock.
+    pub fn lock_clause(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
+    }
+
     /// Starts a write transaction. On SQLite it takes the write lock at once
     /// (BEGIN IMMEDIATE): every write path reads before it writes, and a
     /// deferred transaction whose snapshot went stale in between would fail

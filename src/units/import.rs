@@ -122,7 +122,7 @@ pub async fn import_villages(
             index
                 .get(col)
                 .and_then(|i| record.get(*i))
-                .map(|s| s.trim().to_string())
+                .map(|s| unguard_formula(s.trim().to_string()))
         };
         let draft = VillageDraft {
             name: cell("ten"),
@@ -261,20 +261,38 @@ pub async fn export_villages(db: &Db, actor: &Actor, unit_code: &str) -> Result<
     Ok(String::from_utf8(bytes).map_err(anyhow::Error::from)?)
 }
 
+/// Spreadsheets run a cell that starts with = + - @ as a formula. Exported
+/// text gets a leading apostrophe there (what Excel itself writes), and
+/// import takes it off again, so the round trip is exact.
+fn guard_formula(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    }
+}
+
+fn unguard_formula(text: String) -> String {
+    match text.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest.to_string(),
+        _ => text,
+    }
+}
+
 fn row_of(v: &Village) -> [String; 10] {
     let flag = |b: bool| if b { "1" } else { "0" }.to_string();
     let count = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
     [
         v.commune_code.clone(),
-        v.name.clone(),
+        guard_formula(&v.name),
         v.kind.clone(),
         count(v.households),
         count(v.population),
-        v.ethnic_groups.clone(),
+        guard_formula(&v.ethnic_groups),
         flag(v.border_area),
         flag(v.religious_area),
         flag(v.key_area),
-        v.note.clone(),
+        guard_formula(&v.note),
     ]
 }
 
@@ -290,4 +308,17 @@ pub async fn import_file(db: &Db, path: &std::path::Path) -> anyhow::Result<Repo
             }
             anyhow::anyhow!("{msg}")
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_defused_on_export_and_restored_on_import() {
+        assert_eq!(guard_formula("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(guard_formula("Bản Nà"), "Bản Nà");
+        assert_eq!(unguard_formula(guard_formula("@SUM(A1)")), "@SUM(A1)");
+        assert_eq!(unguard_formula("'bình thường".into()), "'bình thường");
+    }
 }

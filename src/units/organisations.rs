@@ -255,15 +255,31 @@ pub async fn get(db: &Db, actor: &Actor, id: i64) -> Result<Organisation> {
 
 /// Applies a change to an organisation; `deactivate` ends it instead.
 async fn change(db: &Db, actor: &Actor, id: i64, draft: Option<&OrganisationDraft>) -> Result<Organisation> {
-    let before = get(db, actor, id).await?;
+    let scope = Scope::new(actor, Action::ViewGeography)?;
+    let mut tx = db.begin().await?;
+    // Read inside the transaction (locked on PostgreSQL): the fields a partial
+    // update leaves out are filled from this row, and the audit's "before" is it.
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM organisations WHERE id = $1 AND scope_path LIKE $2{}",
+        db.lock_clause()
+    ))
+    .bind(id)
+    .bind(scope.like())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let before = Organisation::from_row(&row.ok_or_else(AppError::not_found)?)?;
     policy::authorize(actor, Action::EditGeography, &before.scope_path)?;
     if !before.active {
         return Err(AppError::conflict("active", "Đơn vị này đã ngừng hoạt động."));
     }
-    let unit = find_current(db, &before.unit_code)
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    let mut tx = db.begin().await?;
+    let unit_row = sqlx::query(&format!(
+        "SELECT {} FROM units u WHERE u.era = 'current' AND u.code = $1",
+        super::UNIT_COLUMNS
+    ))
+    .bind(&before.unit_code)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let unit = Unit::from_row(&unit_row.ok_or_else(AppError::not_found)?)?;
     let (action, row) = match draft {
         Some(draft) => {
             let input = parse(draft, Some(&before))?;

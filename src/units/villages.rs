@@ -382,10 +382,11 @@ pub async fn get(db: &Db, actor: &Actor, id: i64) -> Result<Village> {
     }
 }
 
-async fn get_for_write(tx: &mut Tx, actor: &Actor, id: i64) -> Result<Village> {
+async fn get_for_write(db: &Db, tx: &mut Tx, actor: &Actor, id: i64) -> Result<Village> {
     let scope = Scope::new(actor, Action::ViewGeography)?;
     let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM villages WHERE id = $1 AND scope_path LIKE $2"
+        "SELECT {COLUMNS} FROM villages WHERE id = $1 AND scope_path LIKE $2{}",
+        db.lock_clause()
     ))
     .bind(id)
     .bind(scope.like())
@@ -399,7 +400,7 @@ async fn get_for_write(tx: &mut Tx, actor: &Actor, id: i64) -> Result<Village> {
 /// Changes the fields the draft sets; the others keep their values.
 pub async fn update(db: &Db, actor: &Actor, id: i64, draft: VillageDraft) -> Result<Village> {
     let mut tx = db.begin().await?;
-    let before = get_for_write(&mut tx, actor, id).await?;
+    let before = get_for_write(db, &mut tx, actor, id).await?;
     if !before.active {
         return Err(AppError::conflict(
             "active",
@@ -463,7 +464,7 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, draft: VillageDraft) -> Res
 /// Marks a village inactive; its records stay and its name becomes free.
 pub async fn deactivate(db: &Db, actor: &Actor, id: i64) -> Result<Village> {
     let mut tx = db.begin().await?;
-    let before = get_for_write(&mut tx, actor, id).await?;
+    let before = get_for_write(db, &mut tx, actor, id).await?;
     if !before.active {
         return Err(AppError::conflict(
             "active",
