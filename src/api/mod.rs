@@ -47,6 +47,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/users/{id}", get(users::api::show).patch(users::api::update))
         .route("/users/{id}/password", put(users::api::set_password))
         .route("/users/{id}/tokens", post(users::api::create_token))
+        .route("/tokens/{id}/revoke", post(users::api::revoke_token))
         .route("/audit", get(audit::api::search))
         .route_layer(middleware::from_fn_with_state(state, auth::middleware::api_token));
     Router::new()

@@ -208,6 +208,8 @@ pub fn action_label(action: &str) -> &'static str {
         "user.set_password" => "Đặt lại mật khẩu",
         "user.locked" => "Tạm khóa do đăng nhập sai",
         "token.create" => "Cấp mã truy cập API",
+        "token.revoke" => "Thu hồi mã truy cập API",
+        "user.change_password" => "Tự đổi mật khẩu",
         _ => "Thao tác khác",
     }
 }

@@ -10,8 +10,10 @@ use super::session::{self, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
 use super::{Actor, login as login_service, tokens};
 use crate::app::AppState;
 use crate::config::Config;
+use crate::units::pages::NoticeQuery;
 use crate::users;
-use crate::web::{PageCtx, PageForm, PageResult, filters, render};
+use crate::web::extract::{Id, Q};
+use crate::web::{PageCtx, PageForm, PageResult, filters, render, see_other};
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -146,24 +148,35 @@ struct AccountPage {
     username: String,
     tokens: Vec<(i64, String, String, bool)>,
     new_token: Option<String>,
+    password_error: Option<String>,
 }
 
-async fn account_page(state: &AppState, actor: &Actor, new_token: Option<String>) -> PageResult {
+async fn account_page(
+    state: &AppState,
+    actor: &Actor,
+    new_token: Option<String>,
+    password_error: Option<String>,
+    notice: Option<&str>,
+) -> PageResult {
     let tokens = match actor.user_id {
         Some(id) => tokens::list_for_user(&state.db, id).await?,
         None => Vec::new(),
     };
     let page = AccountPage {
-        ctx: PageCtx::new(actor, "Tài khoản của tôi"),
+        ctx: PageCtx::new(actor, "Tài khoản của tôi").with_notice(notice),
         username: actor.username.clone(),
         tokens,
         new_token,
+        password_error: password_error.clone(),
     };
+    if password_error.is_some() {
+        return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page));
+    }
     Ok(render(StatusCode::OK, &page))
 }
 
-pub async fn account(State(state): State<AppState>, actor: Actor) -> PageResult {
-    account_page(&state, &actor, None).await
+pub async fn account(State(state): State<AppState>, actor: Actor, Q(q): Q<NoticeQuery>) -> PageResult {
+    account_page(&state, &actor, None, None, q.ok_code()).await
 }
 
 #[derive(Deserialize)]
@@ -179,7 +192,35 @@ pub async fn create_token(
 ) -> PageResult {
     let user_id = actor.user_id.unwrap_or_default();
     let token = users::create_token(&state.db, &actor, user_id, &form.label).await?;
-    account_page(&state, &actor, Some(token)).await
+    account_page(&state, &actor, Some(token), None, None).await
+}
+
+pub async fn revoke_token(State(state): State<AppState>, actor: Actor, Id(id): Id) -> PageResult {
+    users::revoke_token(&state.db, &actor, id).await?;
+    Ok(see_other("/account", Some("token_revoked")))
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// After a change every session ends, this one included: sign in again.
+pub async fn change_password(
+    State(state): State<AppState>,
+    actor: Actor,
+    PageForm(form): PageForm<PasswordForm>,
+) -> PageResult {
+    match users::change_own_password(&state.db, &actor, &form.current_password, &form.password).await {
+        Ok(()) => Ok(Redirect::to("/login").into_response()),
+        Err(e @ crate::error::AppError::Validation { .. }) => {
+            account_page(&state, &actor, None, Some(e.user_message()), None).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[cfg(test)]

@@ -73,3 +73,13 @@ pub async fn create_token(
     let token = super::create_token(&state.db, &actor, id, &body.label).await?;
     Ok((StatusCode::CREATED, Json(json!({ "token": token }))))
 }
+
+/// Revokes a token (one's own, or an admin's for accounts in scope).
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    actor: Actor,
+    Id(id): Id,
+) -> Result<impl IntoResponse> {
+    super::revoke_token(&state.db, &actor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

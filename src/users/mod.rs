@@ -396,6 +396,101 @@ pub async fn create_token(db: &Db, actor: &Actor, user_id: i64, label: &str) -> 
     Ok(token)
 }
 
+/// Revokes an API token: one's own, or (admins) one of an account in scope.
+pub async fn revoke_token(db: &Db, actor: &Actor, token_id: i64) -> Result<()> {
+    let mut tx = db.begin().await?;
+    let row = sqlx::query(
+        "SELECT t.user_id, t.label, t.revoked, u.username, u.scope_path FROM api_tokens t \
+         JOIN users u ON u.id = t.user_id WHERE t.id = $1",
+    )
+    .bind(token_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(AppError::not_found)?;
+    let owner: i64 = row.try_get("user_id")?;
+    let scope_path: String = row.try_get("scope_path")?;
+    if Some(owner) != actor.user_id {
+        policy::authorize(actor, Action::ManageUsers, &scope_path).map_err(|e| match e {
+            AppError::Forbidden(_) if actor.role >= Role::Admin => AppError::not_found(),
+            e => e,
+        })?;
+    }
+    if row.try_get::<i64, _>("revoked")? == 1 {
+        return Err(AppError::conflict(
+            "token",
+            "Mã truy cập này đã bị thu hồi từ trước.",
+        ));
+    }
+    sqlx::query("UPDATE api_tokens SET revoked = 1 WHERE id = $1")
+        .bind(token_id)
+        .execute(&mut *tx)
+        .await?;
+    let username: String = row.try_get("username")?;
+    let label: String = row.try_get("label")?;
+    audit::record(
+        &mut tx,
+        actor,
+        Change {
+            action: "token.revoke",
+            target_kind: "api_token",
+            target_id: token_id.to_string(),
+            target_label: format!("{username} – {label}"),
+            scope_path,
+            before: Some(json!({ "revoked": false })),
+            after: Some(json!({ "revoked": true })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A signed-in user changes their own password; every session of the
+/// account ends, so they sign in again with the new one.
+pub async fn change_own_password(db: &Db, actor: &Actor, current: &str, new_password: &str) -> Result<()> {
+    let id = actor.user_id.ok_or_else(AppError::not_found)?;
+    let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_one(&db.pool)
+        .await?;
+    let mut inv = Invalid::default();
+    if !password::verify(Some(stored), current).await? {
+        inv.add("current_password", "Mật khẩu hiện tại: không đúng.");
+    }
+    if let Err(e) = password::validate(new_password) {
+        inv.add("password", e.user_message());
+    }
+    inv.finish()?;
+    let hash = password::hash(new_password).await?;
+    let mut tx = db.begin().await?;
+    sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+        .bind(&hash)
+        .bind(now())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Change {
+            action: "user.change_password",
+            target_kind: "user",
+            target_id: id.to_string(),
+            target_label: actor.username.clone(),
+            scope_path: actor.scope_path.clone(),
+            before: None,
+            after: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 pub async fn find_by_username(db: &Db, username: &str) -> Result<Option<User>> {
     let row = sqlx::query(&format!("SELECT {COLUMNS} FROM {FROM} WHERE u.username = $1"))
         .bind(username.trim().to_lowercase())

@@ -57,6 +57,8 @@ pub fn routes() -> Router<AppState> {
         .route("/audit", get(audit::pages::list))
         .route("/account", get(auth::pages::account))
         .route("/account/tokens", post(auth::pages::create_token))
+        .route("/account/tokens/{id}/revoke", post(auth::pages::revoke_token))
+        .route("/account/password", post(auth::pages::change_password))
         .route("/logout", post(auth::pages::logout))
         .route_layer(middleware::from_fn(auth::middleware::require_login));
     Router::new()
@@ -160,6 +162,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "organisation_deactivated" => "Đã chuyển sang ngừng hoạt động.",
         "user_created" => "Đã tạo tài khoản.",
         "user_updated" => "Đã lưu tài khoản.",
+        "token_revoked" => "Đã thu hồi mã truy cập.",
         "password_set" => "Đã đặt mật khẩu mới; các phiên đăng nhập cũ của tài khoản đã kết thúc.",
         _ => return None,
     })

@@ -18,6 +18,7 @@ struct Targets {
     village: i64,
     organisation: i64,
     user: i64,
+    token: i64,
 }
 
 async fn targets(app: &TestApp, commune: &str, n: usize) -> Targets {
@@ -52,10 +53,16 @@ async fn targets(app: &TestApp, commune: &str, n: usize) -> Targets {
     .await
     .unwrap();
     let u = app.user(&format!("dich{commune}{n}"), "viewer", commune).await;
+    let token = sqlx::query_scalar("SELECT id FROM api_tokens WHERE user_id = $1")
+        .bind(u.id)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
     Targets {
         village: v.id,
         organisation: o.id,
         user: u.id,
+        token,
     }
 }
 
@@ -182,6 +189,13 @@ async fn every_api_route_for_every_role_inside_and_outside_scope() {
                         }
                     },
                 ),
+                ("POST", format!("/tokens/{}/revoke", t.token), None, |r, i| {
+                    if admin_read(r, i) == 200 {
+                        204
+                    } else {
+                        admin_read(r, i)
+                    }
+                }),
                 (
                     "POST",
                     "/users".to_string(),
@@ -218,7 +232,7 @@ async fn every_api_route_for_every_role_inside_and_outside_scope() {
             }
         }
     }
-    assert_eq!(checked, 4 * 2 * 18);
+    assert_eq!(checked, 4 * 2 * 19);
     // Nothing outside was changed by anyone.
     let outside_writes = app
         .count(

@@ -222,3 +222,67 @@ async fn login_never_redirects_off_site() {
         assert_eq!(res.headers["location"], "/");
     }
 }
+
+#[tokio::test]
+async fn tokens_can_be_revoked_by_their_owner_or_an_admin_in_scope() {
+    let app = TestApp::new().await;
+    let u = app.user("canbo", "officer", "03583").await;
+    let other = app.user("canbo2", "officer", "03583").await;
+    let admin_outside = app.user("quantri.sonla", "admin", "14").await;
+    let id: i64 = sqlx::query_scalar("SELECT id FROM api_tokens WHERE user_id = $1")
+        .bind(u.id)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    let path = format!("/tokens/{id}/revoke");
+    assert_eq!(app.api("POST", &path, Some(&other.token), None).await.status, 403);
+    assert_eq!(
+        app.api("POST", &path, Some(&admin_outside.token), None)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(app.api("POST", &path, Some(&u.token), None).await.status, 204);
+    assert_eq!(app.get("/me", &u.token).await.status, 401);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'token.revoke'")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn users_change_their_own_password_on_the_account_page() {
+    let app = TestApp::new().await;
+    app.user("canbo", "officer", "03583").await;
+    let b = app.browser("canbo", PASSWORD).await;
+    let wrong = app
+        .post_form(
+            &b,
+            "/account/password",
+            &[("current_password", "sai"), ("password", "mật khẩu mới đủ dài")],
+        )
+        .await;
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.text.contains("Mật khẩu hiện tại: không đúng."));
+    let ok = app
+        .post_form(
+            &b,
+            "/account/password",
+            &[
+                ("current_password", PASSWORD),
+                ("password", "mật khẩu mới đủ dài"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, 303);
+    assert_eq!(
+        app.page(&b, "/account").await.status,
+        401,
+        "sessions end with the old password"
+    );
+    assert_eq!(
+        app.browser("canbo", "mật khẩu mới đủ dài").await.login_status,
+        303
+    );
+}
