@@ -162,11 +162,166 @@ pub async fn load(db: &Db) -> Result<bool> {
         };
         organisations::create(db, &system, unit, &draft).await?;
     }
+    registries(db, &system).await?;
     sqlx::query("INSERT INTO meta (key, value) VALUES ('demo_loaded', $1)")
         .bind(crate::db::now())
         .execute(&db.pool)
         .await?;
     Ok(true)
+}
+
+/// Model types the seed articles name, defined at the nation.
+const MODEL_TYPES: [(&str, &str, &str); 5] = [
+    ("Camera an ninh", "tu_phong", "antt"),
+    ("Dòng họ tự quản về an ninh, trật tự", "tu_quan", "antt"),
+    ("5 không, 3 sạch", "tu_quan", "antt"),
+    ("Ngõ tự quản", "tu_quan", "antt"),
+    (
+        "Tổ cựu chiến binh tham gia bảo vệ an ninh, trật tự",
+        "tu_bao_ve",
+        "antt",
+    ),
+];
+
+/// Teams, members, ratings 2023–2025 and model points for the demo
+/// communes. Names of people are invented and say so.
+async fn registries(db: &Db, system: &Actor) -> Result<()> {
+    use crate::registry::models::{self, ModelTypeDraft, PointDraft};
+    use crate::registry::ratings::{self, RatingDraft};
+    use crate::registry::teams::{self, MemberDraft, TeamDraft};
+    use serde_json::json;
+
+    let mut type_ids = Vec::new();
+    for (name, category, field) in MODEL_TYPES {
+        let draft = ModelTypeDraft {
+            name: Some(name.into()),
+            category: Some(category.into()),
+            field: Some(field.into()),
+            description: None,
+        };
+        type_ids.push(models::create_type(db, system, "VN", &draft).await?.id);
+    }
+    let given = [
+        "An", "Bình", "Cường", "Dũng", "Hà", "Lan", "Minh", "Nam", "Phúc", "Quý", "Sơn", "Thảo",
+    ];
+    let mut n = 0;
+    for commune in ["03583", "03388", "15016", "03820"] {
+        let unit = crate::units::find_current(db, commune)
+            .await?
+            .ok_or_else(crate::error::AppError::not_found)?;
+        let villages = villages::list(db, system, &unit, false).await?;
+        let mut first_point: Option<i64> = None;
+        for (i, v) in villages.iter().enumerate() {
+            // An older people's security team (rated since 2023) and, after
+            // Luật 30/2023/QH15 took effect on 01/07/2024, the security team.
+            let mut team_ids = Vec::new();
+            for (kind, label, est) in [
+                ("to_an_ninh_nhan_dan", "Tổ an ninh nhân dân", "2020-03-01"),
+                (teams::SECURITY_TEAM, "Tổ bảo vệ an ninh, trật tự", "2024-07-01"),
+            ] {
+                let team = teams::create_team(
+                    db,
+                    system,
+                    commune,
+                    &TeamDraft {
+                        kind: Some(kind.into()),
+                        name: Some(format!("{label} {}", v.name)),
+                        established_on: Some(est.into()),
+                        village_ids: Some(vec![v.id]),
+                        note: Some(ILLUSTRATIVE.into()),
+                    },
+                )
+                .await?;
+                team_ids.push(team.id);
+                let mut member_ids = Vec::new();
+                for (r, role) in ["to_truong", "to_pho", "to_vien"].into_iter().enumerate() {
+                    n += 1;
+                    let gender = if n % 3 == 0 { "nu" } else { "nam" };
+                    let middle = if gender == "nu" { "Thị" } else { "Văn" };
+                    let m = teams::add_member(
+                        db,
+                        system,
+                        team.id,
+                        &MemberDraft {
+                            role: Some(role.into()),
+                            full_name: Some(format!("Lò {middle} {} {n}", given[n % given.len()])),
+                            birth_year: Some(json!(1965 + (n % 30) as i64 + r as i64)),
+                            gender: Some(gender.into()),
+                            joined_on: Some(est.into()),
+                            phone: None,
+                            citizen_id: None,
+                        },
+                    )
+                    .await?;
+                    member_ids.push(m.id);
+                }
+                let years: &[i64] = if kind == teams::SECURITY_TEAM {
+                    &[2025]
+                } else {
+                    &[2023, 2024, 2025]
+                };
+                for &year in years {
+                    let rate = |kind: &str, id: i64, level: &str| RatingDraft {
+                        subject_kind: Some(kind.into()),
+                        subject_id: Some(id),
+                        year: Some(year),
+                        level: Some(level.into()),
+                        note: None,
+                    };
+                    ratings::rate(db, system, &rate("team", team.id, "tot")).await?;
+                    for (k, id) in member_ids.iter().enumerate() {
+                        let level = if k == 0 {
+                            "tot"
+                        } else if k == 1 {
+                            "hoan_thanh"
+                        } else {
+                            "tot"
+                        };
+                        ratings::rate(db, system, &rate("member", *id, level)).await?;
+                    }
+                }
+            }
+            let type_id = type_ids[i % type_ids.len()];
+            let started = format!("{}-0{}-01", 2021 + i, 3 + i % 6);
+            let point = models::create_point(
+                db,
+                system,
+                commune,
+                &PointDraft {
+                    model_type_id: Some(json!(type_ids[0])),
+                    village_id: Some(json!(v.id)),
+                    name: format!("Camera an ninh {}", v.name).into(),
+                    started_on: Some(started.clone()),
+                    replicated_from: first_point.map(|p| json!(p)),
+                    team_ids: Some(vec![team_ids[1]]),
+                    lat: unit.lat.map(|x| json!(x + 0.001 * i as f64)),
+                    lon: unit.lon.map(|x| json!(x)),
+                    note: Some(ILLUSTRATIVE.into()),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            first_point.get_or_insert(point.id);
+            if type_id != type_ids[0] {
+                models::create_point(
+                    db,
+                    system,
+                    commune,
+                    &PointDraft {
+                        model_type_id: Some(json!(type_id)),
+                        village_id: Some(json!(v.id)),
+                        name: format!("{} – {}", MODEL_TYPES[i % MODEL_TYPES.len()].0, v.name).into(),
+                        started_on: Some(started),
+                        team_ids: Some(vec![team_ids[0]]),
+                        note: Some(ILLUSTRATIVE.into()),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 pub fn print_accounts() {

@@ -143,6 +143,10 @@ impl Invalid {
         }
     }
 
+    pub fn has(&self, field: &str) -> bool {
+        self.fields.iter().any(|(f, _)| f == field)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.fields.is_empty()
     }

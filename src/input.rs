@@ -120,6 +120,53 @@ pub fn flag(inv: &mut Invalid, field: &str, label: &str, raw: Option<&Value>, de
     }
 }
 
+/// A calendar date written `19/08/2025` (as users write it) or `2025-08-19`
+/// (as forms and the API send it). Impossible dates such as 31/02/2025 are
+/// refused by name. Returns ISO `YYYY-MM-DD`.
+pub fn date(
+    inv: &mut Invalid,
+    field: &str,
+    label: &str,
+    raw: Option<&str>,
+    required: bool,
+) -> Option<String> {
+    let text = raw.map(str::trim).unwrap_or_default();
+    if text.is_empty() {
+        if required {
+            inv.add(field, format!("{label}: không được để trống."));
+        }
+        return None;
+    }
+    match parse_date(text) {
+        Some(d) => Some(d.to_string()),
+        None => {
+            inv.add(
+                field,
+                format!(
+                    "{label}: \"{}\" không phải ngày hợp lệ (dạng 19/08/2025).",
+                    shorten(text)
+                ),
+            );
+            None
+        }
+    }
+}
+
+pub fn parse_date(text: &str) -> Option<time::Date> {
+    let iso = time::macros::format_description!("[year]-[month]-[day]");
+    let vn = time::macros::format_description!("[day]/[month]/[year]");
+    time::Date::parse(text, &iso)
+        .or_else(|_| time::Date::parse(text, &vn))
+        .ok()
+}
+
+/// Today's date in Vietnam (UTC+7), for "not in the future" rules.
+pub fn today() -> time::Date {
+    time::OffsetDateTime::now_utc()
+        .to_offset(time::macros::offset!(+7))
+        .date()
+}
+
 /// At most 40 characters of a bad value, for a message that must stay short
 /// even when the value was ten megabytes.
 pub fn shorten(text: &str) -> String {
@@ -163,6 +210,29 @@ mod tests {
         let fields = err.fields().unwrap();
         assert!(fields["h"].starts_with("Số hộ"));
         assert!(fields["p"].starts_with("Số dân"));
+    }
+
+    #[test]
+    fn dates_are_real_dates_in_either_form() {
+        let mut inv = Invalid::default();
+        assert_eq!(
+            date(&mut inv, "d", "Ngày", Some("19/08/2025"), true).as_deref(),
+            Some("2025-08-19")
+        );
+        assert_eq!(
+            date(&mut inv, "d", "Ngày", Some("2025-08-19"), true).as_deref(),
+            Some("2025-08-19")
+        );
+        assert_eq!(date(&mut inv, "e", "Ngày", Some(""), false), None);
+        assert!(inv.is_empty());
+        assert_eq!(
+            date(&mut inv, "d", "Ngày thành lập", Some("31/02/2025"), true),
+            None
+        );
+        assert_eq!(date(&mut inv, "f", "Ngày", None, true), None);
+        let err = inv.into_error();
+        assert!(err.fields().unwrap()["d"].contains("31/02/2025"));
+        assert!(err.fields().unwrap()["f"].contains("không được để trống"));
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod input;
+pub mod registry;
 pub mod text;
 pub mod units;
 pub mod users;

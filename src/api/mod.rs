@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::app::AppState;
 use crate::auth::{self, Actor};
-use crate::{audit, units, users};
+use crate::{audit, registry, units, users};
 
 pub const OPENAPI: &str = include_str!("openapi.json");
 
@@ -49,6 +49,37 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/users/{id}/tokens", post(users::api::create_token))
         .route("/tokens/{id}/revoke", post(users::api::revoke_token))
         .route("/audit", get(audit::api::search))
+        .route("/units/{code}/summary", get(registry::api::summary))
+        .route(
+            "/units/{code}/teams",
+            get(registry::api::list_teams).post(registry::api::create_team),
+        )
+        .route(
+            "/teams/{id}",
+            get(registry::api::team).patch(registry::api::update_team),
+        )
+        .route("/teams/{id}/dissolve", post(registry::api::dissolve_team))
+        .route("/teams/{id}/members", post(registry::api::add_member))
+        .route(
+            "/members/{id}",
+            get(registry::api::member).patch(registry::api::update_member),
+        )
+        .route("/members/{id}/leave", post(registry::api::member_leave))
+        .route("/ratings", put(registry::api::rate))
+        .route("/units/{code}/ratings", get(registry::api::list_ratings))
+        .route(
+            "/units/{code}/model-types",
+            get(registry::api::list_types).post(registry::api::create_type),
+        )
+        .route(
+            "/units/{code}/model-points",
+            get(registry::api::list_points).post(registry::api::create_point),
+        )
+        .route(
+            "/model-points/{id}",
+            get(registry::api::point).patch(registry::api::update_point),
+        )
+        .route("/model-points/{id}/tree", get(registry::api::point_tree))
         .route_layer(middleware::from_fn_with_state(state, auth::middleware::api_token));
     Router::new()
         .route("/openapi.json", get(openapi))

@@ -77,6 +77,7 @@ struct UnitPage {
     villages: Vec<Village>,
     organisations: Vec<Organisation>,
     formers: Vec<(String, String, bool)>,
+    summary: crate::registry::summary::Summary,
     can_edit: bool,
     partial_view: bool,
     kinds: &'static [&'static str],
@@ -113,6 +114,8 @@ async fn unit_page(
         organisations::list(db, actor, &unit).await?
     };
     let formers = formers(state, &unit).await?;
+    let year = i64::from(crate::input::today().year());
+    let summary = crate::registry::summary::for_unit(db, actor, &unit, year).await?;
     Ok(UnitPage {
         ctx: PageCtx::new(actor, unit.name.clone()).with_notice(notice),
         ancestors: super::ancestors(db, &unit).await?,
@@ -121,6 +124,7 @@ async fn unit_page(
         villages,
         organisations,
         formers,
+        summary,
         can_edit: policy::authorize(actor, Action::EditGeography, &unit.path).is_ok(),
         partial_view: !scope.contains(&unit.path),
         kinds: &KINDS,

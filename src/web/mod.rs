@@ -18,7 +18,7 @@ use crate::app::AppState;
 use crate::auth::{self, Action, Actor, Role, policy};
 use crate::config::Config;
 use crate::error::AppError;
-use crate::{audit, units, users};
+use crate::{audit, registry, units, users};
 
 pub fn routes() -> Router<AppState> {
     let protected = Router::new()
@@ -55,6 +55,19 @@ pub fn routes() -> Router<AppState> {
         .route("/users/{id}", get(users::pages::show).post(users::pages::update))
         .route("/users/{id}/password", post(users::pages::set_password))
         .route("/audit", get(audit::pages::list))
+        .route(
+            "/units/{code}/teams",
+            get(registry::pages::teams).post(registry::pages::create_team),
+        )
+        .route("/teams/{id}", get(registry::pages::team))
+        .route("/teams/{id}/members", post(registry::pages::add_member))
+        .route("/teams/{id}/ratings", post(registry::pages::rate))
+        .route("/teams/{id}/dissolve", post(registry::pages::dissolve_team))
+        .route("/members/{id}/leave", post(registry::pages::member_leave))
+        .route("/units/{code}/models", get(registry::pages::models))
+        .route("/units/{code}/model-types", post(registry::pages::create_type))
+        .route("/units/{code}/model-points", post(registry::pages::create_point))
+        .route("/model-points/{id}", get(registry::pages::point))
         .route("/account", get(auth::pages::account))
         .route("/account/tokens", post(auth::pages::create_token))
         .route("/account/tokens/{id}/revoke", post(auth::pages::revoke_token))
@@ -162,6 +175,13 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "organisation_deactivated" => "Đã chuyển sang ngừng hoạt động.",
         "user_created" => "Đã tạo tài khoản.",
         "user_updated" => "Đã lưu tài khoản.",
+        "team_created" => "Đã thành lập tổ, đội.",
+        "team_dissolved" => "Đã giải thể tổ, đội.",
+        "member_added" => "Đã thêm thành viên.",
+        "member_left" => "Đã ghi nhận thành viên rời tổ.",
+        "rating_saved" => "Đã lưu xếp loại.",
+        "model_type_created" => "Đã thêm mô hình.",
+        "point_created" => "Đã thêm điểm mô hình.",
         "token_revoked" => "Đã thu hồi mã truy cập.",
         "password_set" => "Đã đặt mật khẩu mới; các phiên đăng nhập cũ của tài khoản đã kết thúc.",
         _ => return None,

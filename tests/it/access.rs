@@ -326,3 +326,220 @@ async fn every_page_for_every_role_inside_and_outside_scope() {
         }
     }
 }
+
+struct RegistryTargets {
+    team: i64,
+    member: i64,
+    point: i64,
+}
+
+async fn registry_targets(app: &TestApp, commune: &str, n: usize, model_type: i64) -> RegistryTargets {
+    use antq::registry::models::{self, PointDraft};
+    use antq::registry::teams::{self, MemberDraft, TeamDraft};
+    let system = Actor::system();
+    let secret = if commune == OUTSIDE {
+        OUTSIDE_SECRET
+    } else {
+        "Trong"
+    };
+    let v = villages::create(
+        &app.db,
+        &system,
+        commune,
+        &VillageDraft {
+            name: Some(format!("{secret} thôn {n}")),
+            kind: Some("Bản".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let team = teams::create_team(
+        &app.db,
+        &system,
+        commune,
+        &TeamDraft {
+            kind: Some("to_bao_ve_antt".into()),
+            name: Some(format!("{secret} tổ {n}")),
+            established_on: Some("2024-01-01".into()),
+            village_ids: Some(vec![v.id]),
+            note: None,
+        },
+    )
+    .await
+    .unwrap();
+    let member = teams::add_member(
+        &app.db,
+        &system,
+        team.id,
+        &MemberDraft {
+            role: Some("to_vien".into()),
+            full_name: Some(format!("{secret} người {n}")),
+            birth_year: Some(json!(1985)),
+            gender: Some("nam".into()),
+            joined_on: Some("2024-01-01".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let point = models::create_point(
+        &app.db,
+        &system,
+        commune,
+        &PointDraft {
+            model_type_id: Some(json!(model_type)),
+            name: Some(format!("{secret} điểm {n}")),
+            started_on: Some("2024-01-01".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    RegistryTargets {
+        team: team.id,
+        member: member.id,
+        point: point.id,
+    }
+}
+
+#[tokio::test]
+async fn every_registry_route_for_every_role_inside_and_outside_scope() {
+    let app = TestApp::new().await;
+    let model_type = antq::registry::models::create_type(
+        &app.db,
+        &Actor::system(),
+        "VN",
+        &antq::registry::models::ModelTypeDraft {
+            name: Some("Camera an ninh".into()),
+            category: Some("tu_phong".into()),
+            field: Some("antt".into()),
+            description: None,
+        },
+    )
+    .await
+    .unwrap()
+    .id;
+    let roles = ["viewer", "officer", "reviewer", "admin"];
+    let mut actors = Vec::new();
+    for r in roles {
+        actors.push(app.user(&format!("u{r}"), r, INSIDE).await);
+    }
+    let mut n = 0;
+    let mut checked = 0;
+    for (ri, actor) in actors.iter().enumerate() {
+        for inside in [true, false] {
+            n += 1;
+            let code = if inside { INSIDE } else { OUTSIDE };
+            let t = registry_targets(&app, code, n, model_type).await;
+            let cases: Vec<(&str, String, Option<Value>, Expect)> = vec![
+                ("GET", format!("/units/{code}/summary?year=2025"), None, read),
+                ("GET", format!("/units/{code}/teams"), None, read),
+                ("GET", format!("/units/{code}/ratings?year=2025"), None, read),
+                ("GET", format!("/units/{code}/model-types"), None, read),
+                ("GET", format!("/units/{code}/model-points"), None, read),
+                ("GET", format!("/teams/{}", t.team), None, read),
+                ("GET", format!("/members/{}", t.member), None, read),
+                ("GET", format!("/model-points/{}", t.point), None, read),
+                ("GET", format!("/model-points/{}/tree", t.point), None, read),
+                (
+                    "POST",
+                    format!("/units/{code}/teams"),
+                    Some(
+                        json!({"kind": "to_hoa_giai", "name": format!("Tổ hòa giải {n}"), "established_on": "2024-01-01", "village_ids": []}),
+                    ),
+                    |r, i| if r == 0 || !i { 403 } else { 422 },
+                ),
+                (
+                    "POST",
+                    format!("/units/{code}/model-types"),
+                    Some(json!({"name": format!("Mô hình {n}"), "category": "tu_quan", "field": "antt"})),
+                    create,
+                ),
+                (
+                    "POST",
+                    format!("/units/{code}/model-points"),
+                    Some(
+                        json!({"model_type_id": model_type, "name": format!("Điểm mới {n}"), "started_on": "2024-02-01", "replicated_from": t.point}),
+                    ),
+                    create,
+                ),
+                (
+                    "POST",
+                    format!("/teams/{}/members", t.team),
+                    Some(
+                        json!({"full_name": format!("Người mới {n}"), "role": "to_pho", "birth_year": 1990, "gender": "nu", "joined_on": "2024-02-01"}),
+                    ),
+                    |r, i| if edit(r, i) == 200 { 201 } else { edit(r, i) },
+                ),
+                (
+                    "PATCH",
+                    format!("/teams/{}", t.team),
+                    Some(json!({"note": "ghi chú"})),
+                    edit,
+                ),
+                (
+                    "PATCH",
+                    format!("/members/{}", t.member),
+                    Some(json!({"phone": "0912345678"})),
+                    edit,
+                ),
+                (
+                    "PUT",
+                    "/ratings".to_string(),
+                    Some(
+                        json!({"subject_kind": "member", "subject_id": t.member, "year": 2025, "level": "tot"}),
+                    ),
+                    edit,
+                ),
+                (
+                    "PATCH",
+                    format!("/model-points/{}", t.point),
+                    Some(json!({"note": "ghi chú"})),
+                    edit,
+                ),
+                ("POST", format!("/members/{}/leave", t.member), None, edit),
+                ("POST", format!("/teams/{}/dissolve", t.team), None, edit),
+            ];
+            for (method, path, body, expect) in cases {
+                let res = app.api(method, &path, Some(&actor.token), body).await;
+                assert_eq!(
+                    res.status.as_u16(),
+                    expect(ri, inside),
+                    "{} {method} {path}: {}",
+                    roles[ri],
+                    res.text
+                );
+                assert!(
+                    !res.text.contains(OUTSIDE_SECRET),
+                    "{} {method} {path} leaked: {}",
+                    roles[ri],
+                    res.text
+                );
+                checked += 1;
+            }
+            // The registry pages of the same targets.
+            let b = app.browser(&format!("u{}", roles[ri]), PASSWORD).await;
+            for (path, expect) in [
+                (format!("/units/{code}/teams"), read as Expect),
+                (format!("/units/{code}/models"), read),
+                (format!("/teams/{}", t.team), read),
+                (format!("/model-points/{}", t.point), read),
+            ] {
+                let res = app.page(&b, &path).await;
+                assert_eq!(
+                    res.status.as_u16(),
+                    expect(ri, inside),
+                    "{} GET {path}",
+                    roles[ri]
+                );
+                assert!(
+                    !res.text.contains(OUTSIDE_SECRET),
+                    "{} GET {path} leaked",
+                    roles[ri]
+                );
+            }
+        }
+    }
+    assert_eq!(checked, 4 * 2 * 19);
+}

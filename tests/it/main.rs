@@ -4,6 +4,7 @@
 mod access;
 mod audit;
 mod auth;
+mod registry;
 mod schema;
 mod support;
 mod units;

@@ -1,0 +1,513 @@
+//! Pages of the registries: a commune's teams and model points, a team with
+//! its members and ratings, a point with its replication tree.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde_json::Value;
+
+use super::models::{self, ModelType, ModelTypeDraft, Point, PointDraft, TreeNode};
+use super::ratings::{self, LEVELS, Quota, Rating, RatingDraft};
+use super::summary::{self, Summary};
+use super::teams::{self, GENDERS, KINDS, Member, MemberDraft, ROLES, Team, TeamDraft};
+use crate::app::AppState;
+use crate::auth::{Action, Actor, policy};
+use crate::error::AppError;
+use crate::input;
+use crate::units::pages::{FormState, NoticeQuery};
+use crate::units::villages::{self, Village};
+use crate::units::{self, Unit};
+use crate::web::extract::{Id, Q};
+use crate::web::{PageCtx, PageError, PageForm, PageResult, filters, render, see_other};
+
+type Form = BTreeMap<String, String>;
+
+fn refused_or<T>(result: Result<T, AppError>) -> Result<Result<T, AppError>, PageError> {
+    match result {
+        Ok(v) => Ok(Ok(v)),
+        Err(e @ (AppError::Validation { .. } | AppError::Conflict { .. })) => Ok(Err(e)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn this_year() -> i64 {
+    i64::from(input::today().year())
+}
+
+// ------------------------------------------------------------------ teams
+
+#[derive(Template)]
+#[template(path = "registry/teams.html")]
+struct TeamsPage {
+    ctx: PageCtx,
+    unit: Unit,
+    summary: Summary,
+    teams: Vec<Team>,
+    villages: Vec<Village>,
+    can_edit: bool,
+    kinds: &'static [(&'static str, &'static str)],
+    form: FormState,
+}
+
+impl TeamsPage {
+    fn village_name(&self, id: &i64) -> String {
+        self.villages
+            .iter()
+            .find(|v| v.id == *id)
+            .map(|v| v.name.clone())
+            .unwrap_or_else(|| format!("#{id}"))
+    }
+}
+
+async fn teams_page(
+    state: &AppState,
+    actor: &Actor,
+    code: &str,
+    form: FormState,
+    notice: Option<&str>,
+) -> Result<TeamsPage, PageError> {
+    let db = &state.db;
+    let unit = units::open_for(db, actor, code).await?;
+    let villages = if unit.level == "commune" {
+        villages::list(db, actor, &unit, false).await?
+    } else {
+        Vec::new()
+    };
+    Ok(TeamsPage {
+        ctx: PageCtx::new(actor, format!("Lực lượng, tổ đội – {}", unit.name)).with_notice(notice),
+        summary: summary::for_unit(db, actor, &unit, this_year()).await?,
+        teams: teams::list_teams(db, actor, &unit, &Default::default()).await?,
+        can_edit: unit.level == "commune"
+            && policy::authorize(actor, Action::EditGeography, &unit.path).is_ok(),
+        villages,
+        kinds: &KINDS,
+        form,
+        unit,
+    })
+}
+
+pub async fn teams(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(code): Path<String>,
+    Q(q): Q<NoticeQuery>,
+) -> PageResult {
+    Ok(render(
+        StatusCode::OK,
+        &teams_page(&state, &actor, &code, FormState::default(), q.ok_code()).await?,
+    ))
+}
+
+/// Checkbox lists arrive as repeated `village_ids` fields; the form map keeps
+/// one value per key, so the page posts them as `village_<id>=1` instead.
+fn ids_from(form: &Form, prefix: &str) -> Vec<i64> {
+    form.keys()
+        .filter_map(|k| k.strip_prefix(prefix))
+        .filter_map(|id| id.parse().ok())
+        .collect()
+}
+
+pub async fn create_team(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(code): Path<String>,
+    PageForm(form): PageForm<Form>,
+) -> PageResult {
+    let draft = TeamDraft {
+        kind: form.get("kind").cloned(),
+        name: form.get("name").cloned(),
+        established_on: form.get("established_on").cloned(),
+        village_ids: Some(ids_from(&form, "village_")),
+        note: form.get("note").cloned(),
+    };
+    match refused_or(teams::create_team(&state.db, &actor, &code, &draft).await)? {
+        Ok(t) => Ok(see_other(&format!("/teams/{}", t.id), Some("team_created"))),
+        Err(e) => Ok(render(
+            e.status(),
+            &teams_page(&state, &actor, &code, FormState::refused(form, &e), None).await?,
+        )),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "registry/team.html")]
+struct TeamPage {
+    ctx: PageCtx,
+    team: Team,
+    commune: Unit,
+    villages: Vec<Village>,
+    members: Vec<Member>,
+    year: i64,
+    ratings: Vec<Rating>,
+    quotas: Vec<Quota>,
+    can_edit: bool,
+    roles: &'static [(&'static str, &'static str)],
+    genders: &'static [(&'static str, &'static str)],
+    levels: &'static [(&'static str, &'static str)],
+    form: FormState,
+    rating_form: FormState,
+}
+
+impl TeamPage {
+    fn rating_of(&self, kind: &str, id: &i64) -> String {
+        self.ratings
+            .iter()
+            .find(|r| r.subject_kind == kind && r.subject_id == *id)
+            .map(|r| r.level_label.clone())
+            .unwrap_or_else(|| "Chưa xếp loại".into())
+    }
+
+    fn quota_text(&self, kind: &str) -> String {
+        match self.quotas.iter().find(|q| q.subject_kind == kind) {
+            Some(q) => format!(
+                "{} hoàn thành tốt → tối đa {} xuất sắc (20%); đã xếp {}; có thể xếp thêm {}.",
+                q.good, q.allowed, q.excellent, q.remaining
+            ),
+            None => String::new(),
+        }
+    }
+
+    fn village_name(&self, id: &i64) -> String {
+        self.villages
+            .iter()
+            .find(|v| v.id == *id)
+            .map(|v| v.name.clone())
+            .unwrap_or_else(|| format!("#{id}"))
+    }
+}
+
+async fn team_page(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    year: Option<i64>,
+    form: FormState,
+    rating_form: FormState,
+    notice: Option<&str>,
+) -> Result<TeamPage, PageError> {
+    let db = &state.db;
+    let team = teams::get_team(db, actor, id).await?;
+    let commune = units::find_current(db, &team.commune_code)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let year = year.unwrap_or_else(this_year);
+    Ok(TeamPage {
+        ctx: PageCtx::new(actor, team.name.clone()).with_notice(notice),
+        villages: villages::list(db, actor, &commune, true).await?,
+        members: teams::list_members(db, actor, &team, true).await?,
+        ratings: ratings::for_commune(db, actor, &commune, year).await?,
+        quotas: vec![
+            ratings::quota(db, actor, &commune, "team", year).await?,
+            ratings::quota(db, actor, &commune, "member", year).await?,
+        ],
+        can_edit: team.active && policy::authorize(actor, Action::EditGeography, &team.scope_path).is_ok(),
+        year,
+        roles: &ROLES,
+        genders: &GENDERS,
+        levels: &LEVELS,
+        form,
+        rating_form,
+        commune,
+        team,
+    })
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct TeamQuery {
+    #[serde(default)]
+    ok: Option<String>,
+    #[serde(default)]
+    year: Option<i64>,
+}
+
+pub async fn team(State(state): State<AppState>, actor: Actor, Id(id): Id, Q(q): Q<TeamQuery>) -> PageResult {
+    let page = team_page(
+        &state,
+        &actor,
+        id,
+        q.year,
+        FormState::default(),
+        FormState::default(),
+        q.ok.as_deref(),
+    )
+    .await?;
+    Ok(render(StatusCode::OK, &page))
+}
+
+pub async fn add_member(
+    State(state): State<AppState>,
+    actor: Actor,
+    Id(id): Id,
+    PageForm(form): PageForm<Form>,
+) -> PageResult {
+    let draft = MemberDraft {
+        role: form.get("role").cloned(),
+        full_name: form.get("full_name").cloned(),
+        citizen_id: form.get("citizen_id").cloned(),
+        birth_year: form.get("birth_year").cloned().map(Value::String),
+        gender: form.get("gender").cloned(),
+        joined_on: form.get("joined_on").cloned(),
+        phone: form.get("phone").cloned(),
+    };
+    match refused_or(teams::add_member(&state.db, &actor, id, &draft).await)? {
+        Ok(_) => Ok(see_other(&format!("/teams/{id}#members"), Some("member_added"))),
+        Err(e) => {
+            let page = team_page(
+                &state,
+                &actor,
+                id,
+                None,
+                FormState::refused(form, &e),
+                FormState::default(),
+                None,
+            )
+            .await?;
+            Ok(render(e.status(), &page))
+        }
+    }
+}
+
+pub async fn member_leave(
+    State(state): State<AppState>,
+    actor: Actor,
+    Id(id): Id,
+    PageForm(form): PageForm<Form>,
+) -> PageResult {
+    let m = teams::leave(
+        &state.db,
+        &actor,
+        id,
+        form.get("left_on").map(String::as_str).filter(|s| !s.is_empty()),
+    )
+    .await?;
+    Ok(see_other(
+        &format!("/teams/{}#members", m.team_id),
+        Some("member_left"),
+    ))
+}
+
+pub async fn dissolve_team(State(state): State<AppState>, actor: Actor, Id(id): Id) -> PageResult {
+    let t = teams::dissolve_team(&state.db, &actor, id, None).await?;
+    Ok(see_other(&format!("/teams/{}", t.id), Some("team_dissolved")))
+}
+
+pub async fn rate(
+    State(state): State<AppState>,
+    actor: Actor,
+    Id(team_id): Id,
+    PageForm(form): PageForm<Form>,
+) -> PageResult {
+    let year = form.get("year").and_then(|y| y.parse().ok());
+    let draft = RatingDraft {
+        subject_kind: form.get("subject_kind").cloned(),
+        subject_id: form.get("subject_id").and_then(|s| s.parse().ok()),
+        year,
+        level: form.get("level").cloned(),
+        note: None,
+    };
+    match refused_or(ratings::rate(&state.db, &actor, &draft).await)? {
+        Ok(r) => Ok(see_other(
+            &format!("/teams/{team_id}?year={}#ratings", r.year),
+            Some("rating_saved"),
+        )),
+        Err(e) => {
+            let page = team_page(
+                &state,
+                &actor,
+                team_id,
+                year,
+                FormState::default(),
+                FormState::refused(form, &e),
+                None,
+            )
+            .await?;
+            Ok(render(e.status(), &page))
+        }
+    }
+}
+
+// ----------------------------------------------------------------- models
+
+#[derive(Template)]
+#[template(path = "registry/models.html")]
+struct ModelsPage {
+    ctx: PageCtx,
+    unit: Unit,
+    summary: Summary,
+    types: Vec<ModelType>,
+    points: Vec<Point>,
+    villages: Vec<Village>,
+    teams: Vec<Team>,
+    can_edit_here: bool,
+    can_add_points: bool,
+    categories: &'static [(&'static str, &'static str)],
+    fields: &'static [(&'static str, &'static str)],
+    statuses: &'static [(&'static str, &'static str)],
+    type_form: FormState,
+    form: FormState,
+}
+
+async fn models_page(
+    state: &AppState,
+    actor: &Actor,
+    code: &str,
+    type_form: FormState,
+    form: FormState,
+    notice: Option<&str>,
+) -> Result<ModelsPage, PageError> {
+    let db = &state.db;
+    let unit = units::open_for(db, actor, code).await?;
+    let is_commune = unit.level == "commune";
+    let can_edit_here = policy::authorize(actor, Action::EditGeography, &unit.path).is_ok();
+    Ok(ModelsPage {
+        ctx: PageCtx::new(actor, format!("Mô hình – {}", unit.name)).with_notice(notice),
+        summary: summary::for_unit(db, actor, &unit, this_year()).await?,
+        types: models::types_available(db, &unit).await?,
+        points: models::list_points(db, actor, &unit, &Default::default()).await?,
+        villages: if is_commune {
+            villages::list(db, actor, &unit, false).await?
+        } else {
+            Vec::new()
+        },
+        teams: if is_commune {
+            teams::list_teams(db, actor, &unit, &Default::default()).await?
+        } else {
+            Vec::new()
+        },
+        can_add_points: is_commune && can_edit_here,
+        can_edit_here,
+        categories: &models::CATEGORIES,
+        fields: &models::FIELDS,
+        statuses: &models::STATUSES,
+        type_form,
+        form,
+        unit,
+    })
+}
+
+pub async fn models(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(code): Path<String>,
+    Q(q): Q<NoticeQuery>,
+) -> PageResult {
+    let page = models_page(
+        &state,
+        &actor,
+        &code,
+        FormState::default(),
+        FormState::default(),
+        q.ok_code(),
+    )
+    .await?;
+    Ok(render(StatusCode::OK, &page))
+}
+
+pub async fn create_type(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(code): Path<String>,
+    PageForm(form): PageForm<Form>,
+) -> PageResult {
+    let draft = ModelTypeDraft {
+        name: form.get("name").cloned(),
+        category: form.get("category").cloned(),
+        field: form.get("field").cloned(),
+        description: form.get("description").cloned(),
+    };
+    match refused_or(models::create_type(&state.db, &actor, &code, &draft).await)? {
+        Ok(_) => Ok(see_other(
+            &format!("/units/{code}/models"),
+            Some("model_type_created"),
+        )),
+        Err(e) => {
+            let page = models_page(
+                &state,
+                &actor,
+                &code,
+                FormState::refused(form, &e),
+                FormState::default(),
+                None,
+            )
+            .await?;
+            Ok(render(e.status(), &page))
+        }
+    }
+}
+
+fn point_draft(form: &Form) -> PointDraft {
+    let text = |k: &str| form.get(k).cloned();
+    let value = |k: &str| form.get(k).filter(|v| !v.is_empty()).cloned().map(Value::String);
+    PointDraft {
+        model_type_id: value("model_type_id"),
+        village_id: value("village_id"),
+        name: text("name"),
+        started_on: text("started_on"),
+        status: text("status"),
+        ended_on: text("ended_on"),
+        replicated_from: value("replicated_from"),
+        advanced_decision: text("advanced_decision"),
+        advanced_on: text("advanced_on"),
+        advanced_issuer: text("advanced_issuer"),
+        lat: value("lat"),
+        lon: value("lon"),
+        note: text("note"),
+        team_ids: Some(ids_from(form, "team_")),
+    }
+}
+
+pub async fn create_point(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(code): Path<String>,
+    PageForm(form): PageForm<Form>,
+) -> PageResult {
+    match refused_or(models::create_point(&state.db, &actor, &code, &point_draft(&form)).await)? {
+        Ok(p) => Ok(see_other(
+            &format!("/model-points/{}", p.id),
+            Some("point_created"),
+        )),
+        Err(e) => {
+            let page = models_page(
+                &state,
+                &actor,
+                &code,
+                FormState::default(),
+                FormState::refused(form, &e),
+                None,
+            )
+            .await?;
+            Ok(render(e.status(), &page))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "registry/point.html")]
+struct PointPage {
+    ctx: PageCtx,
+    point: Point,
+    commune: Unit,
+    tree: Vec<TreeNode>,
+}
+
+pub async fn point(
+    State(state): State<AppState>,
+    actor: Actor,
+    Id(id): Id,
+    Q(q): Q<NoticeQuery>,
+) -> PageResult {
+    let point = models::get_point(&state.db, &actor, id).await?;
+    let commune = units::find_current(&state.db, &point.commune_code)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let page = PointPage {
+        ctx: PageCtx::new(&actor, point.name.clone()).with_notice(q.ok_code()),
+        tree: models::tree(&state.db, &actor, id).await?,
+        point,
+        commune,
+    };
+    Ok(render(StatusCode::OK, &page))
+}

@@ -1,0 +1,291 @@
+//! Registries: teams and members with the rules of Luật 30/2023/QH15,
+//! ratings with the 20% rule of Hướng dẫn 01/HD-BCA-V05, model points with
+//! replication, and the unit summary, current after every write.
+
+use serde_json::{Value, json};
+
+use crate::support::{TestApp, TestUser};
+
+async fn village(app: &TestApp, u: &TestUser, commune: &str, name: &str) -> i64 {
+    let res = app
+        .api(
+            "POST",
+            &format!("/units/{commune}/villages"),
+            Some(&u.token),
+            Some(json!({"name": name, "kind": "Bản", "households": 100})),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    res.json()["id"].as_i64().unwrap()
+}
+
+async fn team(app: &TestApp, u: &TestUser, commune: &str, name: &str, villages: &[i64]) -> i64 {
+    let res = app
+        .api(
+            "POST",
+            &format!("/units/{commune}/teams"),
+            Some(&u.token),
+            Some(json!({"kind": "to_bao_ve_antt", "name": name, "established_on": "01/07/2024", "village_ids": villages})),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    res.json()["id"].as_i64().unwrap()
+}
+
+async fn member(app: &TestApp, u: &TestUser, team: i64, body: Value) -> crate::support::Res {
+    app.api(
+        "POST",
+        &format!("/teams/{team}/members"),
+        Some(&u.token),
+        Some(body),
+    )
+    .await
+}
+
+fn person(name: &str, role: &str, born: i64) -> Value {
+    json!({"full_name": name, "role": role, "birth_year": born, "gender": "nam", "joined_on": "2024-07-01"})
+}
+
+fn field(res: &crate::support::Res, f: &str) -> String {
+    res.json()["error"]["fields"][f]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test]
+async fn team_rules_of_the_law_are_enforced() {
+    let app = TestApp::new().await;
+    let u = app.user("canbo", "officer", "03583").await;
+    let v1 = village(&app, &u, "03583", "Bản Một").await;
+    let v2 = village(&app, &u, "03583", "Bản Hai").await;
+    let t1 = team(&app, &u, "03583", "Tổ bảo vệ ANTT bản Một", &[v1]).await;
+    let t2 = team(&app, &u, "03583", "Tổ bảo vệ ANTT bản Hai", &[v2]).await;
+
+    assert_eq!(
+        member(&app, &u, t1, person("Lò Văn A", "tổ trưởng", 1980))
+            .await
+            .status,
+        201
+    );
+    let second_leader = member(&app, &u, t1, person("Lò Văn B", "to_truong", 1985)).await;
+    assert_eq!(second_leader.status, 422);
+    assert!(field(&second_leader, "role").contains("đã có tổ trưởng (Lò Văn A)"));
+
+    let too_young = member(&app, &u, t1, person("Lò Văn C", "to_vien", 2010)).await;
+    assert_eq!(too_young.status, 422);
+    assert!(field(&too_young, "birth_year").contains("18 tuổi"));
+    let too_old = member(&app, &u, t1, person("Lò Văn D", "to_vien", 1940)).await;
+    assert!(field(&too_old, "birth_year").contains("70 tuổi"));
+
+    let twice = member(&app, &u, t2, person("Lò Văn A", "to_vien", 1980)).await;
+    assert_eq!(twice.status, 422);
+    assert!(field(&twice, "full_name").contains("đang là thành viên của Tổ bảo vệ ANTT bản Một"));
+
+    let bad_date = member(&app, &u, t1, json!({"full_name": "Lò Thị E", "role": "to_vien", "birth_year": 1990, "gender": "nữ", "joined_on": "31/02/2025"})).await;
+    assert!(field(&bad_date, "joined_on").contains("31/02/2025"));
+
+    let other_commune = village(
+        &app,
+        &app.user("canbo2", "officer", "03388").await,
+        "03388",
+        "Bản Khác",
+    )
+    .await;
+    let res = app
+        .api("POST", "/units/03583/teams", Some(&u.token), Some(json!({"kind": "to_hoa_giai", "name": "Tổ X", "established_on": "2024-01-01", "village_ids": [other_commune]})))
+        .await;
+    assert_eq!(res.status, 422);
+    assert!(field(&res, "village_ids").contains("không thuộc Xã Khổng Lào"));
+    let members: i64 = app.count("SELECT COUNT(*) FROM members").await;
+    assert_eq!(members, 1, "only the first member was written");
+}
+
+#[tokio::test]
+async fn excellent_ratings_are_capped_at_a_fifth_of_good_ones() {
+    let app = TestApp::new().await;
+    let u = app.user("canbo", "officer", "03583").await;
+    let v = village(&app, &u, "03583", "Bản Một").await;
+    let t = team(&app, &u, "03583", "Tổ Một", &[v]).await;
+    let mut ids = Vec::new();
+    for (i, born) in (1970..1980).enumerate() {
+        let role = if i == 0 { "to_truong" } else { "to_vien" };
+        let res = member(&app, &u, t, person(&format!("Thành viên {i}"), role, born)).await;
+        assert_eq!(res.status, 201, "{}", res.text);
+        ids.push(res.json()["id"].as_i64().unwrap());
+    }
+    let rate = |id: i64, level: &str| json!({"subject_kind": "member", "subject_id": id, "year": 2025, "level": level});
+    // Five "tốt" allow one "xuất sắc"; the second is refused.
+    for id in &ids[1..6] {
+        assert_eq!(
+            app.api("PUT", "/ratings", Some(&u.token), Some(rate(*id, "tot")))
+                .await
+                .status,
+            200
+        );
+    }
+    assert_eq!(
+        app.api("PUT", "/ratings", Some(&u.token), Some(rate(ids[6], "xuat_sac")))
+            .await
+            .status,
+        200
+    );
+    let quota = app.get("/units/03583/ratings?year=2025", &u.token).await.json();
+    let members_quota = quota["quotas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["subject_kind"] == "member")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            members_quota["good"].as_i64(),
+            members_quota["remaining"].as_i64()
+        ),
+        (Some(5), Some(0))
+    );
+    let refused = app
+        .api("PUT", "/ratings", Some(&u.token), Some(rate(ids[7], "xuat_sac")))
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(field(&refused, "level").contains("20%"), "{}", refused.text);
+    // Lowering a "tốt" would break the cap for the one already excellent.
+    let lowering = app
+        .api(
+            "PUT",
+            "/ratings",
+            Some(&u.token),
+            Some(rate(ids[1], "hoan_thanh")),
+        )
+        .await;
+    assert_eq!(lowering.status, 422);
+    // The team is rated "hoàn thành"; its leader may not be rated above it.
+    let team_rating = json!({"subject_kind": "team", "subject_id": t, "year": 2025, "level": "hoan_thanh"});
+    assert_eq!(
+        app.api("PUT", "/ratings", Some(&u.token), Some(team_rating))
+            .await
+            .status,
+        200
+    );
+    let leader = app
+        .api("PUT", "/ratings", Some(&u.token), Some(rate(ids[0], "tot")))
+        .await;
+    assert!(field(&leader, "level").contains("tổ trưởng không được xếp cao hơn tổ"));
+    // Under nine months of service in the period: no rating.
+    let late = member(&app, &u, t, json!({"full_name": "Mới vào", "role": "to_vien", "birth_year": 1990, "gender": "nam", "joined_on": "2025-03-01"})).await;
+    let late_id = late.json()["id"].as_i64().unwrap();
+    let res = app
+        .api("PUT", "/ratings", Some(&u.token), Some(rate(late_id, "tot")))
+        .await;
+    assert!(field(&res, "year").contains("chưa đủ 9 tháng"), "{}", res.text);
+    assert_eq!(app.count("SELECT COUNT(*) FROM ratings").await, 7);
+}
+
+#[tokio::test]
+async fn points_replicate_from_earlier_points_and_the_summary_follows() {
+    let app = TestApp::new().await;
+    let u = app.user("canbo", "officer", "03583").await;
+    let reviewer = app.user("tinh", "reviewer", "12").await;
+    let summary = |token: String| {
+        let app = &app;
+        async move { app.get("/units/12/summary?year=2025", &token).await.json() }
+    };
+    let s0 = summary(reviewer.token.clone()).await;
+    assert_eq!(s0["models"]["points"], 0);
+
+    let ty = app
+        .api(
+            "POST",
+            "/units/12/model-types",
+            Some(&reviewer.token),
+            Some(json!({"name": "Camera an ninh", "category": "tự phòng", "field": "antt"})),
+        )
+        .await;
+    assert_eq!(ty.status, 201, "{}", ty.text);
+    let type_id = ty.json()["id"].as_i64().unwrap();
+    let v = village(&app, &u, "03583", "Bản Một").await;
+    let t = team(&app, &u, "03583", "Tổ Một", &[v]).await;
+    let first = app
+        .api("POST", "/units/03583/model-points", Some(&u.token), Some(json!({
+            "model_type_id": type_id, "name": "Camera bản Một", "started_on": "01/03/2023", "village_id": v,
+            "team_ids": [t], "lat": "22,59", "lon": 103.37
+        })))
+        .await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    let first_id = first.json()["id"].as_i64().unwrap();
+    assert_eq!(first.json()["lat"], 22.59);
+    let s1 = summary(reviewer.token.clone()).await;
+    assert_eq!(
+        (
+            s1["models"]["model_types"].as_i64(),
+            s1["models"]["points"].as_i64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert_eq!(s1["models"]["implementing_teams"], 1);
+    assert_eq!(s1["teams"]["total"], 1);
+
+    let earlier = app
+        .api("POST", "/units/03583/model-points", Some(&u.token), Some(json!({
+            "model_type_id": type_id, "name": "Camera chợ", "started_on": "2022-05-01", "replicated_from": first_id
+        })))
+        .await;
+    assert_eq!(earlier.status, 422);
+    assert!(field(&earlier, "replicated_from").contains("bắt đầu ngày 01/03/2023"));
+
+    let copy = app
+        .api("POST", "/units/03583/model-points", Some(&u.token), Some(json!({
+            "model_type_id": type_id, "name": "Camera chợ", "started_on": "2024-05-01", "replicated_from": first_id,
+            "advanced_decision": "123/QĐ-UBND", "advanced_on": "2025-06-01", "advanced_issuer": "UBND tỉnh Lai Châu"
+        })))
+        .await;
+    assert_eq!(copy.status, 201, "{}", copy.text);
+    let copy_id = copy.json()["id"].as_i64().unwrap();
+    let tree = app
+        .get(&format!("/model-points/{copy_id}/tree"), &u.token)
+        .await
+        .json();
+    let nodes = tree["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 2);
+    assert_eq!(
+        (nodes[0]["point"]["id"].as_i64(), nodes[0]["depth"].as_i64()),
+        (Some(first_id), Some(0))
+    );
+    assert_eq!(
+        (nodes[1]["point"]["id"].as_i64(), nodes[1]["depth"].as_i64()),
+        (Some(copy_id), Some(1))
+    );
+    // A cycle is refused.
+    let cycle = app
+        .api(
+            "PATCH",
+            &format!("/model-points/{first_id}"),
+            Some(&u.token),
+            Some(json!({"replicated_from": copy_id})),
+        )
+        .await;
+    assert_eq!(cycle.status, 422);
+
+    let s2 = summary(reviewer.token.clone()).await;
+    assert_eq!(
+        (
+            s2["models"]["points"].as_i64(),
+            s2["models"]["advanced_examples"].as_i64()
+        ),
+        (Some(2), Some(1))
+    );
+    // Another province sees none of it.
+    let other = app.user("sonla", "reviewer", "14").await;
+    assert_eq!(
+        app.get("/units/14/summary?year=2025", &other.token).await.json()["models"]["points"],
+        0
+    );
+    assert_eq!(
+        app.get(&format!("/model-points/{first_id}"), &other.token)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(app.get("/units/12/summary", &other.token).await.status, 404);
+}
