@@ -201,6 +201,52 @@ async fn registries(db: &Db, system: &Actor) -> Result<()> {
         };
         type_ids.push(models::create_type(db, system, "VN", &draft).await?.id);
     }
+    // Registrations 2023–2025 of every demo commune, village and
+    // organisation; 2026 is left open so the pages show who has not registered.
+    use crate::registry::registrations::{self, RegistrationDraft};
+    for year in 2023..=2025_i64 {
+        for commune in ["03583", "03388", "02647", "15016", "03820"] {
+            let unit = crate::units::find_current(db, commune)
+                .await?
+                .ok_or_else(crate::error::AppError::not_found)?;
+            let on = format!("{year}-01-15");
+            let reg =
+                |kind: &str, id: Value, resident: Option<i64>, registered: Option<i64>| RegistrationDraft {
+                    year: Some(json!(year)),
+                    subject_kind: Some(kind.into()),
+                    subject_id: Some(id),
+                    registered_on: Some(on.clone()),
+                    resolution_ref: Some(format!("Nghị quyết số {:02}-NQ/ĐU ({ILLUSTRATIVE})", year - 2020)),
+                    plan_ref: Some(format!("Kế hoạch số {:02}/KH-UBND ({ILLUSTRATIVE})", year - 2018)),
+                    households_resident: resident.map(Value::from),
+                    households_registered: registered.map(Value::from),
+                    note: None,
+                };
+            registrations::register(db, system, &reg("commune", json!(commune), None, None)).await?;
+            for (i, v) in villages::list(db, system, &unit, false).await?.iter().enumerate() {
+                let resident = v.households.unwrap_or(100);
+                // One village a year falls short of 100%, as happens.
+                let registered = if i == (year as usize) % 3 {
+                    resident - 3
+                } else {
+                    resident
+                };
+                registrations::register(
+                    db,
+                    system,
+                    &reg("village", json!(v.id), Some(resident), Some(registered)),
+                )
+                .await?;
+            }
+            for o in organisations::list(db, system, &unit).await? {
+                if o.unit_code == commune {
+                    registrations::register(db, system, &reg("organisation", json!(o.id), None, None))
+                        .await?;
+                }
+            }
+        }
+    }
+
     let given = [
         "An", "Bình", "Cường", "Dũng", "Hà", "Lan", "Minh", "Nam", "Phúc", "Quý", "Sơn", "Thảo",
     ];

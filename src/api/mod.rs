@@ -5,7 +5,7 @@
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::{get, post, put};
+use axum::routing::{get, patch, post, put};
 use axum::{Json, Router, middleware};
 use serde_json::json;
 
@@ -80,6 +80,12 @@ pub fn routes(state: AppState) -> Router<AppState> {
             get(registry::api::point).patch(registry::api::update_point),
         )
         .route("/model-points/{id}/tree", get(registry::api::point_tree))
+        .route(
+            "/units/{code}/registrations",
+            get(registry::api::list_registrations),
+        )
+        .route("/registrations", post(registry::api::register))
+        .route("/registrations/{id}", patch(registry::api::update_registration))
         .route_layer(middleware::from_fn_with_state(state, auth::middleware::api_token));
     Router::new()
         .route("/openapi.json", get(openapi))

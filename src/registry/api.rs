@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use super::models::{self, ModelTypeDraft, PointDraft, PointFilter};
 use super::ratings::{self, RatingDraft};
+use super::registrations::{self, RegistrationDraft};
 use super::summary;
 use super::teams::{self, MemberDraft, TeamDraft, TeamFilter};
 use crate::app::AppState;
@@ -220,4 +221,39 @@ pub async fn update_point(
 pub async fn point_tree(State(state): State<AppState>, actor: Actor, Id(id): Id) -> Result<Json<Value>> {
     let nodes = models::tree(&state.db, &actor, id).await?;
     Ok(Json(json!({ "nodes": nodes })))
+}
+
+pub async fn list_registrations(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(code): Path<String>,
+    Q(q): Q<YearQuery>,
+) -> Result<Json<Value>> {
+    let unit = units::open_for(&state.db, &actor, &code).await?;
+    let year = year_or_now(q.year);
+    let list = registrations::list(&state.db, &actor, &unit, year).await?;
+    let missing = registrations::missing(&state.db, &actor, &unit, year).await?;
+    Ok(Json(
+        json!({ "year": year, "total": list.len(), "registrations": list, "not_registered": missing }),
+    ))
+}
+
+pub async fn register(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiJson(d): ApiJson<RegistrationDraft>,
+) -> Result<impl IntoResponse> {
+    Ok((
+        StatusCode::CREATED,
+        Json(registrations::register(&state.db, &actor, &d).await?),
+    ))
+}
+
+pub async fn update_registration(
+    State(state): State<AppState>,
+    actor: Actor,
+    Id(id): Id,
+    ApiJson(d): ApiJson<RegistrationDraft>,
+) -> Result<impl IntoResponse> {
+    Ok(Json(registrations::update(&state.db, &actor, id, &d).await?))
 }

@@ -7,6 +7,7 @@ pub mod api;
 pub mod models;
 pub mod pages;
 pub mod ratings;
+pub mod registrations;
 pub mod summary;
 pub mod teams;
 

@@ -511,3 +511,108 @@ pub async fn point(
     };
     Ok(render(StatusCode::OK, &page))
 }
+
+// ---------------------------------------------------------- registrations
+
+#[derive(Template)]
+#[template(path = "registry/registrations.html")]
+struct RegistrationsPage {
+    ctx: PageCtx,
+    unit: Unit,
+    year: i64,
+    summary: Summary,
+    registrations: Vec<super::registrations::Registration>,
+    missing: Vec<super::registrations::Missing>,
+    can_edit: bool,
+    form: FormState,
+}
+
+impl RegistrationsPage {
+    fn kind(&self, k: &str) -> &'static str {
+        super::registrations::kind_label(k)
+    }
+}
+
+async fn registrations_page(
+    state: &AppState,
+    actor: &Actor,
+    code: &str,
+    year: Option<i64>,
+    form: FormState,
+    notice: Option<&str>,
+) -> Result<RegistrationsPage, PageError> {
+    let db = &state.db;
+    let unit = units::open_for(db, actor, code).await?;
+    let year = year.unwrap_or_else(this_year);
+    Ok(RegistrationsPage {
+        ctx: PageCtx::new(actor, format!("Đăng ký năm {year} – {}", unit.name)).with_notice(notice),
+        summary: summary::for_unit(db, actor, &unit, year).await?,
+        registrations: super::registrations::list(db, actor, &unit, year).await?,
+        missing: super::registrations::missing(db, actor, &unit, year).await?,
+        can_edit: policy::authorize(actor, Action::EditGeography, &unit.path).is_ok(),
+        year,
+        form,
+        unit,
+    })
+}
+
+pub async fn registrations(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(code): Path<String>,
+    Q(q): Q<TeamQuery>,
+) -> PageResult {
+    let page = registrations_page(
+        &state,
+        &actor,
+        &code,
+        q.year,
+        FormState::default(),
+        q.ok.as_deref(),
+    )
+    .await?;
+    Ok(render(StatusCode::OK, &page))
+}
+
+pub async fn register(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(code): Path<String>,
+    PageForm(form): PageForm<Form>,
+) -> PageResult {
+    let (kind, id) = form
+        .get("subject")
+        .and_then(|s| s.split_once(':'))
+        .unwrap_or_default();
+    let year = form.get("year").and_then(|y| y.parse::<i64>().ok());
+    let draft = super::registrations::RegistrationDraft {
+        year: form.get("year").cloned().map(Value::String),
+        subject_kind: Some(kind.to_string()),
+        subject_id: Some(Value::String(id.to_string())),
+        registered_on: form.get("registered_on").cloned(),
+        resolution_ref: form.get("resolution_ref").cloned(),
+        plan_ref: form.get("plan_ref").cloned(),
+        households_resident: form
+            .get("households_resident")
+            .filter(|v| !v.is_empty())
+            .cloned()
+            .map(Value::String),
+        households_registered: form
+            .get("households_registered")
+            .filter(|v| !v.is_empty())
+            .cloned()
+            .map(Value::String),
+        note: form.get("note").cloned(),
+    };
+    match refused_or(super::registrations::register(&state.db, &actor, &draft).await)? {
+        Ok(r) => Ok(see_other(
+            &format!("/units/{code}/registrations?year={}", r.year),
+            Some("registration_saved"),
+        )),
+        Err(e) => {
+            let page =
+                registrations_page(&state, &actor, &code, year, FormState::refused(form, &e), None).await?;
+            Ok(render(e.status(), &page))
+        }
+    }
+}

@@ -19,6 +19,7 @@ pub struct Summary {
     pub models: ModelFigures,
     pub teams: TeamFigures,
     pub ratings: Vec<RatingFigure>,
+    pub registrations: super::registrations::Figures,
 }
 
 #[derive(Debug, Serialize)]
@@ -152,6 +153,7 @@ pub async fn for_unit(db: &Db, actor: &Actor, unit: &Unit, year: i64) -> Result<
             });
         }
     }
+    let registrations = super::registrations::figures(db, &scope, year).await?;
     Ok(Summary {
         unit_code: unit.code.clone(),
         unit_name: unit.name.clone(),
@@ -159,5 +161,6 @@ pub async fn for_unit(db: &Db, actor: &Actor, unit: &Unit, year: i64) -> Result<
         models,
         teams,
         ratings,
+        registrations,
     })
 }

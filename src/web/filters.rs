@@ -27,3 +27,8 @@ pub fn yes_no(b: &bool) -> askama::Result<&'static str> {
 pub fn truthy(b: &bool) -> askama::Result<bool> {
     Ok(*b)
 }
+
+/// A percentage with a decimal comma: 98.5 → "98,5%".
+pub fn pct(x: &f64) -> askama::Result<String> {
+    Ok(format!("{}%", text::format_decimal(*x, 1)))
+}

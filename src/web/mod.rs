@@ -68,6 +68,10 @@ pub fn routes() -> Router<AppState> {
         .route("/units/{code}/model-types", post(registry::pages::create_type))
         .route("/units/{code}/model-points", post(registry::pages::create_point))
         .route("/model-points/{id}", get(registry::pages::point))
+        .route(
+            "/units/{code}/registrations",
+            get(registry::pages::registrations).post(registry::pages::register),
+        )
         .route("/account", get(auth::pages::account))
         .route("/account/tokens", post(auth::pages::create_token))
         .route("/account/tokens/{id}/revoke", post(auth::pages::revoke_token))
@@ -182,6 +186,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "rating_saved" => "Đã lưu xếp loại.",
         "model_type_created" => "Đã thêm mô hình.",
         "point_created" => "Đã thêm điểm mô hình.",
+        "registration_saved" => "Đã ghi nhận đăng ký.",
         "token_revoked" => "Đã thu hồi mã truy cập.",
         "password_set" => "Đã đặt mật khẩu mới; các phiên đăng nhập cũ của tài khoản đã kết thúc.",
         _ => return None,

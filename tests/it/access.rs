@@ -331,6 +331,8 @@ struct RegistryTargets {
     team: i64,
     member: i64,
     point: i64,
+    village: i64,
+    registration: i64,
 }
 
 async fn registry_targets(app: &TestApp, commune: &str, n: usize, model_type: i64) -> RegistryTargets {
@@ -396,10 +398,28 @@ async fn registry_targets(app: &TestApp, commune: &str, n: usize, model_type: i6
     )
     .await
     .unwrap();
+    let registration = antq::registry::registrations::register(
+        &app.db,
+        &system,
+        &antq::registry::registrations::RegistrationDraft {
+            year: Some(json!(2024)),
+            subject_kind: Some("village".into()),
+            subject_id: Some(json!(v.id)),
+            registered_on: Some("2024-01-10".into()),
+            households_resident: Some(json!(10)),
+            households_registered: Some(json!(10)),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .id;
     RegistryTargets {
         team: team.id,
         member: member.id,
         point: point.id,
+        village: v.id,
+        registration,
     }
 }
 
@@ -499,6 +519,26 @@ async fn every_registry_route_for_every_role_inside_and_outside_scope() {
                     edit,
                 ),
                 ("POST", format!("/members/{}/leave", t.member), None, edit),
+                (
+                    "GET",
+                    format!("/units/{code}/registrations?year=2025"),
+                    None,
+                    read,
+                ),
+                (
+                    "POST",
+                    "/registrations".to_string(),
+                    Some(
+                        json!({"year": 2025, "subject_kind": "village", "subject_id": t.village, "registered_on": "2025-02-01", "households_resident": 10, "households_registered": 10}),
+                    ),
+                    create,
+                ),
+                (
+                    "PATCH",
+                    format!("/registrations/{}", t.registration),
+                    Some(json!({"plan_ref": "KH 01"})),
+                    edit,
+                ),
                 ("POST", format!("/teams/{}/dissolve", t.team), None, edit),
             ];
             for (method, path, body, expect) in cases {
@@ -525,6 +565,7 @@ async fn every_registry_route_for_every_role_inside_and_outside_scope() {
                 (format!("/units/{code}/models"), read),
                 (format!("/teams/{}", t.team), read),
                 (format!("/model-points/{}", t.point), read),
+                (format!("/units/{code}/registrations?year=2025"), read),
             ] {
                 let res = app.page(&b, &path).await;
                 assert_eq!(
@@ -541,5 +582,5 @@ async fn every_registry_route_for_every_role_inside_and_outside_scope() {
             }
         }
     }
-    assert_eq!(checked, 4 * 2 * 19);
+    assert_eq!(checked, 4 * 2 * 22);
 }

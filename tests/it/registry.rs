@@ -289,3 +289,66 @@ async fn points_replicate_from_earlier_points_and_the_summary_follows() {
     );
     assert_eq!(app.get("/units/12/summary", &other.token).await.status, 404);
 }
+
+#[tokio::test]
+async fn registrations_count_households_and_list_who_has_not_registered() {
+    let app = TestApp::new().await;
+    let u = app.user("canbo", "officer", "03583").await;
+    let v1 = village(&app, &u, "03583", "Bản Một").await;
+    village(&app, &u, "03583", "Bản Hai").await;
+    let reg = |body: Value| {
+        let token = u.token.clone();
+        let app = &app;
+        async move { app.api("POST", "/registrations", Some(&token), Some(body)).await }
+    };
+    let too_many = reg(json!({"year": 2025, "subject_kind": "village", "subject_id": v1, "registered_on": "15/02/2025", "households_resident": 120, "households_registered": 121})).await;
+    assert_eq!(too_many.status, 422);
+    assert!(field(&too_many, "households_registered").contains("không được lớn hơn số hộ thường trú (120)"));
+    let bad_date = reg(json!({"year": 2025, "subject_kind": "village", "subject_id": v1, "registered_on": "31/02/2025", "households_resident": 120, "households_registered": 118})).await;
+    assert!(field(&bad_date, "registered_on").contains("31/02/2025"));
+    let wrong_year = reg(json!({"year": 2025, "subject_kind": "village", "subject_id": v1, "registered_on": "15/02/2024", "households_resident": 120, "households_registered": 118})).await;
+    assert!(field(&wrong_year, "registered_on").contains("trong năm 2025"));
+    let ok = reg(json!({"year": 2025, "subject_kind": "village", "subject_id": v1, "registered_on": "15/02/2025",
+        "resolution_ref": "Nghị quyết số 05-NQ/ĐU", "plan_ref": "Kế hoạch số 12/KH-UBND", "households_resident": 120, "households_registered": 118})).await;
+    assert_eq!(ok.status, 201, "{}", ok.text);
+    let again = reg(json!({"year": 2025, "subject_kind": "village", "subject_id": v1, "registered_on": "16/02/2025", "households_resident": 120, "households_registered": 120})).await;
+    assert_eq!(again.status, 409);
+    assert_eq!(reg(json!({"year": 2025, "subject_kind": "commune", "subject_id": "03583", "registered_on": "10/01/2025"})).await.status, 201);
+
+    let list = app
+        .get("/units/03583/registrations?year=2025", &u.token)
+        .await
+        .json();
+    assert_eq!(list["total"], 2);
+    let missing: Vec<String> = list["not_registered"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(missing, ["Bản Hai"]);
+    let s = app.get("/units/03583/summary?year=2025", &u.token).await.json();
+    assert_eq!(
+        (
+            s["registrations"]["villages_registered"].as_i64(),
+            s["registrations"]["villages"].as_i64()
+        ),
+        (Some(1), Some(2))
+    );
+    assert_eq!(s["registrations"]["households_share"], 98.3);
+    let b = app.browser("canbo", crate::support::PASSWORD).await;
+    let page = app.page(&b, "/units/03583/registrations?year=2025").await;
+    assert!(page.text.contains("118/120") && page.text.contains("98,3%") && page.text.contains("Bản Hai"));
+    // Another commune's officer sees none of it and cannot register for it.
+    let other = app.user("canbo2", "officer", "03388").await;
+    assert_eq!(
+        app.get("/units/03583/registrations?year=2025", &other.token)
+            .await
+            .status,
+        404
+    );
+    let res = app
+        .api("POST", "/registrations", Some(&other.token), Some(json!({"year": 2025, "subject_kind": "commune", "subject_id": "03583", "registered_on": "10/01/2025"})))
+        .await;
+    assert_eq!(res.status, 403);
+}
