@@ -13,6 +13,7 @@ pub mod demo;
 pub mod error;
 pub mod input;
 pub mod registry;
+pub mod tabular;
 pub mod text;
 pub mod units;
 pub mod users;

@@ -257,3 +257,41 @@ pub async fn update_registration(
 ) -> Result<impl IntoResponse> {
     Ok(Json(registrations::update(&state.db, &actor, id, &d).await?))
 }
+
+/// CSV or XLSX in the body (recognised by content), all rows or none.
+pub async fn import_members(
+    State(state): State<AppState>,
+    actor: Actor,
+    body: axum::body::Bytes,
+) -> Result<impl IntoResponse> {
+    let report = super::members_io::import(&state.db, &actor, &body).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "created": report.created }))))
+}
+
+#[derive(Deserialize, Default)]
+pub struct FormatQuery {
+    #[serde(default)]
+    format: Option<String>,
+}
+
+impl FormatQuery {
+    pub fn format(&self) -> Option<&str> {
+        self.format.as_deref()
+    }
+}
+
+pub async fn export_members(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(code): Path<String>,
+    Q(q): Q<FormatQuery>,
+) -> Result<impl IntoResponse> {
+    let format = crate::tabular::Format::parse(q.format.as_deref())?;
+    let unit = units::open_for(&state.db, &actor, &code).await?;
+    let bytes = super::members_io::export(&state.db, &actor, &unit, format).await?;
+    Ok(crate::web::download(
+        format,
+        &format!("thanh-vien-{}", unit.code),
+        bytes,
+    ))
+}

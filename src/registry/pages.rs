@@ -49,6 +49,7 @@ struct TeamsPage {
     can_edit: bool,
     kinds: &'static [(&'static str, &'static str)],
     form: FormState,
+    import_form: FormState,
 }
 
 impl TeamsPage {
@@ -84,6 +85,7 @@ async fn teams_page(
         villages,
         kinds: &KINDS,
         form,
+        import_form: FormState::default(),
         unit,
     })
 }
@@ -613,6 +615,91 @@ pub async fn register(
             let page =
                 registrations_page(&state, &actor, &code, year, FormState::refused(form, &e), None).await?;
             Ok(render(e.status(), &page))
+        }
+    }
+}
+
+// ----------------------------------------------------- member import/export
+
+pub async fn export_members(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(code): Path<String>,
+    Q(q): Q<super::api::FormatQuery>,
+) -> PageResult {
+    let format = crate::tabular::Format::parse(q.format())?;
+    let unit = units::open_for(&state.db, &actor, &code).await?;
+    let bytes = super::members_io::export(&state.db, &actor, &unit, format).await?;
+    Ok(crate::web::download(
+        format,
+        &format!("thanh-vien-{}", unit.code),
+        bytes,
+    ))
+}
+
+/// The upload form on the teams page (multipart, CSRF token in the URL).
+pub async fn import_members(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(code): Path<String>,
+    mut multipart: axum::extract::Multipart,
+) -> PageResult {
+    let mut file = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| AppError::BadRequest(format!("Tệp tải lên không đọc được: {}", e.body_text())))?
+    {
+        if field.name() == Some("file") {
+            file = Some(field.bytes().await.map_err(|e| {
+                AppError::BadRequest(format!("Tệp tải lên không đọc được: {}", e.body_text()))
+            })?);
+        }
+    }
+    let bytes = file
+        .filter(|b| !b.is_empty())
+        .ok_or_else(|| AppError::field("file", "Tệp: chưa chọn tệp."))?;
+    match refused_or(super::members_io::import(&state.db, &actor, &bytes).await)? {
+        Ok(report) => Ok(see_other(
+            &format!("/units/{code}/teams"),
+            Some(if report.created > 0 {
+                "members_imported"
+            } else {
+                "member_added"
+            }),
+        )),
+        Err(e) => {
+            let mut form = FormState {
+                message: Some(format!(
+                    "Không nhập dòng nào: tệp có {} lỗi.",
+                    e.fields().map(|f| f.len()).unwrap_or(1)
+                )),
+                ..FormState::default()
+            };
+            // Keyed "line N": ordered by N, not as text ("line 10" < "line 2").
+            let mut lines: Vec<(u64, String)> = e
+                .fields()
+                .map(|f| {
+                    f.iter()
+                        .map(|(k, v)| (k.trim_start_matches("line ").parse().unwrap_or(0), v.clone()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            lines.sort();
+            form.values = lines
+                .into_iter()
+                .enumerate()
+                .map(|(i, (_, v))| (format!("{i:08}"), v))
+                .collect();
+            Ok(render(
+                e.status(),
+                &teams_page(&state, &actor, &code, FormState::default(), None)
+                    .await
+                    .map(|mut p| {
+                        p.import_form = form;
+                        p
+                    })?,
+            ))
         }
     }
 }

@@ -186,6 +186,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "rating_saved" => "Đã lưu xếp loại.",
         "model_type_created" => "Đã thêm mô hình.",
         "point_created" => "Đã thêm điểm mô hình.",
+        "members_imported" => "Đã nhập danh sách thành viên.",
         "registration_saved" => "Đã ghi nhận đăng ký.",
         "token_revoked" => "Đã thu hồi mã truy cập.",
         "password_set" => "Đã đặt mật khẩu mới; các phiên đăng nhập cũ của tài khoản đã kết thúc.",
@@ -311,6 +312,26 @@ pub fn see_other(path: &str, notice: Option<&str>) -> Response {
         None => path.to_string(),
     };
     Redirect::to(&target).into_response()
+}
+
+/// A file download: CSV (UTF-8) or XLSX, named in ASCII.
+pub fn download(format: crate::tabular::Format, stem: &str, bytes: Vec<u8>) -> Response {
+    let (mime, ext) = match format {
+        crate::tabular::Format::Csv => ("text/csv; charset=utf-8", "csv"),
+        crate::tabular::Format::Xlsx => (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        ),
+    };
+    let disposition = format!("attachment; filename=\"{stem}.{ext}\"");
+    (
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response()
 }
 
 #[cfg(test)]

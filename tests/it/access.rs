@@ -452,6 +452,28 @@ async fn every_registry_route_for_every_role_inside_and_outside_scope() {
             n += 1;
             let code = if inside { INSIDE } else { OUTSIDE };
             let t = registry_targets(&app, code, n, model_type).await;
+            // Member import (CSV body) and export.
+            let csv = format!(
+                "ma_to,ho_ten,chuc_danh,nam_sinh,gioi_tinh,ngay_tham_gia\n{},Người nhập {n},to_vien,1991,nam,01/03/2024\n",
+                t.team
+            );
+            let req = axum::http::Request::post("/api/v1/members/import")
+                .header("authorization", format!("Bearer {}", actor.token))
+                .body(axum::body::Body::from(csv))
+                .unwrap();
+            let res = app.request(req).await;
+            let want = match (ri, inside) {
+                (0, _) => 403,
+                (_, true) => 201,
+                (_, false) => 422,
+            };
+            assert_eq!(res.status.as_u16(), want, "{} import: {}", roles[ri], res.text);
+            assert!(!res.text.contains(OUTSIDE_SECRET));
+            let res = app
+                .get(&format!("/units/{code}/members/export?format=csv"), &actor.token)
+                .await;
+            assert_eq!(res.status.as_u16(), read(ri, inside), "{} export", roles[ri]);
+            assert!(!res.text.contains(OUTSIDE_SECRET));
             let cases: Vec<(&str, String, Option<Value>, Expect)> = vec![
                 ("GET", format!("/units/{code}/summary?year=2025"), None, read),
                 ("GET", format!("/units/{code}/teams"), None, read),

@@ -352,3 +352,127 @@ async fn registrations_count_households_and_list_who_has_not_registered() {
         .await;
     assert_eq!(res.status, 403);
 }
+
+/// 50,000 members in XLSX: one bad row refuses the file and names the row;
+/// without it the file imports, and the export gives back the same rows.
+#[tokio::test]
+async fn fifty_thousand_members_in_xlsx_all_or_nothing_and_round_trip() {
+    let app = TestApp::new().await;
+    let u = app.user("canbo", "officer", "03583").await;
+    let v = village(&app, &u, "03583", "Bản Một").await;
+    let res = app
+        .api("POST", "/units/03583/teams", Some(&u.token), Some(json!({"kind": "cau_lac_bo", "name": "Câu lạc bộ lớn", "established_on": "2020-01-01", "village_ids": [v]})))
+        .await;
+    let team = res.json()["id"].as_i64().unwrap();
+    let columns = antq::registry::members_io::COLUMNS;
+    let mut rows: Vec<Vec<String>> = (0..50_000)
+        .map(|i| {
+            vec![
+                team.to_string(),
+                format!("Thành viên số {i}"),
+                "to_vien".into(),
+                (1960 + i % 40).to_string(),
+                if i % 2 == 0 { "nam" } else { "nu" }.into(),
+                "01/02/2024".into(),
+                String::new(),
+                String::new(),
+            ]
+        })
+        .collect();
+    rows[31_337][3] = "19x0".into();
+    let post = |bytes: Vec<u8>| {
+        let token = u.token.clone();
+        let app = &app;
+        async move {
+            app.request(
+                axum::http::Request::post("/api/v1/members/import")
+                    .header("authorization", format!("Bearer {token}"))
+                    .body(axum::body::Body::from(bytes))
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let bad = antq::tabular::write_xlsx(antq::registry::members_io::SHEET, &columns, &rows).unwrap();
+    let res = post(bad).await;
+    assert_eq!(res.status, 422);
+    let message = res.json()["error"]["message"].as_str().unwrap().to_string();
+    assert!(
+        message.contains("1 dòng lỗi") && message.contains("Dòng 31339: Năm sinh"),
+        "{message}"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM members").await, 0);
+
+    rows[31_337][3] = "1977".into();
+    let good = antq::tabular::write_xlsx(antq::registry::members_io::SHEET, &columns, &rows).unwrap();
+    let res = post(good).await;
+    assert_eq!(res.status, 201, "{}", &res.text[..res.text.len().min(500)]);
+    assert_eq!(res.json()["created"], 50_000);
+    let export = app.get("/units/03583/members/export?format=xlsx", &u.token).await;
+    assert_eq!(export.status, 200);
+    let back = antq::tabular::read(export.text_bytes(), antq::registry::members_io::SHEET, &columns).unwrap();
+    let back: Vec<Vec<String>> = back.into_iter().map(|r| r.cells).collect();
+    assert_eq!(back, rows);
+}
+
+#[tokio::test]
+async fn spreadsheets_with_merged_cells_formulas_or_the_wrong_sheet_are_refused() {
+    let app = TestApp::new().await;
+    let u = app.user("canbo", "officer", "03583").await;
+    let post = |bytes: Vec<u8>| {
+        let token = u.token.clone();
+        let app = &app;
+        async move {
+            app.request(
+                axum::http::Request::post("/api/v1/members/import")
+                    .header("authorization", format!("Bearer {token}"))
+                    .body(axum::body::Body::from(bytes))
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let book = |sheet: &str, merge: bool, formula: bool| {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.set_name(sheet).unwrap();
+        for (c, h) in antq::registry::members_io::COLUMNS.iter().enumerate() {
+            ws.write_string(0, c as u16, *h).unwrap();
+        }
+        ws.write_string(1, 0, "1").unwrap();
+        if merge {
+            ws.merge_range(1, 1, 1, 2, "Gộp", &rust_xlsxwriter::Format::new())
+                .unwrap();
+        }
+        if formula {
+            ws.write_formula(1, 3, "=1900+80").unwrap();
+        }
+        wb.save_to_buffer().unwrap()
+    };
+    let res = post(book("Trang 1", false, false)).await;
+    assert!(
+        res.json()["error"]["fields"]["file"]
+            .as_str()
+            .unwrap()
+            .contains("không có trang tính \"Thành viên\"")
+    );
+    let res = post(book("Thành viên", true, false)).await;
+    assert!(
+        res.json()["error"]["fields"]["file"]
+            .as_str()
+            .unwrap()
+            .contains("ô gộp (B2)"),
+        "{}",
+        res.text
+    );
+    let res = post(book("Thành viên", false, true)).await;
+    assert!(
+        res.json()["error"]["fields"]["file"]
+            .as_str()
+            .unwrap()
+            .contains("ô D2 chứa công thức"),
+        "{}",
+        res.text
+    );
+    assert_eq!(res.status, 422);
+}
