@@ -150,9 +150,20 @@ struct TeamPage {
     levels: &'static [(&'static str, &'static str)],
     form: FormState,
     rating_form: FormState,
+    edit_form: FormState,
+    kinds: &'static [(&'static str, &'static str)],
 }
 
 impl TeamPage {
+    /// Ticked in the edit form: as posted when re-shown, else as stored.
+    fn covers(&self, village: &i64) -> bool {
+        if self.edit_form.message.is_some() {
+            self.edit_form.values.contains_key(&format!("village_{village}"))
+        } else {
+            self.team.village_ids.contains(village)
+        }
+    }
+
     fn rating_of(&self, kind: &str, id: &i64) -> String {
         self.ratings
             .iter()
@@ -211,6 +222,19 @@ async fn team_page(
         levels: &LEVELS,
         form,
         rating_form,
+        edit_form: FormState {
+            values: BTreeMap::from([
+                ("name".into(), team.name.clone()),
+                ("kind".into(), team.kind.clone()),
+                (
+                    "established_on".into(),
+                    crate::text::format_date(&team.established_on),
+                ),
+                ("note".into(), team.note.clone()),
+            ]),
+            ..FormState::default()
+        },
+        kinds: &KINDS,
         commune,
         team,
     })
@@ -288,6 +312,124 @@ pub async fn member_leave(
         &format!("/teams/{}#members", m.team_id),
         Some("member_left"),
     ))
+}
+
+pub async fn update_team(
+    State(state): State<AppState>,
+    actor: Actor,
+    Id(id): Id,
+    PageForm(form): PageForm<Form>,
+) -> PageResult {
+    let draft = TeamDraft {
+        kind: form.get("kind").cloned(),
+        name: form.get("name").cloned(),
+        established_on: form.get("established_on").cloned(),
+        village_ids: Some(ids_from(&form, "village_")),
+        note: form.get("note").cloned(),
+    };
+    match refused_or(teams::update_team(&state.db, &actor, id, &draft).await)? {
+        Ok(t) => Ok(see_other(&format!("/teams/{}", t.id), Some("team_updated"))),
+        Err(e) => {
+            let page = team_page(
+                &state,
+                &actor,
+                id,
+                None,
+                FormState::default(),
+                FormState::default(),
+                None,
+            )
+            .await?;
+            let page = TeamPage {
+                edit_form: FormState::refused(form, &e),
+                ..page
+            };
+            Ok(render(e.status(), &page))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "registry/member.html")]
+struct MemberPage {
+    ctx: PageCtx,
+    member: Member,
+    team: Team,
+    can_edit: bool,
+    roles: &'static [(&'static str, &'static str)],
+    genders: &'static [(&'static str, &'static str)],
+    form: FormState,
+}
+
+fn member_values(m: &Member) -> Form {
+    BTreeMap::from([
+        ("full_name".into(), m.full_name.clone()),
+        ("role".into(), m.role.clone()),
+        ("birth_year".into(), m.birth_year.to_string()),
+        ("gender".into(), m.gender.clone()),
+        ("joined_on".into(), crate::text::format_date(&m.joined_on)),
+        ("phone".into(), m.phone.clone()),
+        ("citizen_id".into(), m.citizen_id.clone()),
+    ])
+}
+
+async fn member_page(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    form: Option<FormState>,
+    notice: Option<&str>,
+) -> Result<MemberPage, PageError> {
+    let (member, team) = teams::get_member(&state.db, actor, id).await?;
+    Ok(MemberPage {
+        ctx: PageCtx::new(actor, member.full_name.clone()).with_notice(notice),
+        can_edit: member.active
+            && policy::authorize(actor, Action::EditGeography, &member.scope_path).is_ok(),
+        form: form.unwrap_or_else(|| FormState {
+            values: member_values(&member),
+            ..FormState::default()
+        }),
+        roles: &ROLES,
+        genders: &GENDERS,
+        member,
+        team,
+    })
+}
+
+pub async fn member(
+    State(state): State<AppState>,
+    actor: Actor,
+    Id(id): Id,
+    Q(q): Q<NoticeQuery>,
+) -> PageResult {
+    Ok(render(
+        StatusCode::OK,
+        &member_page(&state, &actor, id, None, q.ok_code()).await?,
+    ))
+}
+
+pub async fn update_member(
+    State(state): State<AppState>,
+    actor: Actor,
+    Id(id): Id,
+    PageForm(form): PageForm<Form>,
+) -> PageResult {
+    let draft = MemberDraft {
+        role: form.get("role").cloned(),
+        full_name: form.get("full_name").cloned(),
+        citizen_id: form.get("citizen_id").cloned(),
+        birth_year: form.get("birth_year").cloned().map(Value::String),
+        gender: form.get("gender").cloned(),
+        joined_on: form.get("joined_on").cloned(),
+        phone: form.get("phone").cloned(),
+    };
+    match refused_or(teams::update_member(&state.db, &actor, id, &draft).await)? {
+        Ok(m) => Ok(see_other(&format!("/members/{}", m.id), Some("member_updated"))),
+        Err(e) => Ok(render(
+            e.status(),
+            &member_page(&state, &actor, id, Some(FormState::refused(form, &e)), None).await?,
+        )),
+    }
 }
 
 pub async fn dissolve_team(State(state): State<AppState>, actor: Actor, Id(id): Id) -> PageResult {
@@ -493,6 +635,86 @@ struct PointPage {
     point: Point,
     commune: Unit,
     tree: Vec<TreeNode>,
+    can_edit: bool,
+    statuses: &'static [(&'static str, &'static str)],
+    form: FormState,
+}
+
+fn point_values(p: &Point) -> Form {
+    let date = |v: &Option<String>| v.as_deref().map(crate::text::format_date).unwrap_or_default();
+    BTreeMap::from([
+        ("name".into(), p.name.clone()),
+        ("status".into(), p.status.clone()),
+        ("started_on".into(), crate::text::format_date(&p.started_on)),
+        ("ended_on".into(), date(&p.ended_on)),
+        (
+            "advanced_decision".into(),
+            p.advanced_decision.clone().unwrap_or_default(),
+        ),
+        ("advanced_on".into(), date(&p.advanced_on)),
+        (
+            "advanced_issuer".into(),
+            p.advanced_issuer.clone().unwrap_or_default(),
+        ),
+        ("note".into(), p.note.clone()),
+    ])
+}
+
+async fn point_page(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    form: Option<FormState>,
+    notice: Option<&str>,
+) -> Result<PointPage, PageError> {
+    let point = models::get_point(&state.db, actor, id).await?;
+    let commune = units::find_current(&state.db, &point.commune_code)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    Ok(PointPage {
+        ctx: PageCtx::new(actor, point.name.clone()).with_notice(notice),
+        tree: models::tree(&state.db, actor, id).await?,
+        can_edit: policy::authorize(actor, Action::EditGeography, &point.scope_path).is_ok(),
+        statuses: &models::STATUSES,
+        form: form.unwrap_or_else(|| FormState {
+            values: point_values(&point),
+            ..FormState::default()
+        }),
+        point,
+        commune,
+    })
+}
+
+/// The edit form sends the fields it shows; the others keep their values.
+pub async fn update_point(
+    State(state): State<AppState>,
+    actor: Actor,
+    Id(id): Id,
+    PageForm(form): PageForm<Form>,
+) -> PageResult {
+    let text = |k: &str| form.get(k).cloned();
+    let filled = |k: &str| form.get(k).filter(|v| !v.trim().is_empty()).cloned();
+    let draft = PointDraft {
+        name: text("name"),
+        status: text("status"),
+        started_on: text("started_on"),
+        ended_on: filled("ended_on"),
+        advanced_decision: filled("advanced_decision"),
+        advanced_on: filled("advanced_on"),
+        advanced_issuer: filled("advanced_issuer"),
+        note: text("note"),
+        ..Default::default()
+    };
+    match refused_or(models::update_point(&state.db, &actor, id, &draft).await)? {
+        Ok(p) => Ok(see_other(
+            &format!("/model-points/{}", p.id),
+            Some("point_updated"),
+        )),
+        Err(e) => Ok(render(
+            e.status(),
+            &point_page(&state, &actor, id, Some(FormState::refused(form, &e)), None).await?,
+        )),
+    }
 }
 
 pub async fn point(
@@ -501,17 +723,10 @@ pub async fn point(
     Id(id): Id,
     Q(q): Q<NoticeQuery>,
 ) -> PageResult {
-    let point = models::get_point(&state.db, &actor, id).await?;
-    let commune = units::find_current(&state.db, &point.commune_code)
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    let page = PointPage {
-        ctx: PageCtx::new(&actor, point.name.clone()).with_notice(q.ok_code()),
-        tree: models::tree(&state.db, &actor, id).await?,
-        point,
-        commune,
-    };
-    Ok(render(StatusCode::OK, &page))
+    Ok(render(
+        StatusCode::OK,
+        &point_page(&state, &actor, id, None, q.ok_code()).await?,
+    ))
 }
 
 // ---------------------------------------------------------- registrations

@@ -59,7 +59,14 @@ pub fn routes() -> Router<AppState> {
             "/units/{code}/teams",
             get(registry::pages::teams).post(registry::pages::create_team),
         )
-        .route("/teams/{id}", get(registry::pages::team))
+        .route(
+            "/teams/{id}",
+            get(registry::pages::team).post(registry::pages::update_team),
+        )
+        .route(
+            "/members/{id}",
+            get(registry::pages::member).post(registry::pages::update_member),
+        )
         .route("/teams/{id}/members", post(registry::pages::add_member))
         .route("/teams/{id}/ratings", post(registry::pages::rate))
         .route("/teams/{id}/dissolve", post(registry::pages::dissolve_team))
@@ -67,7 +74,10 @@ pub fn routes() -> Router<AppState> {
         .route("/units/{code}/models", get(registry::pages::models))
         .route("/units/{code}/model-types", post(registry::pages::create_type))
         .route("/units/{code}/model-points", post(registry::pages::create_point))
-        .route("/model-points/{id}", get(registry::pages::point))
+        .route(
+            "/model-points/{id}",
+            get(registry::pages::point).post(registry::pages::update_point),
+        )
         .route(
             "/units/{code}/registrations",
             get(registry::pages::registrations).post(registry::pages::register),
@@ -186,6 +196,9 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "rating_saved" => "Đã lưu xếp loại.",
         "model_type_created" => "Đã thêm mô hình.",
         "point_created" => "Đã thêm điểm mô hình.",
+        "team_updated" => "Đã lưu tổ, đội.",
+        "member_updated" => "Đã lưu thành viên.",
+        "point_updated" => "Đã lưu điểm mô hình.",
         "members_imported" => "Đã nhập danh sách thành viên.",
         "registration_saved" => "Đã ghi nhận đăng ký.",
         "token_revoked" => "Đã thu hồi mã truy cập.",

@@ -476,3 +476,135 @@ async fn spreadsheets_with_merged_cells_formulas_or_the_wrong_sheet_are_refused(
     );
     assert_eq!(res.status, 422);
 }
+
+#[tokio::test]
+async fn teams_members_and_points_are_edited_through_their_pages() {
+    let app = TestApp::new().await;
+    let u = app.user("canbo", "officer", "03583").await;
+    let v = village(&app, &u, "03583", "Bản Một").await;
+    let t = team(&app, &u, "03583", "Tổ Một", &[v]).await;
+    let m = member(&app, &u, t, person("Lò Văn A", "to_truong", 1980))
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let ty = app
+        .api(
+            "POST",
+            "/units/03583/model-types",
+            Some(&u.token),
+            Some(json!({"name": "Ngõ tự quản", "category": "tu_quan", "field": "antt"})),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let p = app
+        .api(
+            "POST",
+            "/units/03583/model-points",
+            Some(&u.token),
+            Some(json!({"model_type_id": ty, "name": "Ngõ 1", "started_on": "2024-03-01"})),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let b = app.browser("canbo", crate::support::PASSWORD).await;
+    let village_field = format!("village_{v}");
+    let res = app
+        .post_form(
+            &b,
+            &format!("/teams/{t}"),
+            &[
+                ("kind", "to_bao_ve_antt"),
+                ("name", "Tổ Một mới"),
+                ("established_on", "01/07/2024"),
+                (&village_field, "1"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text);
+    let res = app
+        .post_form(
+            &b,
+            &format!("/teams/{t}"),
+            &[
+                ("kind", "to_bao_ve_antt"),
+                ("name", "Tổ Một mới"),
+                ("established_on", "01/07/2024"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    assert!(res.text.contains("chọn ít nhất một thôn"));
+    let res = app
+        .post_form(
+            &b,
+            &format!("/members/{m}"),
+            &[
+                ("full_name", "Lò Văn A"),
+                ("role", "to_truong"),
+                ("birth_year", "1980"),
+                ("gender", "nam"),
+                ("joined_on", "01/07/2024"),
+                ("phone", "0912 345 678"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text);
+    let res = app
+        .post_form(
+            &b,
+            &format!("/members/{m}"),
+            &[
+                ("full_name", "Lò Văn A"),
+                ("role", "to_truong"),
+                ("birth_year", "2015"),
+                ("gender", "nam"),
+                ("joined_on", "01/07/2024"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    assert!(res.text.contains("18 tuổi"));
+    let res = app
+        .post_form(
+            &b,
+            &format!("/model-points/{p}"),
+            &[
+                ("name", "Ngõ 1"),
+                ("status", "tam_dung"),
+                ("started_on", "01/03/2024"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text);
+    assert_eq!(
+        app.get(&format!("/teams/{t}"), &u.token).await.json()["team"]["name"],
+        "Tổ Một mới"
+    );
+    assert_eq!(
+        app.get(&format!("/members/{m}"), &u.token).await.json()["phone"],
+        "0912345678"
+    );
+    assert_eq!(
+        app.get(&format!("/model-points/{p}"), &u.token).await.json()["status"],
+        "tam_dung"
+    );
+    // Another commune's officer can neither open nor post these pages.
+    app.user("canbo2", "officer", "03388").await;
+    let other = app.browser("canbo2", crate::support::PASSWORD).await;
+    for path in [
+        format!("/teams/{t}"),
+        format!("/members/{m}"),
+        format!("/model-points/{p}"),
+    ] {
+        assert_eq!(app.page(&other, &path).await.status, 404, "{path}");
+        assert_eq!(
+            app.post_form(&other, &path, &[("name", "x")]).await.status,
+            404,
+            "POST {path}"
+        );
+    }
+}
