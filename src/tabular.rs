@@ -59,18 +59,42 @@ fn bad(message: String) -> AppError {
     AppError::field("file", message)
 }
 
+/// A table read from a file: which of the requested columns its header
+/// has, and the data rows.
+pub struct Table {
+    pub present: Vec<bool>,
+    pub records: Vec<Record>,
+}
+
 /// Reads a CSV or XLSX table whose header names some of `columns` (any
 /// order). Unknown headers are refused; missing ones read as empty cells.
 pub fn read(bytes: &[u8], sheet: &str, columns: &[&str]) -> Result<Vec<Record>> {
+    Ok(read_table(bytes, sheet, columns, &[])?.records)
+}
+
+/// As [`read`], also accepting `aliases` (alias, column) in the header.
+pub fn read_table(bytes: &[u8], sheet: &str, columns: &[&str], aliases: &[(&str, &str)]) -> Result<Table> {
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(bad("Tệp: tệp rỗng.".into()));
+    }
     let (header, rows) = match Format::sniff(bytes) {
         Format::Xlsx => read_xlsx(bytes, sheet)?,
         Format::Csv => read_csv(bytes)?,
     };
     let mut index = Vec::with_capacity(header.len());
+    let mut present = vec![false; columns.len()];
     for h in &header {
         let h = h.trim().to_lowercase();
-        match columns.iter().position(|c| *c == h) {
-            Some(i) => index.push(Some(i)),
+        let canonical = aliases
+            .iter()
+            .find(|(a, _)| *a == h)
+            .map(|(_, c)| *c)
+            .unwrap_or(h.as_str());
+        match columns.iter().position(|c| *c == canonical) {
+            Some(i) => {
+                present[i] = true;
+                index.push(Some(i));
+            }
             None if h.is_empty() => index.push(None),
             None => {
                 return Err(bad(format!(
@@ -81,7 +105,7 @@ pub fn read(bytes: &[u8], sheet: &str, columns: &[&str]) -> Result<Vec<Record>> 
             }
         }
     }
-    let mut out = Vec::with_capacity(rows.len());
+    let mut records = Vec::with_capacity(rows.len());
     for (line, cells) in rows {
         if cells.iter().all(|c| c.trim().is_empty()) {
             continue;
@@ -92,12 +116,12 @@ pub fn read(bytes: &[u8], sheet: &str, columns: &[&str]) -> Result<Vec<Record>> 
                 ordered[*i] = value;
             }
         }
-        out.push(Record { line, cells: ordered });
+        records.push(Record { line, cells: ordered });
     }
-    if out.is_empty() {
+    if records.is_empty() {
         return Err(bad("Tệp: không có dòng dữ liệu nào.".into()));
     }
-    Ok(out)
+    Ok(Table { present, records })
 }
 
 type Rows = (Vec<String>, Vec<(u64, Vec<String>)>);

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -112,13 +112,20 @@ pub async fn import_villages(
     Ok((StatusCode::CREATED, Json(json!({ "created": report.created }))))
 }
 
+/// `?format=csv` (default) or `xlsx`.
 pub async fn export_villages(
     State(state): State<AppState>,
     actor: Actor,
     Path(code): Path<String>,
+    Q(q): Q<crate::registry::api::FormatQuery>,
 ) -> Result<impl IntoResponse> {
-    let csv = import::export_villages(&state.db, &actor, &code).await?;
-    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv))
+    let format = crate::tabular::Format::parse(q.format())?;
+    let bytes = import::export_villages(&state.db, &actor, &code, format).await?;
+    Ok(crate::web::download(
+        format,
+        &format!("thon-to-dan-pho-{}", code.trim()),
+        bytes,
+    ))
 }
 
 pub async fn list_organisations(

@@ -13,6 +13,7 @@ use crate::auth::{Action, Actor, policy};
 use crate::db::Db;
 use crate::error::{AppError, Invalid, Result};
 use crate::input::shorten;
+use crate::tabular::{self, Format};
 use crate::text::name_key;
 
 /// Columns of the file, with the English aliases also accepted.
@@ -29,12 +30,15 @@ pub const COLUMNS: [(&str, &str); 10] = [
     ("ghi_chu", "note"),
 ];
 
+/// The XLSX sheet villages are read from and written to.
+pub const SHEET: &str = "Thôn, tổ dân phố";
+
 #[derive(Debug)]
 pub struct Report {
     pub created: usize,
 }
 
-/// Imports villages from CSV text. `default_commune` fills rows of a file
+/// Imports villages from CSV or XLSX. `default_commune` fills rows of a file
 /// without a `ma_xa` column (an import started from a commune's page).
 pub async fn import_villages(
     db: &Db,
@@ -48,82 +52,26 @@ pub async fn import_villages(
     if let Some(code) = default_commune {
         villages::commune_for_write(db, actor, code).await?;
     }
-    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
-        .map_err(|_| AppError::field("file", "Tệp CSV: phải được lưu với mã hóa UTF-8."))?;
-    if text.trim().is_empty() {
-        return Err(AppError::field("file", "Tệp CSV: tệp rỗng."));
-    }
-    let first_line = text.lines().next().unwrap_or_default();
-    let delimiter = if first_line.contains(';') && !first_line.contains(',') {
-        b';'
-    } else {
-        b','
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|e| AppError::field("file", format!("Tệp CSV: không đọc được dòng tiêu đề ({e}).")))?
-        .clone();
-    let mut index: HashMap<&str, usize> = HashMap::new();
-    for (i, h) in headers.iter().enumerate() {
-        let h = h.trim().to_lowercase();
-        match COLUMNS.iter().find(|(vi, en)| *vi == h || *en == h) {
-            Some((vi, _)) => {
-                index.insert(vi, i);
-            }
-            None => {
-                return Err(AppError::field(
-                    "file",
-                    format!(
-                        "Tệp CSV: cột \"{}\" không hợp lệ. Các cột: {}.",
-                        shorten(&h),
-                        COLUMNS.iter().map(|(vi, _)| *vi).collect::<Vec<_>>().join(", ")
-                    ),
-                ));
-            }
-        }
-    }
+    let names: Vec<&str> = COLUMNS.iter().map(|(vi, _)| *vi).collect();
+    let aliases: Vec<(&str, &str)> = COLUMNS.iter().map(|(vi, en)| (*en, *vi)).collect();
+    let table = tabular::read_table(bytes, SHEET, &names, &aliases)?;
+    let col = |name: &str| names.iter().position(|n| *n == name).unwrap_or(0);
     for required in ["ten", "loai"] {
-        if !index.contains_key(required) {
-            return Err(AppError::field(
-                "file",
-                format!("Tệp CSV: thiếu cột \"{required}\"."),
-            ));
+        if !table.present[col(required)] {
+            return Err(AppError::field("file", format!("Tệp: thiếu cột \"{required}\".")));
         }
     }
-    if !index.contains_key("ma_xa") && default_commune.is_none() {
-        return Err(AppError::field("file", "Tệp CSV: thiếu cột \"ma_xa\" (mã xã)."));
+    if !table.present[col("ma_xa")] && default_commune.is_none() {
+        return Err(AppError::field("file", "Tệp: thiếu cột \"ma_xa\" (mã xã)."));
     }
 
     let mut errors = Invalid::default();
     let mut communes: HashMap<String, Result<Unit, String>> = HashMap::new();
     let mut seen: HashSet<(String, String)> = HashSet::new();
     let mut rows: Vec<(u64, Unit, villages::VillageInput)> = Vec::new();
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                errors.add(
-                    &format!("line {line}"),
-                    format!("Dòng {line}: không đọc được ({e})."),
-                );
-                continue;
-            }
-        };
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
-        if record.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
-        let cell = |col: &str| {
-            index
-                .get(col)
-                .and_then(|i| record.get(*i))
-                .map(|s| unguard_formula(s.trim().to_string()))
-        };
+    for record in &table.records {
+        let line = record.line;
+        let cell = |name: &str| record.get(col(name)).map(unguard_formula);
         let draft = VillageDraft {
             name: cell("ten"),
             kind: cell("loai"),
@@ -137,9 +85,7 @@ pub async fn import_villages(
         };
         let mut inv = Invalid::default();
         let input = villages::parse(&draft, &mut inv);
-        let code = cell("ma_xa")
-            .filter(|c| !c.is_empty())
-            .or_else(|| default_commune.map(str::to_string));
+        let code = cell("ma_xa").or_else(|| default_commune.map(str::to_string));
         let commune = match code {
             None => Err(format!("{}: không được để trống.", labels::COMMUNE)),
             Some(code) => {
@@ -247,18 +193,16 @@ fn with_summary(err: AppError, summary: &str) -> AppError {
     }
 }
 
-/// The villages of a unit's subtree as CSV, in the import's columns.
-pub async fn export_villages(db: &Db, actor: &Actor, unit_code: &str) -> Result<String> {
+/// The villages of a unit's subtree as CSV or XLSX, in the import's columns.
+pub async fn export_villages(db: &Db, actor: &Actor, unit_code: &str, format: Format) -> Result<Vec<u8>> {
     let unit = super::open_for(db, actor, unit_code).await?;
     let list = villages::list(db, actor, &unit, false).await?;
-    let mut w = csv::Writer::from_writer(Vec::new());
     let header: Vec<&str> = COLUMNS.iter().map(|(vi, _)| *vi).collect();
-    w.write_record(&header).map_err(anyhow::Error::from)?;
-    for v in &list {
-        w.write_record(row_of(v)).map_err(anyhow::Error::from)?;
+    let rows: Vec<Vec<String>> = list.iter().map(|v| row_of(v).to_vec()).collect();
+    match format {
+        Format::Csv => tabular::write_csv(&header, &rows),
+        Format::Xlsx => tabular::write_xlsx(SHEET, &header, &rows),
     }
-    let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(String::from_utf8(bytes).map_err(anyhow::Error::from)?)
 }
 
 /// Spreadsheets run a cell that starts with = + - @ as a formula. Exported

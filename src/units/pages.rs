@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::Value;
@@ -554,19 +554,18 @@ pub async fn import(
     }
 }
 
+/// `/units/{code}/villages.csv`, or `?format=xlsx` for a workbook.
 pub async fn export_villages(
     State(state): State<AppState>,
     actor: Actor,
     Path(code): Path<String>,
+    Q(q): Q<crate::registry::api::FormatQuery>,
 ) -> PageResult {
-    let csv = import::export_villages(&state.db, &actor, &code).await?;
-    let filename = format!("attachment; filename=\"thon-to-dan-pho-{}.csv\"", code.trim());
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, filename),
-        ],
-        csv,
-    )
-        .into_response())
+    let format = crate::tabular::Format::parse(q.format())?;
+    let bytes = import::export_villages(&state.db, &actor, &code, format).await?;
+    Ok(crate::web::download(
+        format,
+        &format!("thon-to-dan-pho-{}", code.trim()),
+        bytes,
+    ))
 }

@@ -301,3 +301,57 @@ async fn officer_adds_a_village_through_the_page() {
     assert!(res.text.contains("đã có trong Xã Khổng Lào"));
     assert_eq!(villages_in(&app, "03583").await, 1);
 }
+
+#[tokio::test]
+async fn xlsx_export_round_trips_through_import() {
+    let app = TestApp::new().await;
+    let u = app.user("canbo", "officer", "03583").await;
+    for (name, households) in [("Bản Một", 10), ("=Bản công thức", 20), ("Tổ dân phố 2", 1200)]
+    {
+        let res = app
+            .api(
+                "POST",
+                "/units/03583/villages",
+                Some(&u.token),
+                Some(
+                    json!({"name": name, "kind": "Bản", "households": households, "note": "ghi chú; có dấu"}),
+                ),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text);
+    }
+    let exported = app
+        .get("/units/03583/villages/export?format=xlsx", &u.token)
+        .await;
+    assert_eq!(exported.status, 200);
+    assert_eq!(
+        antq::tabular::Format::sniff(exported.text_bytes()),
+        antq::tabular::Format::Xlsx
+    );
+    let other = TestApp::new().await;
+    let u2 = other.user("canbo", "officer", "03583").await;
+    let req = axum::http::Request::post("/api/v1/units/03583/villages/import")
+        .header("authorization", format!("Bearer {}", u2.token))
+        .body(axum::body::Body::from(exported.bytes.clone()))
+        .unwrap();
+    let res = other.request(req).await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let again = other
+        .get("/units/03583/villages/export?format=xlsx", &u2.token)
+        .await;
+    let columns: Vec<&str> = antq::units::import::COLUMNS.iter().map(|(vi, _)| *vi).collect();
+    let read = |bytes: &[u8]| -> Vec<Vec<String>> {
+        antq::tabular::read(bytes, antq::units::import::SHEET, &columns)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.cells)
+            .collect()
+    };
+    assert_eq!(read(exported.text_bytes()), read(again.text_bytes()));
+    assert_eq!(
+        other
+            .count("SELECT COUNT(*) FROM villages WHERE name = '=Bản công thức'")
+            .await,
+        1
+    );
+}
