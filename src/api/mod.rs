@@ -87,6 +87,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/registrations", post(registry::api::register))
         .route("/registrations/{id}", patch(registry::api::update_registration))
         .route("/members/import", post(registry::api::import_members))
+        .route("/units/{code}/{list}/export", get(registry::api::export_list))
         .route("/units/{code}/members/export", get(registry::api::export_members))
         .route_layer(middleware::from_fn_with_state(state, auth::middleware::api_token));
     Router::new()

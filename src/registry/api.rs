@@ -295,3 +295,45 @@ pub async fn export_members(
         bytes,
     ))
 }
+
+#[derive(Deserialize, Default)]
+pub struct ExportQuery {
+    #[serde(default)]
+    format: Option<String>,
+    #[serde(default)]
+    year: Option<i64>,
+}
+
+/// `GET /units/{code}/{teams|model-points|registrations}/export?format=csv|xlsx[&year=]`.
+pub async fn export_list(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path((code, list)): Path<(String, String)>,
+    Q(q): Q<ExportQuery>,
+) -> Result<axum::response::Response> {
+    let format = crate::tabular::Format::parse(q.format.as_deref())?;
+    let unit = units::open_for(&state.db, &actor, &code).await?;
+    let (stem, bytes) = match list.as_str() {
+        "teams" => (
+            "to-doi",
+            super::exports::teams(&state.db, &actor, &unit, format).await?,
+        ),
+        "model-points" => (
+            "diem-mo-hinh",
+            super::exports::points(&state.db, &actor, &unit, format).await?,
+        ),
+        "registrations" => {
+            let year = year_or_now(q.year);
+            (
+                "dang-ky",
+                super::exports::registrations(&state.db, &actor, &unit, year, format).await?,
+            )
+        }
+        _ => return Err(crate::error::AppError::NotFound("Không có danh sách này.".into())),
+    };
+    Ok(crate::web::download(
+        format,
+        &format!("{stem}-{}", unit.code),
+        bytes,
+    ))
+}

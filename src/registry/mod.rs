@@ -4,6 +4,7 @@
 //! counts them per subtree.
 
 pub mod api;
+pub mod exports;
 pub mod members_io;
 pub mod models;
 pub mod pages;

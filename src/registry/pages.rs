@@ -918,3 +918,15 @@ pub async fn import_members(
         }
     }
 }
+
+/// The same exports as the API, with errors as pages.
+pub async fn export_list(
+    state: State<AppState>,
+    actor: Actor,
+    path: Path<(String, String)>,
+    query: Q<super::api::ExportQuery>,
+) -> PageResult {
+    super::api::export_list(state, actor, path, query)
+        .await
+        .map_err(PageError)
+}

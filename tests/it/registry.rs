@@ -608,3 +608,59 @@ async fn teams_members_and_points_are_edited_through_their_pages() {
         );
     }
 }
+
+#[tokio::test]
+async fn registry_lists_export_as_csv_and_xlsx_inside_scope_only() {
+    let app = TestApp::new().await;
+    let u = app.user("canbo", "officer", "03583").await;
+    let v = village(&app, &u, "03583", "Bản Một").await;
+    team(&app, &u, "03583", "Tổ Một", &[v]).await;
+    let reg = json!({"year": 2025, "subject_kind": "village", "subject_id": v, "registered_on": "15/02/2025", "households_resident": 100, "households_registered": 100});
+    assert_eq!(
+        app.api("POST", "/registrations", Some(&u.token), Some(reg))
+            .await
+            .status,
+        201
+    );
+    let teams_csv = app.get("/units/03583/teams/export", &u.token).await;
+    assert!(teams_csv.text.starts_with("ma_to,ma_xa,loai,ten,ngay_thanh_lap"));
+    assert!(
+        teams_csv
+            .text
+            .contains(",03583,to_bao_ve_antt,Tổ Một,01/07/2024,,")
+    );
+    let regs = app
+        .get(
+            "/units/03583/registrations/export?year=2025&format=xlsx",
+            &u.token,
+        )
+        .await;
+    let rows = antq::tabular::read(
+        regs.text_bytes(),
+        "Đăng ký",
+        &antq::registry::exports::REGISTRATION_COLUMNS,
+    )
+    .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].cells[3], "Bản Một");
+    assert_eq!(rows[0].cells[5], "15/02/2025");
+    let points = app
+        .get(
+            "/units/12/model-points/export?format=csv",
+            &app.user("tinh", "reviewer", "12").await.token,
+        )
+        .await;
+    assert_eq!(points.status, 200);
+    let other = app.user("canbo2", "officer", "03388").await;
+    assert_eq!(
+        app.get("/units/03583/teams/export", &other.token).await.status,
+        404
+    );
+    assert_eq!(app.get("/units/03583/nothing/export", &u.token).await.status, 404);
+    assert_eq!(
+        app.get("/units/03583/teams/export?format=pdf", &u.token)
+            .await
+            .status,
+        422
+    );
+}
