@@ -152,7 +152,10 @@ fn read_csv(bytes: &[u8]) -> Result<Rows> {
             bad(format!("Tệp CSV: dòng {line} không đọc được ({e})."))
         })?;
         let line = record.position().map(|p| p.line()).unwrap_or(0);
-        rows.push((line, record.iter().map(str::to_string).collect()));
+        rows.push((
+            line,
+            record.iter().map(|c| unguard_formula(c.to_string())).collect(),
+        ));
     }
     Ok((header, rows))
 }
@@ -238,10 +241,34 @@ fn cell_text(cell: &Data) -> String {
 
 /// Excel's day count (from 30/12/1899) to a Vietnamese date.
 fn excel_date(serial: f64) -> String {
+    // Excel's calendar ends on 31/12/9999 (day 2,958,465); anything else in
+    // a date cell is shown as the number it is rather than converted.
+    if !(0.0..=2_958_465.0).contains(&serial) {
+        return serial.to_string();
+    }
     let base = time::macros::date!(1899 - 12 - 30);
     match base.checked_add(time::Duration::days(serial.floor() as i64)) {
         Some(d) => format!("{:02}/{:02}/{}", d.day(), u8::from(d.month()), d.year()),
         None => serial.to_string(),
+    }
+}
+
+/// Spreadsheets run a cell that starts with = + - @ as a formula. CSV
+/// cells get a leading apostrophe there (what Excel itself writes) and
+/// reading takes it off again, so the round trip is exact. XLSX needs none:
+/// every cell is written as text.
+pub fn guard_formula(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    }
+}
+
+pub fn unguard_formula(text: String) -> String {
+    match text.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest.to_string(),
+        _ => text,
     }
 }
 
@@ -250,7 +277,8 @@ pub fn write_csv(columns: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(columns).map_err(anyhow::Error::from)?;
     for row in rows {
-        w.write_record(row).map_err(anyhow::Error::from)?;
+        w.write_record(row.iter().map(|c| guard_formula(c)))
+            .map_err(anyhow::Error::from)?;
     }
     w.into_inner()
         .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))
@@ -301,5 +329,18 @@ mod tests {
         assert_eq!(column_name(25), "Z");
         assert_eq!(column_name(27), "AB");
         assert_eq!(excel_date(45888.0), "19/08/2025");
+        assert_eq!(excel_date(1e20), "100000000000000000000");
+        assert_eq!(excel_date(-3.0), "-3");
+    }
+
+    #[test]
+    fn formulas_are_defused_in_csv_and_restored_on_reading() {
+        assert_eq!(guard_formula("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(guard_formula("Bản Nà"), "Bản Nà");
+        assert_eq!(unguard_formula(guard_formula("@SUM(A1)")), "@SUM(A1)");
+        assert_eq!(unguard_formula("'bình thường".into()), "'bình thường");
+        let csv = write_csv(&["ten"], &[vec!["=1+1".into()]]).unwrap();
+        assert_eq!(String::from_utf8(csv.clone()).unwrap(), "ten\n'=1+1\n");
+        assert_eq!(read(&csv, "x", &["ten"]).unwrap()[0].cells[0], "=1+1");
     }
 }

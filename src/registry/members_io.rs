@@ -79,16 +79,20 @@ pub async fn import(db: &Db, actor: &Actor, bytes: &[u8]) -> Result<Report> {
             leaders.insert(id);
         }
     }
-    let mut people: HashMap<String, String> = HashMap::new();
+    // person → (team name, team path): named in messages only inside scope.
+    let mut people: HashMap<String, (String, String)> = HashMap::new();
     let rows = sqlx::query(
-        "SELECT m.person_key, t.name FROM members m JOIN teams t ON t.id = m.team_id \
+        "SELECT m.person_key, t.name, t.scope_path FROM members m JOIN teams t ON t.id = m.team_id \
          WHERE m.active = 1 AND t.active = 1 AND t.kind = $1",
     )
     .bind(SECURITY_TEAM)
     .fetch_all(&mut *tx)
     .await?;
     for r in rows {
-        people.insert(r.try_get("person_key")?, r.try_get("name")?);
+        people.insert(
+            r.try_get("person_key")?,
+            (r.try_get("name")?, r.try_get("scope_path")?),
+        );
     }
 
     let mut errors = Invalid::default();
@@ -120,12 +124,12 @@ pub async fn import(db: &Db, actor: &Actor, bytes: &[u8]) -> Result<Report> {
             if inv.is_empty() && team.kind == SECURITY_TEAM {
                 let key = input.person_key();
                 match people.get(&key) {
-                    Some(other) => inv.add(
+                    Some((name, path)) => inv.add(
                         "full_name",
-                        format!("Họ và tên: {} đã là thành viên của {other}.", input.full_name),
+                        teams::already_member(actor, &input.full_name, name, path),
                     ),
                     None => {
-                        people.insert(key, team.name.clone());
+                        people.insert(key, (team.name.clone(), team.scope_path.clone()));
                     }
                 }
             }

@@ -348,7 +348,13 @@ fn opt_coord(inv: &mut Invalid, field: &str, label: &str, raw: Option<&Value>, r
 /// Fields of a point, with the rules that need other rows: the type must be
 /// usable in the commune, the village must be of the commune, a point is
 /// replicated only from an earlier point of the same model.
-async fn parse_point(tx: &mut Tx, commune: &Unit, draft: &PointDraft, id: Option<i64>) -> Result<PointInput> {
+async fn parse_point(
+    tx: &mut Tx,
+    scope: &Scope,
+    commune: &Unit,
+    draft: &PointDraft,
+    id: Option<i64>,
+) -> Result<PointInput> {
     let mut inv = Invalid::default();
     let model_type_id = opt_id(&mut inv, "model_type_id", "Mô hình", draft.model_type_id.as_ref());
     if model_type_id.is_none() && !inv.has("model_type_id") {
@@ -478,48 +484,69 @@ async fn parse_point(tx: &mut Tx, commune: &Unit, draft: &PointDraft, id: Option
                 "Nhân rộng từ điểm: một điểm không nhân rộng từ chính nó.",
             );
         }
-        let source = sqlx::query("SELECT model_type_id, started_on, name FROM model_points WHERE id = $1")
-            .bind(from)
-            .fetch_optional(&mut **tx)
-            .await?;
-        match source {
-            None => inv.add(
-                "replicated_from",
-                format!("Nhân rộng từ điểm: không có điểm số {from}."),
-            ),
+        let source =
+            sqlx::query("SELECT model_type_id, started_on, scope_path FROM model_points WHERE id = $1")
+                .bind(from)
+                .fetch_optional(&mut **tx)
+                .await?;
+        // A model spreads across communes, so the source may lie outside the
+        // actor's scope. Then the answer says only whether it can be used —
+        // not whether it exists, nor its model or date.
+        let readable = match &source {
+            Some(src) => scope.contains(&src.try_get::<String, _>("scope_path")?),
+            None => false,
+        };
+        let mut problems = Vec::new();
+        match &source {
+            None => problems.push(format!("không có điểm số {from}.")),
             Some(src) => {
                 let src_type: i64 = src.try_get("model_type_id")?;
                 let src_start: String = src.try_get("started_on")?;
-                // Named by number, not name: the source may lie in another
-                // commune, outside what the actor may read.
-                let src_name = format!("điểm số {from}");
                 if Some(src_type) != model_type_id {
-                    inv.add(
-                        "replicated_from",
-                        format!("Nhân rộng từ điểm: {src_name} thuộc mô hình khác."),
-                    );
+                    problems.push(format!("điểm số {from} thuộc mô hình khác."));
                 }
                 if let Some(start) = &started_on
                     && src_start > *start
                 {
-                    inv.add(
-                        "replicated_from",
-                        format!(
-                            "Nhân rộng từ điểm: {src_name} bắt đầu ngày {}, sau ngày bắt đầu của điểm này ({}).",
-                            crate::text::format_date(&src_start),
-                            crate::text::format_date(start)
-                        ),
-                    );
+                    problems.push(format!(
+                        "điểm số {from} bắt đầu ngày {}, sau ngày bắt đầu của điểm này ({}).",
+                        crate::text::format_date(&src_start),
+                        crate::text::format_date(start)
+                    ));
                 }
                 if let Some(id) = id
                     && descends_from(tx, from, id).await?
                 {
-                    inv.add(
-                        "replicated_from",
-                        "Nhân rộng từ điểm: tạo thành vòng lặp nhân rộng.",
-                    );
+                    problems.push("tạo thành vòng lặp nhân rộng.".to_string());
                 }
             }
+        }
+        if let Some(first) = problems.first() {
+            let message = if readable {
+                format!("Nhân rộng từ điểm: {first}")
+            } else {
+                format!("Nhân rộng từ điểm: không dùng được điểm số {from} làm điểm nhân rộng.")
+            };
+            inv.add("replicated_from", message);
+        }
+    }
+    // Points replicated from this one must stay of its model and start later.
+    if let Some(id) = id {
+        let broken: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM model_points WHERE replicated_from = $1 AND (model_type_id <> $2 OR started_on < $3)",
+        )
+        .bind(id)
+        .bind(model_type_id.unwrap_or(-1))
+        .bind(started_on.as_deref().unwrap_or(""))
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some(child) = broken {
+            inv.add(
+                "started_on",
+                format!(
+                    "Ngày bắt đầu: điểm số {child} nhân rộng từ điểm này phải cùng mô hình và bắt đầu sau nó."
+                ),
+            );
         }
     }
     inv.finish()?;
@@ -612,7 +639,8 @@ pub async fn get_point(db: &Db, actor: &Actor, id: i64) -> Result<Point> {
 pub async fn create_point(db: &Db, actor: &Actor, commune_code: &str, draft: &PointDraft) -> Result<Point> {
     let commune = units::villages::commune_for_write(db, actor, commune_code).await?;
     let mut tx = db.begin().await?;
-    let input = parse_point(&mut tx, &commune, draft, None).await?;
+    let scope = Scope::new(actor, Action::ViewGeography)?;
+    let input = parse_point(&mut tx, &scope, &commune, draft, None).await?;
     let ts = now();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO model_points (model_type_id, commune_code, province_code, village_id, scope_path, name, \
@@ -677,7 +705,8 @@ pub async fn update_point(db: &Db, actor: &Actor, id: i64, draft: &PointDraft) -
         note: draft.note.clone().or(Some(before.note.clone())),
         team_ids: draft.team_ids.clone().or(Some(before.team_ids.clone())),
     };
-    let input = parse_point(&mut tx, &commune, &merged, Some(id)).await?;
+    let scope = Scope::new(actor, Action::ViewGeography)?;
+    let input = parse_point(&mut tx, &scope, &commune, &merged, Some(id)).await?;
     sqlx::query(
         "UPDATE model_points SET model_type_id = $1, village_id = $2, name = $3, started_on = $4, status = $5, \
          ended_on = $6, replicated_from = $7, advanced_decision = $8, advanced_on = $9, advanced_issuer = $10, \
@@ -760,9 +789,10 @@ pub async fn list_points(db: &Db, actor: &Actor, unit: &Unit, filter: &PointFilt
 /// A node of a replication tree.
 #[derive(Debug, Serialize)]
 pub struct TreeNode {
-    pub point: Point,
+    /// None for a point outside the reader's scope: its place in the tree
+    /// shows, nothing about it does.
+    pub point: Option<Point>,
     pub depth: usize,
-    /// False for points outside the reader's scope: shown as a count only.
     pub visible: bool,
 }
 
@@ -795,15 +825,8 @@ pub async fn tree(db: &Db, actor: &Actor, id: i64) -> Result<Vec<TreeNode>> {
             continue;
         };
         let visible = scope.contains(&p.scope_path);
-        let mut point = p.clone();
-        if !visible {
-            point.name = String::from("(ngoài phạm vi)");
-            point.note = String::new();
-            point.lat = None;
-            point.lon = None;
-        }
         out.push(TreeNode {
-            point,
+            point: visible.then(|| p.clone()),
             depth,
             visible,
         });

@@ -40,12 +40,6 @@ pub fn period(year: i64) -> (String, String) {
     (format!("{:04}-11-15", year - 1), format!("{year:04}-11-14"))
 }
 
-/// The latest start that still gives 9 months of service before the period
-/// ends (14/11 − 9 months = 14/02).
-fn latest_start(year: i64) -> String {
-    format!("{year:04}-02-14")
-}
-
 #[derive(Clone, Debug, Serialize)]
 pub struct Rating {
     pub subject_kind: String,
@@ -179,6 +173,15 @@ pub async fn rate(db: &Db, actor: &Actor, draft: &RatingDraft) -> Result<Rating>
     let mut tx = db.begin().await?;
     let (team, member) = subject(&mut tx, actor, kind, subject_id).await?;
     policy::authorize(actor, Action::EditGeography, &team.scope_path)?;
+    // The quota counts the whole commune: on PostgreSQL, lock the commune's
+    // row so that two ratings at once cannot both take the last place.
+    sqlx::query(&format!(
+        "SELECT code FROM units WHERE era = 'current' AND code = $1{}",
+        db.lock_clause()
+    ))
+    .bind(&team.commune_code)
+    .fetch_optional(&mut *tx)
+    .await?;
     let mut inv = Invalid::default();
     check_service(&team, member.as_ref(), year, &mut inv);
     if let Some(m) = &member
@@ -199,6 +202,28 @@ pub async fn rate(db: &Db, actor: &Actor, draft: &RatingDraft) -> Result<Rating>
                 format!(
                     "Mức xếp loại: tổ trưởng không được xếp cao hơn tổ (tổ được xếp \"{}\").",
                     level_label(&tl)
+                ),
+            );
+        }
+    }
+    if kind == "team" {
+        // And the other way round: the team not below its tổ trưởng.
+        let leader: Option<String> = sqlx::query_scalar(
+            "SELECT r.level FROM ratings r JOIN members m ON m.id = r.subject_id \
+             WHERE r.subject_kind = 'member' AND r.year = $1 AND m.team_id = $2 AND m.role = 'to_truong'",
+        )
+        .bind(year)
+        .bind(team.id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(ll) = leader
+            && rank(&ll) < rank(level)
+        {
+            inv.add(
+                "level",
+                format!(
+                    "Mức xếp loại: tổ không được xếp thấp hơn tổ trưởng (tổ trưởng được xếp \"{}\").",
+                    level_label(&ll)
                 ),
             );
         }
@@ -290,36 +315,43 @@ async fn subject(tx: &mut Tx, actor: &Actor, kind: &str, id: i64) -> Result<(Tea
     }
 }
 
-/// No rating for under 9 months of service in the period, nor for a team
-/// or member that had already ended before the period began.
+/// No rating without 9 months of service inside the period: the overlap of
+/// [joined, left] with [15/11 of the year before, 14/11] must last 9 months.
 fn check_service(team: &Team, member: Option<&Member>, year: i64, inv: &mut Invalid) {
-    let (start, _) = period(year);
+    let (start, end) = period(year);
     let (what, began, ended) = match member {
         Some(m) => ("Thành viên", m.joined_on.as_str(), m.left_on.as_deref()),
         None => ("Tổ", team.established_on.as_str(), team.dissolved_on.as_deref()),
     };
-    if began > latest_start(year).as_str() {
+    let from = began.max(start.as_str());
+    let to = ended.unwrap_or(end.as_str()).min(end.as_str());
+    let served_enough = match (input::parse_date(from), input::parse_date(to)) {
+        (Some(f), Some(t)) => add_months(f, 9).is_some_and(|nine| t >= nine),
+        _ => false,
+    };
+    if !served_enough {
         inv.add(
             "year",
             format!(
-                "Năm xếp loại: {what} mới tham gia từ {}, chưa đủ 9 tháng trong kỳ 15/11/{} – 14/11/{year}; \
+                "Năm xếp loại: {what} hoạt động từ {} đến {} trong kỳ 15/11/{} – 14/11/{year}, chưa đủ 9 tháng; \
                  không xếp loại (Hướng dẫn 01/HD-BCA-V05).",
-                crate::text::format_date(began),
+                crate::text::format_date(from),
+                crate::text::format_date(to),
                 year - 1
             ),
         );
     }
-    if let Some(end) = ended
-        && end < start.as_str()
-    {
-        inv.add(
-            "year",
-            format!(
-                "Năm xếp loại: {what} đã kết thúc từ {}.",
-                crate::text::format_date(end)
-            ),
-        );
-    }
+}
+
+/// The same day `months` later, or the month's last day when it is shorter.
+fn add_months(d: time::Date, months: i32) -> Option<time::Date> {
+    let total = d.year() * 12 + (u8::from(d.month()) as i32 - 1) + months;
+    let (year, month) = (
+        total.div_euclid(12),
+        time::Month::try_from((total.rem_euclid(12) + 1) as u8).ok()?,
+    );
+    let day = d.day().min(month.length(year));
+    time::Date::from_calendar_date(year, month, day).ok()
 }
 
 /// Ratings of a commune's teams and members for a year, keyed by subject.
@@ -361,5 +393,8 @@ mod tests {
         assert_eq!((q.allowed, q.remaining), (2, 1));
         assert_eq!(period(2025), ("2024-11-15".to_string(), "2025-11-14".to_string()));
         assert!(rank("xuat_sac") < rank("tot"));
+        let d = |s: &str| input::parse_date(s).unwrap();
+        assert_eq!(add_months(d("2024-11-15"), 9), Some(d("2025-08-15")));
+        assert_eq!(add_months(d("2025-05-31"), 9), Some(d("2026-02-28")));
     }
 }

@@ -314,6 +314,9 @@ pub async fn update_team(db: &Db, actor: &Actor, id: i64, draft: &TeamDraft) -> 
     }
     let commune = unit_in_tx(&mut tx, &before.commune_code).await?;
     let input = parse_team(&mut tx, &commune, draft, Some(&before)).await?;
+    if before.kind != SECURITY_TEAM && input.kind == SECURITY_TEAM {
+        check_members_for_security(db, &mut tx, actor, &before).await?;
+    }
     let row = sqlx::query(&format!(
         "UPDATE teams SET kind = $1, name = $2, name_key = $3, established_on = $4, note = $5, updated_at = $6 \
          WHERE id = $7 RETURNING {TEAM_COLUMNS}"
@@ -338,6 +341,44 @@ pub async fn update_team(db: &Db, actor: &Actor, id: i64, draft: &TeamDraft) -> 
 
 /// Dissolves a team (never deleted: its ratings and points stay); its
 /// members leave it on the same day.
+/// A team becoming a Tổ bảo vệ an ninh, trật tự brings its members under
+/// the law's rules: each is checked as if joining now, and all failures are
+/// listed.
+async fn check_members_for_security(db: &Db, tx: &mut Tx, actor: &Actor, team: &Team) -> Result<()> {
+    let rows = sqlx::query(&format!(
+        "SELECT {MEMBER_COLUMNS} FROM members WHERE team_id = $1 AND active = 1"
+    ))
+    .bind(team.id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let as_security = Team {
+        kind: SECURITY_TEAM.to_string(),
+        ..team.clone()
+    };
+    let mut inv = Invalid::default();
+    for r in &rows {
+        let m = Member::from_row(r)?;
+        let mut own = Invalid::default();
+        let input = parse_member(&as_security, &MemberDraft::default(), Some(&m), &mut own);
+        check_member_rules(db, tx, actor, &as_security, &input, Some(m.id), &mut own).await?;
+        if !own.is_empty() {
+            inv.add(
+                &format!("member {}", m.id),
+                format!("{}: {}", m.full_name, own.into_messages().join(" ")),
+            );
+        }
+    }
+    inv.finish().map_err(|e| match e {
+        AppError::Validation { message, fields } => AppError::Validation {
+            message: format!(
+                "Loại lực lượng: không chuyển thành Tổ bảo vệ an ninh, trật tự được vì {message}"
+            ),
+            fields,
+        },
+        other => other,
+    })
+}
+
 pub async fn dissolve_team(db: &Db, actor: &Actor, id: i64, on: Option<&str>) -> Result<Team> {
     let mut tx = db.begin().await?;
     let before = team_in_tx(&mut tx, actor, id, db.lock_clause()).await?;
@@ -348,8 +389,21 @@ pub async fn dissolve_team(db: &Db, actor: &Actor, id: i64, on: Option<&str>) ->
     let mut inv = Invalid::default();
     let day = input::date(&mut inv, "dissolved_on", "Ngày giải thể", on, false)
         .unwrap_or_else(|| input::today().to_string());
+    let latest_join: Option<String> =
+        sqlx::query_scalar("SELECT MAX(joined_on) FROM members WHERE team_id = $1 AND active = 1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
     if day < before.established_on {
         inv.add("dissolved_on", "Ngày giải thể: không được trước ngày thành lập.");
+    } else if latest_join.as_deref().is_some_and(|j| day.as_str() < j) {
+        inv.add(
+            "dissolved_on",
+            "Ngày giải thể: không được trước ngày tham gia của một thành viên đang hoạt động.",
+        );
+    }
+    if input::parse_date(&day).is_some_and(|d| d > input::today()) {
+        inv.add("dissolved_on", "Ngày giải thể: không được sau ngày hôm nay.");
     }
     inv.finish()?;
     let row = sqlx::query(&format!(
@@ -360,17 +414,28 @@ pub async fn dissolve_team(db: &Db, actor: &Actor, id: i64, on: Option<&str>) ->
     .bind(id)
     .fetch_one(&mut *tx)
     .await?;
-    sqlx::query(
-        "UPDATE members SET active = 0, left_on = $1, updated_at = $2 WHERE team_id = $3 AND active = 1",
-    )
+    let ended = sqlx::query(&format!(
+        "UPDATE members SET active = 0, left_on = $1, updated_at = $2 WHERE team_id = $3 AND active = 1 \
+         RETURNING {MEMBER_COLUMNS}"
+    ))
     .bind(&day)
     .bind(now())
     .bind(id)
-    .execute(&mut *tx)
+    .fetch_all(&mut *tx)
     .await?;
     let mut after = Team::from_row(&row)?;
     after.village_ids = before.village_ids.clone();
     audit_team(&mut tx, actor, "team.dissolve", &before, &after).await?;
+    // Each member's leaving is a change of its own record: one audit row each.
+    for r in &ended {
+        let m = Member::from_row(r)?;
+        let was = Member {
+            active: true,
+            left_on: None,
+            ..m.clone()
+        };
+        audit_member(&mut tx, actor, "member.leave", &was, &m).await?;
+    }
     tx.commit().await?;
     Ok(after)
 }
@@ -648,7 +713,9 @@ pub fn parse_member(
 /// The rules that depend on other rows: one tổ trưởng per team, one active
 /// security team per person.
 async fn check_member_rules(
+    db: &Db,
     tx: &mut Tx,
+    actor: &Actor,
     team: &Team,
     input: &MemberInput,
     except: Option<i64>,
@@ -670,32 +737,53 @@ async fn check_member_rules(
         }
     }
     if team.kind == SECURITY_TEAM {
-        let other: Option<String> = sqlx::query_scalar(
-            "SELECT t.name FROM members m JOIN teams t ON t.id = m.team_id \
-             WHERE m.person_key = $1 AND m.active = 1 AND t.active = 1 AND t.kind = $2 AND m.id <> $3 AND t.id <> $4",
+        // Two transactions adding one person to two teams lock different
+        // team rows; on PostgreSQL a lock on the person serialises them
+        // (SQLite's single writer already does).
+        if db.backend == crate::db::Backend::Postgres {
+            sqlx::query("SELECT CAST(pg_advisory_xact_lock(hashtext($1)) AS TEXT)")
+                .bind(input.person_key())
+                .execute(&mut **tx)
+                .await?;
+        }
+        let other = sqlx::query(
+            "SELECT t.name, t.scope_path FROM members m JOIN teams t ON t.id = m.team_id \
+             WHERE m.person_key = $1 AND m.active = 1 AND t.active = 1 AND t.kind = $2 AND m.id <> $3",
         )
         .bind(input.person_key())
         .bind(SECURITY_TEAM)
         .bind(except.unwrap_or(-1))
-        .bind(team.id)
         .fetch_optional(&mut **tx)
         .await?;
-        if let Some(name) = other {
-            inv.add(
-                "full_name",
-                format!(
-                    "Họ và tên: {} đang là thành viên của {name}; một người chỉ tham gia một Tổ bảo vệ an ninh, trật tự.",
-                    input.full_name
-                ),
-            );
+        if let Some(row) = other {
+            let name: String = row.try_get("name")?;
+            let path: String = row.try_get("scope_path")?;
+            inv.add("full_name", already_member(actor, &input.full_name, &name, &path));
         }
     }
     Ok(())
 }
 
+/// The rule needs the whole nation, but the other team is named only when
+/// it lies inside the actor's scope.
+pub fn already_member(actor: &Actor, person: &str, team_name: &str, team_path: &str) -> String {
+    let visible = Scope::new(actor, Action::ViewGeography).is_ok_and(|s| s.contains(team_path));
+    if visible {
+        format!(
+            "Họ và tên: {person} đang là thành viên của {team_name}; một người chỉ tham gia một Tổ bảo vệ an ninh, trật tự."
+        )
+    } else {
+        format!(
+            "Họ và tên: {person} đang là thành viên một Tổ bảo vệ an ninh, trật tự ở đơn vị khác; \
+             một người chỉ tham gia một tổ."
+        )
+    }
+}
+
 /// Inserts one member (already parsed) with its audit row, checking the
 /// cross-row rules inside the caller's transaction.
 pub async fn insert_member(
+    db: &Db,
     tx: &mut Tx,
     actor: &Actor,
     team: &Team,
@@ -703,7 +791,7 @@ pub async fn insert_member(
     action: &'static str,
 ) -> Result<Member> {
     let mut inv = Invalid::default();
-    check_member_rules(tx, team, input, None, &mut inv).await?;
+    check_member_rules(db, tx, actor, team, input, None, &mut inv).await?;
     inv.finish()?;
     let ts = now();
     let row = sqlx::query(&format!(
@@ -755,7 +843,7 @@ pub async fn add_member(db: &Db, actor: &Actor, team_id: i64, draft: &MemberDraf
     let mut inv = Invalid::default();
     let input = parse_member(&team, draft, None, &mut inv);
     inv.finish()?;
-    let member = insert_member(&mut tx, actor, &team, &input, "member.create").await?;
+    let member = insert_member(db, &mut tx, actor, &team, &input, "member.create").await?;
     tx.commit().await?;
     Ok(member)
 }
@@ -770,7 +858,9 @@ pub(crate) async fn member_in_tx(tx: &mut Tx, actor: &Actor, id: i64, lock: &str
     .fetch_optional(&mut **tx)
     .await?;
     let member = Member::from_row(&row.ok_or_else(AppError::not_found)?)?;
-    let team = team_in_tx(tx, actor, member.team_id, "").await?;
+    // A write locks the team as well: two members made tổ trưởng at once
+    // must not both pass the one-leader check on PostgreSQL.
+    let team = team_in_tx(tx, actor, member.team_id, lock).await?;
     Ok((member, team))
 }
 
@@ -793,7 +883,7 @@ pub async fn update_member(db: &Db, actor: &Actor, id: i64, draft: &MemberDraft)
     }
     let mut inv = Invalid::default();
     let input = parse_member(&team, draft, Some(&before), &mut inv);
-    check_member_rules(&mut tx, &team, &input, Some(id), &mut inv).await?;
+    check_member_rules(db, &mut tx, actor, &team, &input, Some(id), &mut inv).await?;
     inv.finish()?;
     let row = sqlx::query(&format!(
         "UPDATE members SET role = $1, full_name = $2, person_key = $3, citizen_id = $4, birth_year = $5, \
@@ -830,6 +920,9 @@ pub async fn leave(db: &Db, actor: &Actor, id: i64, on: Option<&str>) -> Result<
         .unwrap_or_else(|| input::today().to_string());
     if day < before.joined_on {
         inv.add("left_on", "Ngày rời tổ: không được trước ngày tham gia.");
+    }
+    if input::parse_date(&day).is_some_and(|d| d > input::today()) {
+        inv.add("left_on", "Ngày rời tổ: không được sau ngày hôm nay.");
     }
     inv.finish()?;
     let row = sqlx::query(&format!(

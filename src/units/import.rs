@@ -71,7 +71,7 @@ pub async fn import_villages(
     let mut rows: Vec<(u64, Unit, villages::VillageInput)> = Vec::new();
     for record in &table.records {
         let line = record.line;
-        let cell = |name: &str| record.get(col(name)).map(unguard_formula);
+        let cell = |name: &str| record.get(col(name));
         let draft = VillageDraft {
             name: cell("ten"),
             kind: cell("loai"),
@@ -205,38 +205,20 @@ pub async fn export_villages(db: &Db, actor: &Actor, unit_code: &str, format: Fo
     }
 }
 
-/// Spreadsheets run a cell that starts with = + - @ as a formula. Exported
-/// text gets a leading apostrophe there (what Excel itself writes), and
-/// import takes it off again, so the round trip is exact.
-fn guard_formula(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_string()
-    }
-}
-
-fn unguard_formula(text: String) -> String {
-    match text.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest.to_string(),
-        _ => text,
-    }
-}
-
 fn row_of(v: &Village) -> [String; 10] {
     let flag = |b: bool| if b { "1" } else { "0" }.to_string();
     let count = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
     [
         v.commune_code.clone(),
-        guard_formula(&v.name),
+        v.name.clone(),
         v.kind.clone(),
         count(v.households),
         count(v.population),
-        guard_formula(&v.ethnic_groups),
+        v.ethnic_groups.clone(),
         flag(v.border_area),
         flag(v.religious_area),
         flag(v.key_area),
-        guard_formula(&v.note),
+        v.note.clone(),
     ]
 }
 
@@ -252,17 +234,4 @@ pub async fn import_file(db: &Db, path: &std::path::Path) -> anyhow::Result<Repo
             }
             anyhow::anyhow!("{msg}")
         })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formulas_are_defused_on_export_and_restored_on_import() {
-        assert_eq!(guard_formula("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        assert_eq!(guard_formula("Bản Nà"), "Bản Nà");
-        assert_eq!(unguard_formula(guard_formula("@SUM(A1)")), "@SUM(A1)");
-        assert_eq!(unguard_formula("'bình thường".into()), "'bình thường");
-    }
 }

@@ -664,3 +664,136 @@ async fn registry_lists_export_as_csv_and_xlsx_inside_scope_only() {
         422
     );
 }
+
+#[tokio::test]
+async fn review_findings_stay_fixed() {
+    let app = TestApp::new().await;
+    let a = app.user("canbo.a", "officer", "03583").await;
+    let b = app.user("canbo.b", "officer", "03388").await;
+    let va = village(&app, &a, "03583", "Bản A").await;
+    let vb = village(&app, &b, "03388", "Bản B").await;
+    let ta = team(&app, &a, "03583", "Tổ bí mật của xã A", &[va]).await;
+    let tb = team(&app, &b, "03388", "Tổ xã B", &[vb]).await;
+    let cid = json!({"full_name": "Lò Văn Một", "role": "to_vien", "birth_year": 1980, "gender": "nam", "joined_on": "2024-07-01", "citizen_id": "012345678901"});
+    assert_eq!(member(&app, &a, ta, cid.clone()).await.status, 201);
+    // Another commune learns that the person is taken, not where.
+    let res = member(&app, &b, tb, cid.clone()).await;
+    assert_eq!(res.status, 422);
+    let msg = field(&res, "full_name");
+    assert!(msg.contains("ở đơn vị khác") && !msg.contains("bí mật"), "{msg}");
+    // The same person twice in the same team is refused too.
+    assert_eq!(member(&app, &a, ta, cid).await.status, 422);
+
+    // A point replicated from another commune's point: the tree hides it.
+    let ty = app
+        .api(
+            "POST",
+            "/units/VN/model-types",
+            Some(&app.user("quantri", "admin", "VN").await.token),
+            Some(json!({"name": "Camera an ninh", "category": "tu_phong", "field": "antt"})),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let pb = app
+        .api(
+            "POST",
+            "/units/03388/model-points",
+            Some(&b.token),
+            Some(json!({"model_type_id": ty, "name": "Camera bí mật B", "started_on": "2023-01-01"})),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let late = app.api("POST", "/units/03583/model-points", Some(&a.token), Some(json!({"model_type_id": ty, "name": "Camera A", "started_on": "2022-01-01", "replicated_from": pb}))).await;
+    assert_eq!(late.status, 422);
+    assert!(
+        !field(&late, "replicated_from").contains("2023"),
+        "no date of an outside point: {}",
+        late.text
+    );
+    let pa = app.api("POST", "/units/03583/model-points", Some(&a.token), Some(json!({"model_type_id": ty, "name": "Camera A", "started_on": "2024-01-01", "replicated_from": pb}))).await;
+    assert_eq!(pa.status, 201, "{}", pa.text);
+    let tree = app
+        .get(&format!("/model-points/{}/tree", pa.json()["id"]), &a.token)
+        .await;
+    assert!(
+        !tree.text.contains("bí mật") && !tree.text.contains("03388"),
+        "{}",
+        tree.text
+    );
+    assert_eq!(tree.json()["nodes"][0]["visible"], false);
+    // The source cannot start after its replicas.
+    let res = app
+        .api(
+            "PATCH",
+            &format!("/model-points/{pb}"),
+            Some(&b.token),
+            Some(json!({"started_on": "2025-01-01"})),
+        )
+        .await;
+    assert_eq!(res.status, 422);
+
+    // Nine months inside the period, counted on the overlap.
+    let early = member(&app, &a, ta, json!({"full_name": "Lò Văn Hai", "role": "to_vien", "birth_year": 1985, "gender": "nam", "joined_on": "2024-07-01"})).await.json()["id"].as_i64().unwrap();
+    let left = app
+        .api(
+            "POST",
+            &format!("/members/{early}/leave?on=2024-12-01"),
+            Some(&a.token),
+            None,
+        )
+        .await;
+    assert_eq!(left.status, 200, "{}", left.text);
+    let res = app
+        .api(
+            "PUT",
+            "/ratings",
+            Some(&a.token),
+            Some(json!({"subject_kind": "member", "subject_id": early, "year": 2025, "level": "hoan_thanh"})),
+        )
+        .await;
+    assert!(field(&res, "year").contains("chưa đủ 9 tháng"), "{}", res.text);
+
+    // A team is not rated below its tổ trưởng.
+    let leader = member(&app, &a, ta, json!({"full_name": "Lò Văn Ba", "role": "to_truong", "birth_year": 1975, "gender": "nam", "joined_on": "2024-07-01"})).await.json()["id"].as_i64().unwrap();
+    for id in [leader] {
+        assert_eq!(
+            app.api(
+                "PUT",
+                "/ratings",
+                Some(&a.token),
+                Some(json!({"subject_kind": "member", "subject_id": id, "year": 2025, "level": "tot"}))
+            )
+            .await
+            .status,
+            200
+        );
+    }
+    let res = app
+        .api(
+            "PUT",
+            "/ratings",
+            Some(&a.token),
+            Some(json!({"subject_kind": "team", "subject_id": ta, "year": 2025, "level": "hoan_thanh"})),
+        )
+        .await;
+    assert!(
+        field(&res, "level").contains("thấp hơn tổ trưởng"),
+        "{}",
+        res.text
+    );
+
+    // Dissolving writes one audit row per member it ends.
+    let res = app
+        .api("POST", &format!("/teams/{ta}/dissolve"), Some(&a.token), None)
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'member.leave'")
+            .await,
+        3
+    );
+}
