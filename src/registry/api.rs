@@ -337,3 +337,13 @@ pub async fn export_list(
         bytes,
     ))
 }
+
+/// CSV or XLSX (sheet "Đăng ký") in the body, all rows or none.
+pub async fn import_registrations(
+    State(state): State<AppState>,
+    actor: Actor,
+    body: axum::body::Bytes,
+) -> Result<impl IntoResponse> {
+    let created = registrations::import(&state.db, &actor, &body).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "created": created }))))
+}

@@ -742,6 +742,7 @@ struct RegistrationsPage {
     missing: Vec<super::registrations::Missing>,
     can_edit: bool,
     form: FormState,
+    import_form: FormState,
 }
 
 impl RegistrationsPage {
@@ -769,6 +770,7 @@ async fn registrations_page(
         can_edit: policy::authorize(actor, Action::EditGeography, &unit.path).is_ok(),
         year,
         form,
+        import_form: FormState::default(),
         unit,
     })
 }
@@ -929,4 +931,56 @@ pub async fn export_list(
     super::api::export_list(state, actor, path, query)
         .await
         .map_err(PageError)
+}
+
+/// The registrations upload (multipart, CSRF token in the URL).
+pub async fn import_registrations(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(code): Path<String>,
+    mut multipart: axum::extract::Multipart,
+) -> PageResult {
+    let mut file = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| AppError::BadRequest(format!("Tệp tải lên không đọc được: {}", e.body_text())))?
+    {
+        if field.name() == Some("file") {
+            file = Some(field.bytes().await.map_err(|e| {
+                AppError::BadRequest(format!("Tệp tải lên không đọc được: {}", e.body_text()))
+            })?);
+        }
+    }
+    let bytes = file
+        .filter(|b| !b.is_empty())
+        .ok_or_else(|| AppError::field("file", "Tệp: chưa chọn tệp."))?;
+    match refused_or(super::registrations::import(&state.db, &actor, &bytes).await)? {
+        Ok(_) => Ok(see_other(
+            &format!("/units/{code}/registrations"),
+            Some("registration_saved"),
+        )),
+        Err(e) => {
+            let mut lines: Vec<(u64, String)> = e
+                .fields()
+                .map(|f| {
+                    f.iter()
+                        .map(|(k, v)| (k.trim_start_matches("line ").parse().unwrap_or(0), v.clone()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            lines.sort();
+            let page = registrations_page(&state, &actor, &code, None, FormState::default(), None).await?;
+            let import_form = FormState {
+                message: Some(e.user_message().chars().take(300).collect()),
+                values: lines
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (_, v))| (format!("{i:08}"), v))
+                    .collect(),
+                ..FormState::default()
+            };
+            Ok(render(e.status(), &RegistrationsPage { import_form, ..page }))
+        }
+    }
 }

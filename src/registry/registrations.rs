@@ -150,6 +150,17 @@ async fn subject(tx: &mut Tx, kind: &str, id: &str) -> Result<Option<Subject>> {
 }
 
 pub async fn register(db: &Db, actor: &Actor, draft: &RegistrationDraft) -> Result<Registration> {
+    let mut tx = db.begin().await?;
+    let reg = register_in_tx(&mut tx, actor, draft).await?;
+    tx.commit().await?;
+    Ok(reg)
+}
+
+/// Records one registration inside the caller's transaction. Every refusal
+/// is decided before a statement could fail, so an import can go on
+/// checking its other rows in the same transaction (PostgreSQL aborts a
+/// transaction at the first failed statement).
+pub async fn register_in_tx(tx: &mut Tx, actor: &Actor, draft: &RegistrationDraft) -> Result<Registration> {
     policy::require_role(actor, Action::EditGeography)?;
     let mut inv = Invalid::default();
     let kind = match draft.subject_kind.as_deref().map(str::trim) {
@@ -167,8 +178,7 @@ pub async fn register(db: &Db, actor: &Actor, draft: &RegistrationDraft) -> Resu
         inv.add("subject_id", "Đơn vị đăng ký: chưa chọn.");
     }
     inv.finish()?;
-    let mut tx = db.begin().await?;
-    let who = subject(&mut tx, &kind, &id).await?.ok_or_else(|| {
+    let who = subject(tx, &kind, &id).await?.ok_or_else(|| {
         AppError::field(
             "subject_id",
             format!(
@@ -179,6 +189,20 @@ pub async fn register(db: &Db, actor: &Actor, draft: &RegistrationDraft) -> Resu
     })?;
     policy::authorize(actor, Action::EditGeography, &who.path)?;
     let input = parse(draft, &who, None)?;
+    let taken: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM registrations WHERE subject_kind = $1 AND subject_id = $2 AND year = $3",
+    )
+    .bind(who.kind)
+    .bind(&who.id)
+    .bind(input.year)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if taken.is_some() {
+        return Err(AppError::conflict(
+            "subject_id",
+            format!("Đơn vị đăng ký: {} đã đăng ký năm {}.", who.name, input.year),
+        ));
+    }
     let ts = now();
     let row = sqlx::query(&format!(
         "INSERT INTO registrations (year, subject_kind, subject_id, subject_name, unit_code, scope_path, registered_on, \
@@ -198,7 +222,7 @@ pub async fn register(db: &Db, actor: &Actor, draft: &RegistrationDraft) -> Resu
     .bind(input.households_registered)
     .bind(&input.note)
     .bind(&ts)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
@@ -208,9 +232,61 @@ pub async fn register(db: &Db, actor: &Actor, draft: &RegistrationDraft) -> Resu
         }
     })?;
     let reg = Registration::from_row(&row)?;
-    audit_reg(&mut tx, actor, "registration.create", None, &reg).await?;
-    tx.commit().await?;
+    audit_reg(tx, actor, "registration.create", None, &reg).await?;
     Ok(reg)
+}
+
+/// Imports registrations from CSV or XLSX (sheet "Đăng ký", the export's
+/// columns; ten_don_vi and ma_xa are informative and not read). All rows or
+/// none; every bad row is listed with its line.
+pub async fn import(db: &Db, actor: &Actor, bytes: &[u8]) -> Result<usize> {
+    use super::exports::REGISTRATION_COLUMNS as C;
+    policy::require_role(actor, Action::EditGeography)?;
+    let records = crate::tabular::read(bytes, "Đăng ký", &C)?;
+    let mut tx = db.begin().await?;
+    let mut errors = Invalid::default();
+    let mut created = 0;
+    for r in &records {
+        let cell = |name: &str| C.iter().position(|c| *c == name).and_then(|i| r.get(i));
+        let draft = RegistrationDraft {
+            year: cell("nam").map(Value::String),
+            subject_kind: cell("loai_don_vi"),
+            subject_id: cell("ma_don_vi").map(Value::String),
+            registered_on: cell("ngay_dang_ky"),
+            resolution_ref: cell("nghi_quyet"),
+            plan_ref: cell("ke_hoach"),
+            households_resident: cell("so_ho_thuong_tru").map(Value::String),
+            households_registered: cell("so_ho_dang_ky").map(Value::String),
+            note: None,
+        };
+        match register_in_tx(&mut tx, actor, &draft).await {
+            Ok(_) => created += 1,
+            Err(
+                e @ (AppError::Validation { .. }
+                | AppError::Conflict { .. }
+                | AppError::Forbidden(_)
+                | AppError::NotFound(_)),
+            ) => {
+                errors.add(
+                    &format!("line {}", r.line),
+                    format!("Dòng {}: {}", r.line, e.user_message()),
+                );
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if !errors.is_empty() {
+        // Dropping the transaction undoes the rows that were fine.
+        return Err(match errors.into_error() {
+            AppError::Validation { message, fields } => AppError::Validation {
+                message: format!("Không nhập dòng nào: tệp có {} dòng lỗi. {message}", fields.len()),
+                fields,
+            },
+            other => other,
+        });
+    }
+    tx.commit().await?;
+    Ok(created)
 }
 
 struct Input {

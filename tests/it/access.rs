@@ -469,6 +469,23 @@ async fn every_registry_route_for_every_role_inside_and_outside_scope() {
             };
             assert_eq!(res.status.as_u16(), want, "{} import: {}", roles[ri], res.text);
             assert!(!res.text.contains(OUTSIDE_SECRET));
+            let csv = format!(
+                "nam,loai_don_vi,ma_don_vi,ngay_dang_ky,so_ho_thuong_tru,so_ho_dang_ky\n2023,village,{},01/02/2023,10,10\n",
+                t.village
+            );
+            let req = axum::http::Request::post("/api/v1/registrations/import")
+                .header("authorization", format!("Bearer {}", actor.token))
+                .body(axum::body::Body::from(csv))
+                .unwrap();
+            let res = app.request(req).await;
+            assert_eq!(
+                res.status.as_u16(),
+                want,
+                "{} registrations import: {}",
+                roles[ri],
+                res.text
+            );
+            assert!(!res.text.contains(OUTSIDE_SECRET));
             let res = app
                 .get(&format!("/units/{code}/members/export?format=csv"), &actor.token)
                 .await;

@@ -797,3 +797,73 @@ async fn review_findings_stay_fixed() {
         3
     );
 }
+
+async fn two_villages(app: &TestApp) -> (TestUser, i64, i64) {
+    let u = app.user("canbo", "officer", "03583").await;
+    let a = village(app, &u, "03583", "Bản Một").await;
+    let b = village(app, &u, "03583", "Bản Hai").await;
+    (u, a, b)
+}
+
+async fn post_registrations(app: &TestApp, token: &str, body: Vec<u8>) -> crate::support::Res {
+    let req = axum::http::Request::post("/api/v1/registrations/import")
+        .header("authorization", format!("Bearer {token}"))
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    app.request(req).await
+}
+
+#[tokio::test]
+async fn registrations_import_all_or_nothing_and_round_trip() {
+    let app = TestApp::new().await;
+    let (u, a, b) = two_villages(&app).await;
+    let csv = format!(
+        "nam,loai_don_vi,ma_don_vi,ngay_dang_ky,nghi_quyet,ke_hoach,so_ho_thuong_tru,so_ho_dang_ky\n\
+         2025,village,{a},15/02/2025,NQ 01,KH 02,120,118\n\
+         2025,village,{b},31/02/2025,,,90,90\n\
+         2025,commune,03583,10/01/2025,,,,\n\
+         2025,commune,03388,10/01/2025,,,,\n"
+    );
+    let res = post_registrations(&app, &u.token, csv.clone().into_bytes()).await;
+    assert_eq!(res.status, 422, "{}", res.text);
+    let msg = res.json()["error"]["message"].as_str().unwrap().to_string();
+    assert!(
+        msg.contains("2 dòng lỗi")
+            && msg.contains("Dòng 3:")
+            && msg.contains("Dòng 5:")
+            && !msg.contains("Dòng 2:"),
+        "{msg}"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM registrations").await, 0);
+    let fixed = csv
+        .replace("31/02/2025", "28/02/2025")
+        .replace("2025,commune,03388,10/01/2025,,,,\n", "");
+    let res = post_registrations(&app, &u.token, fixed.into_bytes()).await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    assert_eq!(res.json()["created"], 3);
+    // Export as XLSX, import into a fresh database with the same villages.
+    let exported = app
+        .get(
+            "/units/03583/registrations/export?year=2025&format=xlsx",
+            &u.token,
+        )
+        .await;
+    let other = TestApp::new().await;
+    let (u2, _, _) = two_villages(&other).await;
+    let res = post_registrations(&other, &u2.token, exported.bytes.clone()).await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let again = other
+        .get(
+            "/units/03583/registrations/export?year=2025&format=xlsx",
+            &u2.token,
+        )
+        .await;
+    let read = |bytes: &[u8]| -> Vec<Vec<String>> {
+        antq::tabular::read(bytes, "Đăng ký", &antq::registry::exports::REGISTRATION_COLUMNS)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.cells)
+            .collect()
+    };
+    assert_eq!(read(exported.text_bytes()), read(again.text_bytes()));
+}
