@@ -859,22 +859,10 @@ pub async fn import_members(
     State(state): State<AppState>,
     actor: Actor,
     Path(code): Path<String>,
-    mut multipart: axum::extract::Multipart,
+    multipart: axum::extract::Multipart,
 ) -> PageResult {
-    let mut file = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| AppError::BadRequest(format!("Tệp tải lên không đọc được: {}", e.body_text())))?
-    {
-        if field.name() == Some("file") {
-            file = Some(field.bytes().await.map_err(|e| {
-                AppError::BadRequest(format!("Tệp tải lên không đọc được: {}", e.body_text()))
-            })?);
-        }
-    }
-    let bytes = file
-        .filter(|b| !b.is_empty())
+    let bytes = crate::web::uploaded_file(multipart)
+        .await?
         .ok_or_else(|| AppError::field("file", "Tệp: chưa chọn tệp."))?;
     match refused_or(super::members_io::import(&state.db, &actor, &bytes).await)? {
         Ok(report) => Ok(see_other(
@@ -886,36 +874,13 @@ pub async fn import_members(
             }),
         )),
         Err(e) => {
-            let mut form = FormState {
-                message: Some(format!(
-                    "Không nhập dòng nào: tệp có {} lỗi.",
-                    e.fields().map(|f| f.len()).unwrap_or(1)
-                )),
-                ..FormState::default()
-            };
-            // Keyed "line N": ordered by N, not as text ("line 10" < "line 2").
-            let mut lines: Vec<(u64, String)> = e
-                .fields()
-                .map(|f| {
-                    f.iter()
-                        .map(|(k, v)| (k.trim_start_matches("line ").parse().unwrap_or(0), v.clone()))
-                        .collect()
-                })
-                .unwrap_or_default();
-            lines.sort();
-            form.values = lines
-                .into_iter()
-                .enumerate()
-                .map(|(i, (_, v))| (format!("{i:08}"), v))
-                .collect();
+            let page = teams_page(&state, &actor, &code, FormState::default(), None).await?;
             Ok(render(
                 e.status(),
-                &teams_page(&state, &actor, &code, FormState::default(), None)
-                    .await
-                    .map(|mut p| {
-                        p.import_form = form;
-                        p
-                    })?,
+                &TeamsPage {
+                    import_form: FormState::import_refused(&e),
+                    ..page
+                },
             ))
         }
     }
@@ -938,22 +903,10 @@ pub async fn import_registrations(
     State(state): State<AppState>,
     actor: Actor,
     Path(code): Path<String>,
-    mut multipart: axum::extract::Multipart,
+    multipart: axum::extract::Multipart,
 ) -> PageResult {
-    let mut file = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| AppError::BadRequest(format!("Tệp tải lên không đọc được: {}", e.body_text())))?
-    {
-        if field.name() == Some("file") {
-            file = Some(field.bytes().await.map_err(|e| {
-                AppError::BadRequest(format!("Tệp tải lên không đọc được: {}", e.body_text()))
-            })?);
-        }
-    }
-    let bytes = file
-        .filter(|b| !b.is_empty())
+    let bytes = crate::web::uploaded_file(multipart)
+        .await?
         .ok_or_else(|| AppError::field("file", "Tệp: chưa chọn tệp."))?;
     match refused_or(super::registrations::import(&state.db, &actor, &bytes).await)? {
         Ok(_) => Ok(see_other(
@@ -961,25 +914,8 @@ pub async fn import_registrations(
             Some("registration_saved"),
         )),
         Err(e) => {
-            let mut lines: Vec<(u64, String)> = e
-                .fields()
-                .map(|f| {
-                    f.iter()
-                        .map(|(k, v)| (k.trim_start_matches("line ").parse().unwrap_or(0), v.clone()))
-                        .collect()
-                })
-                .unwrap_or_default();
-            lines.sort();
             let page = registrations_page(&state, &actor, &code, None, FormState::default(), None).await?;
-            let import_form = FormState {
-                message: Some(e.user_message().chars().take(300).collect()),
-                values: lines
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, (_, v))| (format!("{i:08}"), v))
-                    .collect(),
-                ..FormState::default()
-            };
+            let import_form = FormState::import_refused(&e);
             Ok(render(e.status(), &RegistrationsPage { import_form, ..page }))
         }
     }

@@ -45,6 +45,29 @@ impl FormState {
         self.errors.get(field).map(String::as_str)
     }
 
+    /// An import's refusal: its row errors ("line N") listed in line order
+    /// (as text "line 10" would sort before "line 2").
+    pub fn import_refused(err: &AppError) -> FormState {
+        let mut lines: Vec<(u64, String)> = err
+            .fields()
+            .map(|f| {
+                f.iter()
+                    .map(|(k, v)| (k.trim_start_matches("line ").parse().unwrap_or(0), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        lines.sort();
+        FormState {
+            message: Some(format!("Không nhập dòng nào: tệp có {} lỗi.", lines.len().max(1))),
+            values: lines
+                .into_iter()
+                .enumerate()
+                .map(|(i, (_, v))| (format!("{i:08}"), v))
+                .collect(),
+            ..FormState::default()
+        }
+    }
+
     pub fn refused(values: BTreeMap<String, String>, err: &AppError) -> FormState {
         FormState {
             values,
@@ -514,22 +537,10 @@ pub async fn import(
     State(state): State<AppState>,
     actor: Actor,
     Path(code): Path<String>,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> PageResult {
     let mut page = import_page(&state, &actor, &code).await?;
-    let mut file = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| AppError::BadRequest(format!("Tệp tải lên không đọc được: {}", e.body_text())))?
-    {
-        if field.name() == Some("file") {
-            file = Some(field.bytes().await.map_err(|e| {
-                AppError::BadRequest(format!("Tệp tải lên không đọc được: {}", e.body_text()))
-            })?);
-        }
-    }
-    let Some(bytes) = file.filter(|b| !b.is_empty()) else {
+    let Some(bytes) = crate::web::uploaded_file(multipart).await? else {
         page.message = Some("Tệp CSV: chưa chọn tệp.".into());
         return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page));
     };

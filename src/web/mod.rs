@@ -82,6 +82,19 @@ pub fn routes() -> Router<AppState> {
             "/units/{code}/registrations",
             get(registry::pages::registrations).post(registry::pages::register),
         )
+        .route(
+            "/units/{code}/registrations/import",
+            post(registry::pages::import_registrations),
+        )
+        .route(
+            "/units/{code}/members/export",
+            get(registry::pages::export_members),
+        )
+        .route(
+            "/units/{code}/members/import",
+            post(registry::pages::import_members),
+        )
+        .route("/units/{code}/{list}/export", get(registry::pages::export_list))
         .route("/account", get(auth::pages::account))
         .route("/account/tokens", post(auth::pages::create_token))
         .route("/account/tokens/{id}/revoke", post(auth::pages::revoke_token))
@@ -325,6 +338,24 @@ pub fn see_other(path: &str, notice: Option<&str>) -> Response {
         None => path.to_string(),
     };
     Redirect::to(&target).into_response()
+}
+
+/// The `file` field of a multipart upload form; `None` when no file was chosen.
+pub async fn uploaded_file(
+    mut multipart: axum::extract::Multipart,
+) -> Result<Option<axum::body::Bytes>, AppError> {
+    let unreadable = |text: String| AppError::BadRequest(format!("Tệp tải lên không đọc được: {text}"));
+    let mut file = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| unreadable(e.body_text()))?
+    {
+        if field.name() == Some("file") {
+            file = Some(field.bytes().await.map_err(|e| unreadable(e.body_text()))?);
+        }
+    }
+    Ok(file.filter(|b| !b.is_empty()))
 }
 
 /// A file download: CSV (UTF-8) or XLSX, named in ASCII.

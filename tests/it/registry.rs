@@ -867,3 +867,78 @@ async fn registrations_import_all_or_nothing_and_round_trip() {
     };
     assert_eq!(read(exported.text_bytes()), read(again.text_bytes()));
 }
+
+#[tokio::test]
+async fn the_upload_forms_import_and_show_bad_rows_in_order() {
+    let app = TestApp::new().await;
+    let (u, a, _) = two_villages(&app).await;
+    let b = app.browser("canbo", crate::support::PASSWORD).await;
+    let upload = |path: String, content: String| {
+        let boundary = "antqboundary";
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.csv\"\r\nContent-Type: text/csv\r\n\r\n{content}\r\n--{boundary}--\r\n"
+        );
+        axum::http::Request::post(format!("{path}?_csrf={}", b.csrf))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .header("cookie", format!("antq_session={}", b.session))
+            .body(axum::body::Body::from(body))
+            .unwrap()
+    };
+    let mut csv = String::from("nam,loai_don_vi,ma_don_vi,ngay_dang_ky,so_ho_thuong_tru,so_ho_dang_ky\n");
+    for i in 0..12 {
+        csv.push_str(&format!("2025,village,{},0{}/13/2025,10,10\n", a, i % 9 + 1));
+    }
+    let res = app
+        .request(upload("/units/03583/registrations/import".into(), csv))
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text);
+    let (l2, l10) = (
+        res.text.find("Dòng 2:").unwrap(),
+        res.text.find("Dòng 10:").unwrap(),
+    );
+    assert!(l2 < l10, "rows listed in line order");
+    let ok = "nam,loai_don_vi,ma_don_vi,ngay_dang_ky,so_ho_thuong_tru,so_ho_dang_ky\n2025,commune,03583,10/01/2025,,\n";
+    let res = app
+        .request(upload("/units/03583/registrations/import".into(), ok.into()))
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text);
+    let _ = u;
+}
+
+/// Every download link the registry pages show answers with a file.
+#[tokio::test]
+async fn the_download_links_on_the_pages_work() {
+    let app = TestApp::new().await;
+    app.user("canbo", "officer", "03583").await;
+    let b = app.browser("canbo", crate::support::PASSWORD).await;
+    for page in [
+        "/units/03583/teams",
+        "/units/03583/models",
+        "/units/03583/registrations",
+        "/units/03583",
+    ] {
+        let html = app.page(&b, page).await.text;
+        let links: Vec<String> = html
+            .split("href=\"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+            .filter(|l| l.contains("export") || l.contains(".csv"))
+            .map(|l| l.replace("&amp;", "&"))
+            .collect();
+        assert!(!links.is_empty(), "{page} has download links");
+        for link in links {
+            let res = app.page(&b, &link).await;
+            assert_eq!(res.status, 200, "{page} → {link}");
+            assert!(
+                res.headers["content-disposition"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("attachment"),
+                "{link}"
+            );
+        }
+    }
+}
