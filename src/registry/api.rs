@@ -347,3 +347,14 @@ pub async fn import_registrations(
     let created = registrations::import(&state.db, &actor, &body).await?;
     Ok((StatusCode::CREATED, Json(json!({ "created": created }))))
 }
+
+/// CSV or XLSX (sheet "Tổ, đội") in the body: rows with ma_to update, rows
+/// without create; all rows or none.
+pub async fn import_teams(
+    State(state): State<AppState>,
+    actor: Actor,
+    body: axum::body::Bytes,
+) -> Result<impl IntoResponse> {
+    let report = super::teams_io::import(&state.db, &actor, &body).await?;
+    Ok((StatusCode::CREATED, Json(report)))
+}

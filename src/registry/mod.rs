@@ -12,6 +12,7 @@ pub mod ratings;
 pub mod registrations;
 pub mod summary;
 pub mod teams;
+pub mod teams_io;
 
 use crate::db::Tx;
 use crate::error::{AppError, Result};

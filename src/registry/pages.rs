@@ -50,6 +50,7 @@ struct TeamsPage {
     kinds: &'static [(&'static str, &'static str)],
     form: FormState,
     import_form: FormState,
+    teams_import_form: FormState,
 }
 
 impl TeamsPage {
@@ -86,6 +87,7 @@ async fn teams_page(
         kinds: &KINDS,
         form,
         import_form: FormState::default(),
+        teams_import_form: FormState::default(),
         unit,
     })
 }
@@ -917,6 +919,31 @@ pub async fn import_registrations(
             let page = registrations_page(&state, &actor, &code, None, FormState::default(), None).await?;
             let import_form = FormState::import_refused(&e);
             Ok(render(e.status(), &RegistrationsPage { import_form, ..page }))
+        }
+    }
+}
+
+/// The teams upload on the teams page: codes update, blank codes create.
+pub async fn import_teams(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(code): Path<String>,
+    multipart: axum::extract::Multipart,
+) -> PageResult {
+    let bytes = crate::web::uploaded_file(multipart)
+        .await?
+        .ok_or_else(|| AppError::field("file", "Tệp: chưa chọn tệp."))?;
+    match refused_or(super::teams_io::import(&state.db, &actor, &bytes).await)? {
+        Ok(_) => Ok(see_other(&format!("/units/{code}/teams"), Some("teams_imported"))),
+        Err(e) => {
+            let page = teams_page(&state, &actor, &code, FormState::default(), None).await?;
+            Ok(render(
+                e.status(),
+                &TeamsPage {
+                    teams_import_form: FormState::import_refused(&e),
+                    ..page
+                },
+            ))
         }
     }
 }

@@ -219,7 +219,37 @@ fn duplicate_team(commune: &Unit, name: &str) -> AppError {
 pub async fn create_team(db: &Db, actor: &Actor, commune_code: &str, draft: &TeamDraft) -> Result<Team> {
     let commune = units::villages::commune_for_write(db, actor, commune_code).await?;
     let mut tx = db.begin().await?;
-    let input = parse_team(&mut tx, &commune, draft, None).await?;
+    let team = create_team_in_tx(&mut tx, actor, &commune, draft).await?;
+    tx.commit().await?;
+    Ok(team)
+}
+
+/// A duplicate name is refused before the INSERT, so that no statement
+/// fails inside an import's transaction (PostgreSQL would abort it).
+async fn ensure_team_name_free(tx: &mut Tx, commune: &Unit, name: &str, except: Option<i64>) -> Result<()> {
+    let clash: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM teams WHERE commune_code = $1 AND name_key = $2 AND active = 1 AND id <> $3",
+    )
+    .bind(&commune.code)
+    .bind(name_key(name))
+    .bind(except.unwrap_or(-1))
+    .fetch_optional(&mut **tx)
+    .await?;
+    if clash.is_some() {
+        Err(duplicate_team(commune, name))
+    } else {
+        Ok(())
+    }
+}
+
+pub(crate) async fn create_team_in_tx(
+    tx: &mut Tx,
+    actor: &Actor,
+    commune: &Unit,
+    draft: &TeamDraft,
+) -> Result<Team> {
+    let input = parse_team(tx, commune, draft, None).await?;
+    ensure_team_name_free(tx, commune, &input.name, None).await?;
     let ts = now();
     let row = sqlx::query(&format!(
         "INSERT INTO teams (commune_code, province_code, scope_path, kind, name, name_key, established_on, \
@@ -235,20 +265,20 @@ pub async fn create_team(db: &Db, actor: &Actor, commune_code: &str, draft: &Tea
     .bind(&input.established_on)
     .bind(&input.note)
     .bind(&ts)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
-            duplicate_team(&commune, &input.name)
+            duplicate_team(commune, &input.name)
         } else {
             e.into()
         }
     })?;
     let mut team = Team::from_row(&row)?;
-    set_villages(&mut tx, team.id, &input.village_ids).await?;
+    set_villages(tx, team.id, &input.village_ids).await?;
     team.village_ids = input.village_ids;
     audit::record(
-        &mut tx,
+        tx,
         actor,
         Change {
             action: "team.create",
@@ -261,7 +291,6 @@ pub async fn create_team(db: &Db, actor: &Actor, commune_code: &str, draft: &Tea
         },
     )
     .await?;
-    tx.commit().await?;
     Ok(team)
 }
 
@@ -304,7 +333,19 @@ pub(crate) async fn team_in_tx(tx: &mut Tx, actor: &Actor, id: i64, lock: &str) 
 
 pub async fn update_team(db: &Db, actor: &Actor, id: i64, draft: &TeamDraft) -> Result<Team> {
     let mut tx = db.begin().await?;
-    let before = team_in_tx(&mut tx, actor, id, db.lock_clause()).await?;
+    let team = update_team_in_tx(db, &mut tx, actor, id, draft).await?;
+    tx.commit().await?;
+    Ok(team)
+}
+
+pub(crate) async fn update_team_in_tx(
+    db: &Db,
+    tx: &mut Tx,
+    actor: &Actor,
+    id: i64,
+    draft: &TeamDraft,
+) -> Result<Team> {
+    let before = team_in_tx(tx, actor, id, db.lock_clause()).await?;
     policy::authorize(actor, Action::EditGeography, &before.scope_path)?;
     if !before.active {
         return Err(AppError::conflict(
@@ -312,10 +353,11 @@ pub async fn update_team(db: &Db, actor: &Actor, id: i64, draft: &TeamDraft) -> 
             "Tổ, đội này đã giải thể; không sửa được.",
         ));
     }
-    let commune = unit_in_tx(&mut tx, &before.commune_code).await?;
-    let input = parse_team(&mut tx, &commune, draft, Some(&before)).await?;
+    let commune = unit_in_tx(tx, &before.commune_code).await?;
+    let input = parse_team(tx, &commune, draft, Some(&before)).await?;
+    ensure_team_name_free(tx, &commune, &input.name, Some(id)).await?;
     if before.kind != SECURITY_TEAM && input.kind == SECURITY_TEAM {
-        check_members_for_security(db, &mut tx, actor, &before).await?;
+        check_members_for_security(db, tx, actor, &before).await?;
     }
     let row = sqlx::query(&format!(
         "UPDATE teams SET kind = $1, name = $2, name_key = $3, established_on = $4, note = $5, updated_at = $6 \
@@ -328,19 +370,16 @@ pub async fn update_team(db: &Db, actor: &Actor, id: i64, draft: &TeamDraft) -> 
     .bind(&input.note)
     .bind(now())
     .bind(id)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await
     .map_err(|e| if is_unique_violation(&e) { duplicate_team(&commune, &input.name) } else { e.into() })?;
     let mut after = Team::from_row(&row)?;
-    set_villages(&mut tx, id, &input.village_ids).await?;
+    set_villages(tx, id, &input.village_ids).await?;
     after.village_ids = input.village_ids;
-    audit_team(&mut tx, actor, "team.update", &before, &after).await?;
-    tx.commit().await?;
+    audit_team(tx, actor, "team.update", &before, &after).await?;
     Ok(after)
 }
 
-/// Dissolves a team (never deleted: its ratings and points stay); its
-/// members leave it on the same day.
 /// A team becoming a Tổ bảo vệ an ninh, trật tự brings its members under
 /// the law's rules: each is checked as if joining now, and all failures are
 /// listed.
@@ -379,6 +418,8 @@ async fn check_members_for_security(db: &Db, tx: &mut Tx, actor: &Actor, team: &
     })
 }
 
+/// Dissolves a team (never deleted: its ratings and points stay); its
+/// members leave it on the same day.
 pub async fn dissolve_team(db: &Db, actor: &Actor, id: i64, on: Option<&str>) -> Result<Team> {
     let mut tx = db.begin().await?;
     let before = team_in_tx(&mut tx, actor, id, db.lock_clause()).await?;

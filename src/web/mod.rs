@@ -94,6 +94,7 @@ pub fn routes() -> Router<AppState> {
             "/units/{code}/members/import",
             post(registry::pages::import_members),
         )
+        .route("/units/{code}/teams/import", post(registry::pages::import_teams))
         .route("/units/{code}/{list}/export", get(registry::pages::export_list))
         .route("/account", get(auth::pages::account))
         .route("/account/tokens", post(auth::pages::create_token))
@@ -212,6 +213,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "team_updated" => "Đã lưu tổ, đội.",
         "member_updated" => "Đã lưu thành viên.",
         "point_updated" => "Đã lưu điểm mô hình.",
+        "teams_imported" => "Đã nhập danh sách tổ, đội.",
         "members_imported" => "Đã nhập danh sách thành viên.",
         "registration_saved" => "Đã ghi nhận đăng ký.",
         "token_revoked" => "Đã thu hồi mã truy cập.",

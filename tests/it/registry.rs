@@ -942,3 +942,104 @@ async fn the_download_links_on_the_pages_work() {
         }
     }
 }
+
+#[tokio::test]
+async fn teams_import_updates_by_code_creates_without_and_round_trips() {
+    let app = TestApp::new().await;
+    let u = app.user("canbo", "officer", "03583").await;
+    let v1 = village(&app, &u, "03583", "Bản Một").await;
+    let v2 = village(&app, &u, "03583", "Bản Hai").await;
+    let t = team(&app, &u, "03583", "Tổ Một", &[v1]).await;
+    let post = |body: Vec<u8>| {
+        let req = axum::http::Request::post("/api/v1/teams/import")
+            .header("authorization", format!("Bearer {}", u.token))
+            .body(axum::body::Body::from(body))
+            .unwrap();
+        let app = &app;
+        async move { app.request(req).await }
+    };
+    // Export, import back: nothing changes, nothing is audited.
+    let exported = app.get("/units/03583/teams/export?format=xlsx", &u.token).await;
+    let audits = app.count("SELECT COUNT(*) FROM audit_log").await;
+    let res = post(exported.bytes.clone()).await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    assert_eq!(
+        (res.json()["unchanged"].as_i64(), res.json()["updated"].as_i64()),
+        (Some(1), Some(0))
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log").await, audits);
+    // An edited row updates, a row without a code creates, one bad row stops all.
+    let header = "ma_to,ma_xa,loai,ten,ngay_thanh_lap,ngay_giai_the,ma_thon,ghi_chu";
+    let bad = format!(
+        "{header}\n{t},03583,to_bao_ve_antt,Tổ Một đổi tên,01/07/2024,,{v1};{v2},\n,03583,to_hoa_giai,Tổ hòa giải,31/02/2024,,{v2},\n"
+    );
+    let res = post(bad.into_bytes()).await;
+    assert_eq!(res.status, 422);
+    assert!(
+        res.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Dòng 3:")
+    );
+    assert_eq!(
+        app.get(&format!("/teams/{t}"), &u.token).await.json()["team"]["name"],
+        "Tổ Một"
+    );
+    let good = format!(
+        "{header}\n{t},03583,to_bao_ve_antt,Tổ Một đổi tên,01/07/2024,,{v1};{v2},\n,03583,to_hoa_giai,Tổ hòa giải,01/02/2024,,{v2},\n"
+    );
+    let res = post(good.into_bytes()).await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    assert_eq!(
+        (res.json()["updated"].as_i64(), res.json()["created"].as_i64()),
+        (Some(1), Some(1))
+    );
+    let team_json = app.get(&format!("/teams/{t}"), &u.token).await.json();
+    assert_eq!(team_json["team"]["name"], "Tổ Một đổi tên");
+    assert_eq!(team_json["team"]["village_ids"], json!([v1, v2]));
+    // Another commune's officer cannot touch the team by its code.
+    let other = app.user("canbo2", "officer", "03388").await;
+    let req = axum::http::Request::post("/api/v1/teams/import")
+        .header("authorization", format!("Bearer {}", other.token))
+        .body(axum::body::Body::from(format!(
+            "{header}\n{t},03583,to_bao_ve_antt,Chiếm,01/07/2024,,{v1},\n"
+        )))
+        .unwrap();
+    let res = app.request(req).await;
+    assert_eq!(res.status, 422);
+    assert!(
+        res.text.contains("không có tổ số") && !res.text.contains("Tổ Một"),
+        "{}",
+        res.text
+    );
+}
+
+#[tokio::test]
+async fn the_teams_upload_form_creates_teams() {
+    let app = TestApp::new().await;
+    let (_, a, _) = two_villages(&app).await;
+    let b = app.browser("canbo", crate::support::PASSWORD).await;
+    let boundary = "antqboundary";
+    let csv = format!(
+        "ma_to,ma_xa,loai,ten,ngay_thanh_lap,ma_thon\n,03583,to_hoa_giai,Tổ hòa giải mới,01/02/2024,{a}\n"
+    );
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"t.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
+    );
+    let req = axum::http::Request::post(format!("/units/03583/teams/import?_csrf={}", b.csrf))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .header("cookie", format!("antq_session={}", b.session))
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    let res = app.request(req).await;
+    assert_eq!(res.status, 303, "{}", res.text);
+    assert!(
+        app.page(&b, "/units/03583/teams")
+            .await
+            .text
+            .contains("Tổ hòa giải mới")
+    );
+}
