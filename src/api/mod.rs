@@ -87,6 +87,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/registrations", post(registry::api::register))
         .route("/registrations/import", post(registry::api::import_registrations))
         .route("/teams/import", post(registry::api::import_teams))
+        .route("/model-points/import", post(registry::api::import_points))
         .route("/registrations/{id}", patch(registry::api::update_registration))
         .route("/members/import", post(registry::api::import_members))
         .route("/units/{code}/{list}/export", get(registry::api::export_list))

@@ -358,3 +358,14 @@ pub async fn import_teams(
     let report = super::teams_io::import(&state.db, &actor, &body).await?;
     Ok((StatusCode::CREATED, Json(report)))
 }
+
+/// CSV or XLSX (sheet "Điểm mô hình") in the body: rows with ma_diem
+/// update, rows without create; all rows or none.
+pub async fn import_points(
+    State(state): State<AppState>,
+    actor: Actor,
+    body: axum::body::Bytes,
+) -> Result<impl IntoResponse> {
+    let report = super::points_io::import(&state.db, &actor, &body).await?;
+    Ok((StatusCode::CREATED, Json(report)))
+}

@@ -8,6 +8,7 @@ pub mod exports;
 pub mod members_io;
 pub mod models;
 pub mod pages;
+pub mod points_io;
 pub mod ratings;
 pub mod registrations;
 pub mod summary;

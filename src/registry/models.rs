@@ -629,6 +629,10 @@ async fn point_in_tx(tx: &mut Tx, actor: &Actor, id: i64, lock: &str) -> Result<
     Ok(point)
 }
 
+pub(crate) async fn get_point_in_tx(tx: &mut Tx, actor: &Actor, id: i64) -> Result<Point> {
+    point_in_tx(tx, actor, id, "").await
+}
+
 pub async fn get_point(db: &Db, actor: &Actor, id: i64) -> Result<Point> {
     let mut tx = db.pool.begin().await?;
     let p = point_in_tx(&mut tx, actor, id, "").await?;
@@ -639,8 +643,19 @@ pub async fn get_point(db: &Db, actor: &Actor, id: i64) -> Result<Point> {
 pub async fn create_point(db: &Db, actor: &Actor, commune_code: &str, draft: &PointDraft) -> Result<Point> {
     let commune = units::villages::commune_for_write(db, actor, commune_code).await?;
     let mut tx = db.begin().await?;
+    let point = create_point_in_tx(&mut tx, actor, &commune, draft).await?;
+    tx.commit().await?;
+    Ok(point)
+}
+
+pub(crate) async fn create_point_in_tx(
+    tx: &mut Tx,
+    actor: &Actor,
+    commune: &Unit,
+    draft: &PointDraft,
+) -> Result<Point> {
     let scope = Scope::new(actor, Action::ViewGeography)?;
-    let input = parse_point(&mut tx, &scope, &commune, draft, None).await?;
+    let input = parse_point(tx, &scope, commune, draft, None).await?;
     let ts = now();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO model_points (model_type_id, commune_code, province_code, village_id, scope_path, name, \
@@ -666,20 +681,31 @@ pub async fn create_point(db: &Db, actor: &Actor, commune_code: &str, draft: &Po
     .bind(input.lon.map(|x| x.to_string()))
     .bind(&input.note)
     .bind(&ts)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await?;
-    set_teams(&mut tx, id, &input.team_ids).await?;
-    let point = point_in_tx(&mut tx, actor, id, "").await?;
-    audit_point(&mut tx, actor, "model_point.create", None, &point).await?;
-    tx.commit().await?;
+    set_teams(tx, id, &input.team_ids).await?;
+    let point = point_in_tx(tx, actor, id, "").await?;
+    audit_point(tx, actor, "model_point.create", None, &point).await?;
     Ok(point)
 }
 
 pub async fn update_point(db: &Db, actor: &Actor, id: i64, draft: &PointDraft) -> Result<Point> {
     let mut tx = db.begin().await?;
-    let before = point_in_tx(&mut tx, actor, id, db.lock_clause()).await?;
+    let point = update_point_in_tx(db, &mut tx, actor, id, draft).await?;
+    tx.commit().await?;
+    Ok(point)
+}
+
+pub(crate) async fn update_point_in_tx(
+    db: &Db,
+    tx: &mut Tx,
+    actor: &Actor,
+    id: i64,
+    draft: &PointDraft,
+) -> Result<Point> {
+    let before = point_in_tx(tx, actor, id, db.lock_clause()).await?;
     policy::authorize(actor, Action::EditGeography, &before.scope_path)?;
-    let commune = unit_in_tx(&mut tx, &before.commune_code).await?;
+    let commune = unit_in_tx(tx, &before.commune_code).await?;
     let merged = PointDraft {
         model_type_id: draft
             .model_type_id
@@ -706,7 +732,7 @@ pub async fn update_point(db: &Db, actor: &Actor, id: i64, draft: &PointDraft) -
         team_ids: draft.team_ids.clone().or(Some(before.team_ids.clone())),
     };
     let scope = Scope::new(actor, Action::ViewGeography)?;
-    let input = parse_point(&mut tx, &scope, &commune, &merged, Some(id)).await?;
+    let input = parse_point(tx, &scope, &commune, &merged, Some(id)).await?;
     sqlx::query(
         "UPDATE model_points SET model_type_id = $1, village_id = $2, name = $3, started_on = $4, status = $5, \
          ended_on = $6, replicated_from = $7, advanced_decision = $8, advanced_on = $9, advanced_issuer = $10, \
@@ -728,12 +754,11 @@ pub async fn update_point(db: &Db, actor: &Actor, id: i64, draft: &PointDraft) -
     .bind(&input.note)
     .bind(now())
     .bind(id)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    set_teams(&mut tx, id, &input.team_ids).await?;
-    let after = point_in_tx(&mut tx, actor, id, "").await?;
-    audit_point(&mut tx, actor, "model_point.update", Some(&before), &after).await?;
-    tx.commit().await?;
+    set_teams(tx, id, &input.team_ids).await?;
+    let after = point_in_tx(tx, actor, id, "").await?;
+    audit_point(tx, actor, "model_point.update", Some(&before), &after).await?;
     Ok(after)
 }
 

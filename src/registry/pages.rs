@@ -493,6 +493,7 @@ struct ModelsPage {
     statuses: &'static [(&'static str, &'static str)],
     type_form: FormState,
     form: FormState,
+    import_form: FormState,
 }
 
 async fn models_page(
@@ -529,6 +530,7 @@ async fn models_page(
         statuses: &models::STATUSES,
         type_form,
         form,
+        import_form: FormState::default(),
         unit,
     })
 }
@@ -941,6 +943,42 @@ pub async fn import_teams(
                 e.status(),
                 &TeamsPage {
                     teams_import_form: FormState::import_refused(&e),
+                    ..page
+                },
+            ))
+        }
+    }
+}
+
+/// The points upload on the models page: codes update, blank codes create.
+pub async fn import_points(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(code): Path<String>,
+    multipart: axum::extract::Multipart,
+) -> PageResult {
+    let bytes = crate::web::uploaded_file(multipart)
+        .await?
+        .ok_or_else(|| AppError::field("file", "Tệp: chưa chọn tệp."))?;
+    match refused_or(super::points_io::import(&state.db, &actor, &bytes).await)? {
+        Ok(_) => Ok(see_other(
+            &format!("/units/{code}/models"),
+            Some("points_imported"),
+        )),
+        Err(e) => {
+            let page = models_page(
+                &state,
+                &actor,
+                &code,
+                FormState::default(),
+                FormState::default(),
+                None,
+            )
+            .await?;
+            Ok(render(
+                e.status(),
+                &ModelsPage {
+                    import_form: FormState::import_refused(&e),
                     ..page
                 },
             ))

@@ -95,6 +95,10 @@ pub fn routes() -> Router<AppState> {
             post(registry::pages::import_members),
         )
         .route("/units/{code}/teams/import", post(registry::pages::import_teams))
+        .route(
+            "/units/{code}/model-points/import",
+            post(registry::pages::import_points),
+        )
         .route("/units/{code}/{list}/export", get(registry::pages::export_list))
         .route("/account", get(auth::pages::account))
         .route("/account/tokens", post(auth::pages::create_token))
@@ -213,6 +217,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "team_updated" => "Đã lưu tổ, đội.",
         "member_updated" => "Đã lưu thành viên.",
         "point_updated" => "Đã lưu điểm mô hình.",
+        "points_imported" => "Đã nhập danh sách điểm mô hình.",
         "teams_imported" => "Đã nhập danh sách tổ, đội.",
         "members_imported" => "Đã nhập danh sách thành viên.",
         "registration_saved" => "Đã ghi nhận đăng ký.",

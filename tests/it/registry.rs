@@ -1043,3 +1043,75 @@ async fn the_teams_upload_form_creates_teams() {
             .contains("Tổ hòa giải mới")
     );
 }
+
+#[tokio::test]
+async fn model_points_import_updates_by_code_creates_without_and_round_trips() {
+    let app = TestApp::new().await;
+    let u = app.user("canbo", "officer", "03583").await;
+    let ty = app
+        .api(
+            "POST",
+            "/units/03583/model-types",
+            Some(&u.token),
+            Some(json!({"name": "Camera an ninh", "category": "tu_phong", "field": "antt"})),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let first = app
+        .api("POST", "/units/03583/model-points", Some(&u.token), Some(json!({"model_type_id": ty, "name": "Camera chợ", "started_on": "2023-03-01", "lat": 22.59, "lon": 103.37})))
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let post = |body: Vec<u8>| {
+        let req = axum::http::Request::post("/api/v1/model-points/import")
+            .header("authorization", format!("Bearer {}", u.token))
+            .body(axum::body::Body::from(body))
+            .unwrap();
+        let app = &app;
+        async move { app.request(req).await }
+    };
+    let exported = app
+        .get("/units/03583/model-points/export?format=xlsx", &u.token)
+        .await;
+    let res = post(exported.bytes.clone()).await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    assert_eq!(res.json()["unchanged"], 1);
+    let header = "ma_diem,ma_xa,mo_hinh,ten,ma_thon,ngay_bat_dau,trang_thai,ngay_ket_thuc,nhan_rong_tu";
+    let bad = format!(
+        "{header}\n{first},03583,Camera an ninh,Camera chợ,,01/03/2023,tam_dung,,\n,03583,camera AN NINH,Camera trường,,01/01/2022,dang_hoat_dong,,{first}\n"
+    );
+    let res = post(bad.into_bytes()).await;
+    assert_eq!(res.status, 422);
+    assert!(
+        res.text.contains("Dòng 3:") && res.text.contains("01/03/2023"),
+        "{}",
+        res.text
+    );
+    let good = format!(
+        "{header}\n{first},03583,Camera an ninh,Camera chợ,,01/03/2023,tam_dung,,\n,03583,camera AN NINH,Camera trường,,01/01/2024,dang_hoat_dong,,{first}\n"
+    );
+    let res = post(good.into_bytes()).await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    assert_eq!(
+        (res.json()["updated"].as_i64(), res.json()["created"].as_i64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(
+        app.get(&format!("/model-points/{first}"), &u.token).await.json()["status"],
+        "tam_dung"
+    );
+    assert_eq!(
+        app.get(&format!("/model-points/{first}/tree"), &u.token)
+            .await
+            .json()["nodes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let moved = format!("{header}\n{first},03388,Camera an ninh,Camera chợ,,01/03/2023,tam_dung,,\n");
+    assert_eq!(post(moved.into_bytes()).await.status, 422);
+}
