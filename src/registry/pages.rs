@@ -8,10 +8,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::Value;
 
-use super::models::{self, ModelType, ModelTypeDraft, Point, PointDraft, TreeNode};
+use super::models::{self, ModelType, ModelTypeDraft, Point, PointDraft, PointFilter, TreeNode};
 use super::ratings::{self, LEVELS, Quota, Rating, RatingDraft};
 use super::summary::{self, Summary};
-use super::teams::{self, GENDERS, KINDS, Member, MemberDraft, ROLES, Team, TeamDraft};
+use super::teams::{self, GENDERS, KINDS, Member, MemberDraft, ROLES, Team, TeamDraft, TeamFilter};
 use crate::app::AppState;
 use crate::auth::{Action, Actor, policy};
 use crate::error::AppError;
@@ -51,9 +51,16 @@ struct TeamsPage {
     form: FormState,
     import_form: FormState,
     teams_import_form: FormState,
+    /// The list's filter as chosen: kind code ("" = all kinds), dissolved shown.
+    filter_kind: String,
+    filter_all: bool,
 }
 
 impl TeamsPage {
+    fn kind_selected(&self, kind: &str) -> bool {
+        self.filter_kind == kind
+    }
+
     fn village_name(&self, id: &i64) -> String {
         self.villages
             .iter()
@@ -88,20 +95,44 @@ async fn teams_page(
         form,
         import_form: FormState::default(),
         teams_import_form: FormState::default(),
+        filter_kind: String::new(),
+        filter_all: false,
         unit,
     })
 }
 
+#[derive(serde::Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    ok: Option<String>,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    all: Option<String>,
+    #[serde(default)]
+    model_type_id: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+}
+
+/// The teams list, filtered by kind and (optionally) showing dissolved teams.
 pub async fn teams(
     State(state): State<AppState>,
     actor: Actor,
     Path(code): Path<String>,
-    Q(q): Q<NoticeQuery>,
+    Q(q): Q<ListQuery>,
 ) -> PageResult {
-    Ok(render(
-        StatusCode::OK,
-        &teams_page(&state, &actor, &code, FormState::default(), q.ok_code()).await?,
-    ))
+    let mut page = teams_page(&state, &actor, &code, FormState::default(), q.ok.as_deref()).await?;
+    let filter = TeamFilter {
+        kind: q.kind.clone().filter(|k| !k.is_empty()),
+        all: q.all.clone(),
+    };
+    if filter.kind.is_some() || filter.all.is_some() {
+        page.teams = teams::list_teams(&state.db, &actor, &page.unit, &filter).await?;
+        page.filter_kind = filter.kind.unwrap_or_default();
+        page.filter_all = q.all.as_deref() == Some("1");
+    }
+    Ok(render(StatusCode::OK, &page))
 }
 
 /// Checkbox lists arrive as repeated `village_ids` fields; the form map keeps
@@ -494,6 +525,18 @@ struct ModelsPage {
     type_form: FormState,
     form: FormState,
     import_form: FormState,
+    filter_type: String,
+    filter_status: String,
+}
+
+impl ModelsPage {
+    fn type_selected(&self, id: &i64) -> bool {
+        self.filter_type == id.to_string()
+    }
+
+    fn status_selected(&self, status: &str) -> bool {
+        self.filter_status == status
+    }
 }
 
 async fn models_page(
@@ -531,25 +574,39 @@ async fn models_page(
         type_form,
         form,
         import_form: FormState::default(),
+        filter_type: String::new(),
+        filter_status: String::new(),
         unit,
     })
 }
 
+/// Model types and points, the points filtered by model and status.
 pub async fn models(
     State(state): State<AppState>,
     actor: Actor,
     Path(code): Path<String>,
-    Q(q): Q<NoticeQuery>,
+    Q(q): Q<ListQuery>,
 ) -> PageResult {
-    let page = models_page(
+    let mut page = models_page(
         &state,
         &actor,
         &code,
         FormState::default(),
         FormState::default(),
-        q.ok_code(),
+        q.ok.as_deref(),
     )
     .await?;
+    let model_type_id = q.model_type_id.as_deref().and_then(|t| t.parse::<i64>().ok());
+    let status = q.status.clone().filter(|s| !s.is_empty());
+    if model_type_id.is_some() || status.is_some() {
+        let filter = PointFilter {
+            model_type_id,
+            status: status.clone(),
+        };
+        page.points = models::list_points(&state.db, &actor, &page.unit, &filter).await?;
+        page.filter_type = model_type_id.map(|t| t.to_string()).unwrap_or_default();
+        page.filter_status = status.unwrap_or_default();
+    }
     Ok(render(StatusCode::OK, &page))
 }
 

@@ -101,6 +101,8 @@ struct UnitPage {
     organisations: Vec<Organisation>,
     formers: Vec<(String, String, bool)>,
     summary: crate::registry::summary::Summary,
+    /// Villages, the commune and organisations without this year's registration.
+    not_registered: Vec<crate::registry::registrations::Missing>,
     can_edit: bool,
     partial_view: bool,
     kinds: &'static [&'static str],
@@ -139,6 +141,11 @@ async fn unit_page(
     let formers = formers(state, &unit).await?;
     let year = i64::from(crate::input::today().year());
     let summary = crate::registry::summary::for_unit(db, actor, &unit, year).await?;
+    let not_registered = if unit.level == "commune" {
+        crate::registry::registrations::missing(db, actor, &unit, year).await?
+    } else {
+        Vec::new()
+    };
     Ok(UnitPage {
         ctx: PageCtx::new(actor, unit.name.clone()).with_notice(notice),
         ancestors: super::ancestors(db, &unit).await?,
@@ -148,6 +155,7 @@ async fn unit_page(
         organisations,
         formers,
         summary,
+        not_registered,
         can_edit: policy::authorize(actor, Action::EditGeography, &unit.path).is_ok(),
         partial_view: !scope.contains(&unit.path),
         kinds: &KINDS,

@@ -1115,3 +1115,25 @@ async fn model_points_import_updates_by_code_creates_without_and_round_trips() {
     let moved = format!("{header}\n{first},03388,Camera an ninh,Camera chợ,,01/03/2023,tam_dung,,\n");
     assert_eq!(post(moved.into_bytes()).await.status, 422);
 }
+
+#[tokio::test]
+async fn list_pages_filter_and_the_commune_page_lists_who_has_not_registered() {
+    let app = TestApp::new().await;
+    let u = app.user("canbo", "officer", "03583").await;
+    let v = village(&app, &u, "03583", "Bản Một").await;
+    team(&app, &u, "03583", "Tổ bảo vệ Một", &[v]).await;
+    let res = app
+        .api("POST", "/units/03583/teams", Some(&u.token), Some(json!({"kind": "to_hoa_giai", "name": "Tổ hòa giải Một", "established_on": "2024-01-01", "village_ids": [v]})))
+        .await;
+    assert_eq!(res.status, 201);
+    let b = app.browser("canbo", crate::support::PASSWORD).await;
+    let filtered = app.page(&b, "/units/03583/teams?kind=to_hoa_giai").await.text;
+    assert!(filtered.contains("Tổ hòa giải Một") && !filtered.contains("Tổ bảo vệ Một</a>"));
+    let page = app.page(&b, "/units/03583").await.text;
+    let year = antq::input::today().year();
+    assert!(
+        page.contains(&format!("Chưa đăng ký năm {year} (2)")),
+        "commune and village listed"
+    );
+    assert!(page.contains("Bản Một") && page.contains("Xã Khổng Lào"));
+}
