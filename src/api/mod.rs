@@ -88,6 +88,11 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/registrations/import", post(registry::api::import_registrations))
         .route("/teams/import", post(registry::api::import_teams))
         .route("/model-points/import", post(registry::api::import_points))
+        .route("/model-types/{id}", patch(registry::api::update_type))
+        .route(
+            "/model-types/{id}/deactivate",
+            post(registry::api::deactivate_type),
+        )
         .route("/registrations/{id}", patch(registry::api::update_registration))
         .route("/members/import", post(registry::api::import_members))
         .route("/units/{code}/{list}/export", get(registry::api::export_list))

@@ -216,6 +216,8 @@ pub fn action_label(action: &str) -> &'static str {
         "member.leave" => "Thành viên rời tổ",
         "rating.set" => "Xếp loại tổ, thành viên",
         "model_type.create" => "Thêm mô hình",
+        "model_type.update" => "Sửa mô hình",
+        "model_type.deactivate" => "Ngừng sử dụng mô hình",
         "model_point.create" => "Thêm điểm mô hình",
         "model_point.update" => "Sửa điểm mô hình",
         "member.import" => "Nhập thành viên từ tệp",

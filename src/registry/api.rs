@@ -369,3 +369,20 @@ pub async fn import_points(
     let report = super::points_io::import(&state.db, &actor, &body).await?;
     Ok((StatusCode::CREATED, Json(report)))
 }
+
+pub async fn update_type(
+    State(state): State<AppState>,
+    actor: Actor,
+    Id(id): Id,
+    ApiJson(d): ApiJson<ModelTypeDraft>,
+) -> Result<impl IntoResponse> {
+    Ok(Json(models::update_type(&state.db, &actor, id, &d).await?))
+}
+
+pub async fn deactivate_type(
+    State(state): State<AppState>,
+    actor: Actor,
+    Id(id): Id,
+) -> Result<impl IntoResponse> {
+    Ok(Json(models::deactivate_type(&state.db, &actor, id).await?))
+}

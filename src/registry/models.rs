@@ -866,3 +866,128 @@ pub async fn tree(db: &Db, actor: &Actor, id: i64) -> Result<Vec<TreeNode>> {
     }
     Ok(out)
 }
+
+async fn type_for_write(db: &Db, tx: &mut Tx, actor: &Actor, id: i64) -> Result<ModelType> {
+    let scope = Scope::new(actor, Action::ViewGeography)?;
+    let row = sqlx::query(&format!(
+        "SELECT {TYPE_COLUMNS} FROM model_types WHERE id = $1 AND scope_path LIKE $2{}",
+        db.lock_clause()
+    ))
+    .bind(id)
+    .bind(scope.like())
+    .fetch_optional(&mut **tx)
+    .await?;
+    let t = ModelType::from_row(&row.ok_or_else(AppError::not_found)?)?;
+    policy::authorize(actor, Action::EditGeography, &t.scope_path)?;
+    if !t.active {
+        return Err(AppError::conflict("active", "Mô hình này đã ngừng sử dụng."));
+    }
+    Ok(t)
+}
+
+/// Renames or re-files a model type defined inside the actor's scope.
+pub async fn update_type(db: &Db, actor: &Actor, id: i64, draft: &ModelTypeDraft) -> Result<ModelType> {
+    let mut tx = db.begin().await?;
+    let before = type_for_write(db, &mut tx, actor, id).await?;
+    let mut inv = Invalid::default();
+    let name = required_text(
+        &mut inv,
+        "name",
+        "Tên mô hình",
+        Some(draft.name.as_deref().unwrap_or(&before.name)),
+        300,
+    );
+    let category_raw = draft.category.clone().unwrap_or_else(|| before.category.clone());
+    let category = pick(&CATEGORIES, &category_raw).unwrap_or_else(|| {
+        inv.add(
+            "category",
+            "Nhóm mô hình: chọn tự phòng, tự quản, tự bảo vệ hoặc tự hòa giải.",
+        );
+        "tu_quan"
+    });
+    let field_raw = draft.field.clone().unwrap_or_else(|| before.field.clone());
+    let field = pick(&FIELDS, &field_raw).unwrap_or_else(|| {
+        inv.add(
+            "field",
+            format!("Lĩnh vực: \"{}\" không hợp lệ.", shorten(&field_raw)),
+        );
+        "antt"
+    });
+    let description = optional_text(
+        &mut inv,
+        "description",
+        "Mô tả",
+        Some(draft.description.as_deref().unwrap_or(&before.description)),
+        2000,
+    );
+    let clash: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM model_types WHERE owner_code = $1 AND name_key = $2 AND active = 1 AND id <> $3",
+    )
+    .bind(&before.owner_code)
+    .bind(name_key(&name))
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if clash.is_some() {
+        inv.add("name", format!("Tên mô hình: \"{}\" đã có.", shorten(&name)));
+    }
+    inv.finish()?;
+    let row = sqlx::query(&format!(
+        "UPDATE model_types SET name = $1, name_key = $2, category = $3, field = $4, description = $5, updated_at = $6 \
+         WHERE id = $7 RETURNING {TYPE_COLUMNS}"
+    ))
+    .bind(&name)
+    .bind(name_key(&name))
+    .bind(category)
+    .bind(field)
+    .bind(&description)
+    .bind(now())
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let after = ModelType::from_row(&row)?;
+    audit_type(&mut tx, actor, "model_type.update", &before, &after).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Stops a model type being offered for new points; its points stay and
+/// are still counted.
+pub async fn deactivate_type(db: &Db, actor: &Actor, id: i64) -> Result<ModelType> {
+    let mut tx = db.begin().await?;
+    let before = type_for_write(db, &mut tx, actor, id).await?;
+    let row = sqlx::query(&format!(
+        "UPDATE model_types SET active = 0, updated_at = $1 WHERE id = $2 RETURNING {TYPE_COLUMNS}"
+    ))
+    .bind(now())
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let after = ModelType::from_row(&row)?;
+    audit_type(&mut tx, actor, "model_type.deactivate", &before, &after).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+async fn audit_type(
+    tx: &mut Tx,
+    actor: &Actor,
+    action: &'static str,
+    before: &ModelType,
+    after: &ModelType,
+) -> Result<()> {
+    audit::record(
+        tx,
+        actor,
+        Change {
+            action,
+            target_kind: "model_type",
+            target_id: after.id.to_string(),
+            target_label: after.name.clone(),
+            scope_path: after.scope_path.clone(),
+            before: Some(json!(before)),
+            after: Some(json!(after)),
+        },
+    )
+    .await
+}

@@ -530,6 +530,11 @@ struct ModelsPage {
 }
 
 impl ModelsPage {
+    /// Types defined inside the actor's scope may be retired from here.
+    fn can_retire(&self, t: &ModelType) -> bool {
+        self.can_edit_here && t.scope_path.starts_with(&self.unit.path)
+    }
+
     fn type_selected(&self, id: &i64) -> bool {
         self.filter_type == id.to_string()
     }
@@ -1041,4 +1046,16 @@ pub async fn import_points(
             ))
         }
     }
+}
+
+pub async fn deactivate_type(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path((code, id)): Path<(String, i64)>,
+) -> PageResult {
+    models::deactivate_type(&state.db, &actor, id).await?;
+    Ok(see_other(
+        &format!("/units/{code}/models"),
+        Some("model_type_deactivated"),
+    ))
 }

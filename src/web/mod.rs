@@ -73,6 +73,10 @@ pub fn routes() -> Router<AppState> {
         .route("/members/{id}/leave", post(registry::pages::member_leave))
         .route("/units/{code}/models", get(registry::pages::models))
         .route("/units/{code}/model-types", post(registry::pages::create_type))
+        .route(
+            "/units/{code}/model-types/{id}/deactivate",
+            post(registry::pages::deactivate_type),
+        )
         .route("/units/{code}/model-points", post(registry::pages::create_point))
         .route(
             "/model-points/{id}",
@@ -217,6 +221,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "team_updated" => "Đã lưu tổ, đội.",
         "member_updated" => "Đã lưu thành viên.",
         "point_updated" => "Đã lưu điểm mô hình.",
+        "model_type_deactivated" => "Đã ngừng sử dụng mô hình; các điểm đã có vẫn được giữ và thống kê.",
         "points_imported" => "Đã nhập danh sách điểm mô hình.",
         "teams_imported" => "Đã nhập danh sách tổ, đội.",
         "members_imported" => "Đã nhập danh sách thành viên.",

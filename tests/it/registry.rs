@@ -1137,3 +1137,74 @@ async fn list_pages_filter_and_the_commune_page_lists_who_has_not_registered() {
     );
     assert!(page.contains("Bản Một") && page.contains("Xã Khổng Lào"));
 }
+
+#[tokio::test]
+async fn model_types_are_renamed_and_retired_without_losing_their_points() {
+    let app = TestApp::new().await;
+    let u = app.user("canbo", "officer", "03583").await;
+    let ty = app
+        .api(
+            "POST",
+            "/units/03583/model-types",
+            Some(&u.token),
+            Some(json!({"name": "Ngõ tự quản", "category": "tu_quan", "field": "antt"})),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let p = app
+        .api(
+            "POST",
+            "/units/03583/model-points",
+            Some(&u.token),
+            Some(json!({"model_type_id": ty, "name": "Ngõ 1", "started_on": "2024-01-01"})),
+        )
+        .await;
+    assert_eq!(p.status, 201);
+    let res = app
+        .api(
+            "PATCH",
+            &format!("/model-types/{ty}"),
+            Some(&u.token),
+            Some(json!({"name": "Ngõ, xóm tự quản"})),
+        )
+        .await;
+    assert_eq!(res.json()["name"], "Ngõ, xóm tự quản");
+    let other = app.user("canbo2", "officer", "03388").await;
+    assert_eq!(
+        app.api(
+            "POST",
+            &format!("/model-types/{ty}/deactivate"),
+            Some(&other.token),
+            None
+        )
+        .await
+        .status,
+        404
+    );
+    assert_eq!(
+        app.api(
+            "POST",
+            &format!("/model-types/{ty}/deactivate"),
+            Some(&u.token),
+            None
+        )
+        .await
+        .status,
+        200
+    );
+    let offered = app.get("/units/03583/model-types", &u.token).await.json();
+    assert_eq!(offered["total"], 0, "no longer offered for new points");
+    let s = app.get("/units/03583/summary?year=2025", &u.token).await.json();
+    assert_eq!(s["models"]["points"], 1, "its point is still counted");
+    let again = app
+        .api(
+            "POST",
+            "/units/03583/model-points",
+            Some(&u.token),
+            Some(json!({"model_type_id": ty, "name": "Ngõ 2", "started_on": "2024-01-01"})),
+        )
+        .await;
+    assert_eq!(again.status, 422);
+}
