@@ -1059,3 +1059,84 @@ pub async fn deactivate_type(
         Some("model_type_deactivated"),
     ))
 }
+
+#[derive(Template)]
+#[template(path = "registry/registration.html")]
+struct RegistrationPage {
+    ctx: PageCtx,
+    reg: super::registrations::Registration,
+    can_edit: bool,
+    form: FormState,
+}
+
+async fn registration_page(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    form: Option<FormState>,
+    notice: Option<&str>,
+) -> Result<RegistrationPage, PageError> {
+    let reg = super::registrations::get(&state.db, actor, id).await?;
+    let opt = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
+    let form = form.unwrap_or_else(|| FormState {
+        values: BTreeMap::from([
+            (
+                "registered_on".into(),
+                crate::text::format_date(&reg.registered_on),
+            ),
+            ("resolution_ref".into(), reg.resolution_ref.clone()),
+            ("plan_ref".into(), reg.plan_ref.clone()),
+            ("households_resident".into(), opt(reg.households_resident)),
+            ("households_registered".into(), opt(reg.households_registered)),
+            ("note".into(), reg.note.clone()),
+        ]),
+        ..FormState::default()
+    });
+    Ok(RegistrationPage {
+        ctx: PageCtx::new(actor, format!("Đăng ký năm {} – {}", reg.year, reg.subject_name))
+            .with_notice(notice),
+        can_edit: policy::authorize(actor, Action::EditGeography, &reg.scope_path).is_ok(),
+        reg,
+        form,
+    })
+}
+
+pub async fn registration(
+    State(state): State<AppState>,
+    actor: Actor,
+    Id(id): Id,
+    Q(q): Q<NoticeQuery>,
+) -> PageResult {
+    Ok(render(
+        StatusCode::OK,
+        &registration_page(&state, &actor, id, None, q.ok_code()).await?,
+    ))
+}
+
+pub async fn update_registration(
+    State(state): State<AppState>,
+    actor: Actor,
+    Id(id): Id,
+    PageForm(form): PageForm<Form>,
+) -> PageResult {
+    let value = |k: &str| form.get(k).filter(|v| !v.is_empty()).cloned().map(Value::String);
+    let draft = super::registrations::RegistrationDraft {
+        registered_on: form.get("registered_on").cloned(),
+        resolution_ref: form.get("resolution_ref").cloned(),
+        plan_ref: form.get("plan_ref").cloned(),
+        households_resident: value("households_resident"),
+        households_registered: value("households_registered"),
+        note: form.get("note").cloned(),
+        ..Default::default()
+    };
+    match refused_or(super::registrations::update(&state.db, &actor, id, &draft).await)? {
+        Ok(r) => Ok(see_other(
+            &format!("/registrations/{}", r.id),
+            Some("registration_saved"),
+        )),
+        Err(e) => Ok(render(
+            e.status(),
+            &registration_page(&state, &actor, id, Some(FormState::refused(form, &e)), None).await?,
+        )),
+    }
+}

@@ -603,3 +603,16 @@ pub async fn figures(db: &Db, scope: &Scope, year: i64) -> Result<Figures> {
         households_share: (hr > 0).then(|| (hg as f64 * 1000.0 / hr as f64).round() / 10.0),
     })
 }
+
+/// One registration the actor may see.
+pub async fn get(db: &Db, actor: &Actor, id: i64) -> Result<Registration> {
+    let scope = Scope::new(actor, Action::ViewGeography)?;
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM registrations WHERE id = $1 AND scope_path LIKE $2"
+    ))
+    .bind(id)
+    .bind(scope.like())
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(Registration::from_row(&row.ok_or_else(AppError::not_found)?)?)
+}

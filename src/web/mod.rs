@@ -100,6 +100,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/units/{code}/teams/import", post(registry::pages::import_teams))
         .route(
+            "/registrations/{id}",
+            get(registry::pages::registration).post(registry::pages::update_registration),
+        )
+        .route(
             "/units/{code}/model-points/import",
             post(registry::pages::import_points),
         )

@@ -1208,3 +1208,51 @@ async fn model_types_are_renamed_and_retired_without_losing_their_points() {
         .await;
     assert_eq!(again.status, 422);
 }
+
+#[tokio::test]
+async fn a_registration_is_corrected_on_its_page() {
+    let app = TestApp::new().await;
+    let (u, a, _) = two_villages(&app).await;
+    let reg = app
+        .api("POST", "/registrations", Some(&u.token), Some(json!({"year": 2025, "subject_kind": "village", "subject_id": a, "registered_on": "15/02/2025", "households_resident": 120, "households_registered": 100})))
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let b = app.browser("canbo", crate::support::PASSWORD).await;
+    let path = format!("/registrations/{reg}");
+    let bad = app
+        .post_form(
+            &b,
+            &path,
+            &[
+                ("registered_on", "15/02/2025"),
+                ("households_resident", "120"),
+                ("households_registered", "130"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.text.contains("không được lớn hơn số hộ thường trú (120)"));
+    let ok = app
+        .post_form(
+            &b,
+            &path,
+            &[
+                ("registered_on", "15/02/2025"),
+                ("households_resident", "120"),
+                ("households_registered", "120"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, 303, "{}", ok.text);
+    let s = app.get("/units/03583/summary?year=2025", &u.token).await.json();
+    assert_eq!(s["registrations"]["households_share"], 100.0);
+    app.user("canbo2", "officer", "03388").await;
+    let other = app.browser("canbo2", crate::support::PASSWORD).await;
+    assert_eq!(app.page(&other, &path).await.status, 404);
+    assert_eq!(
+        app.post_form(&other, &path, &[("plan_ref", "x")]).await.status,
+        404
+    );
+}
