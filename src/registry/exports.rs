@@ -21,7 +21,7 @@ pub const TEAM_COLUMNS: [&str; 8] = [
     "ma_thon",
     "ghi_chu",
 ];
-pub const POINT_COLUMNS: [&str; 14] = [
+pub const POINT_COLUMNS: [&str; 15] = [
     "ma_diem",
     "ma_xa",
     "mo_hinh",
@@ -36,6 +36,7 @@ pub const POINT_COLUMNS: [&str; 14] = [
     "co_quan_dien_hinh",
     "vi_do",
     "kinh_do",
+    "ma_to",
 ];
 pub const REGISTRATION_COLUMNS: [&str; 10] = [
     "nam",
@@ -109,6 +110,11 @@ pub async fn points(db: &Db, actor: &Actor, unit: &Unit, format: Format) -> Resu
                 opt(&p.advanced_issuer),
                 opt(&p.lat),
                 opt(&p.lon),
+                p.team_ids
+                    .iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(";"),
             ]
         })
         .collect();

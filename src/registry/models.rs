@@ -806,9 +806,26 @@ pub async fn list_points(db: &Db, actor: &Actor, unit: &Unit, filter: &PointFilt
     .bind(status)
     .fetch_all(&db.pool)
     .await?;
-    rows.iter()
-        .map(|r| Point::from_row(r).map_err(Into::into))
-        .collect()
+    let mut points: Vec<Point> = rows.iter().map(Point::from_row).collect::<Result<_, _>>()?;
+    // Implementing teams of all listed points in one query.
+    let links = sqlx::query(
+        "SELECT pt.point_id, pt.team_id FROM point_teams pt JOIN model_points p ON p.id = pt.point_id \
+         WHERE p.scope_path LIKE $1 ORDER BY pt.team_id",
+    )
+    .bind(scope.like())
+    .fetch_all(&db.pool)
+    .await?;
+    let mut by_point: std::collections::HashMap<i64, Vec<i64>> = std::collections::HashMap::new();
+    for l in links {
+        by_point
+            .entry(l.try_get("point_id")?)
+            .or_default()
+            .push(l.try_get("team_id")?);
+    }
+    for p in &mut points {
+        p.team_ids = by_point.remove(&p.id).unwrap_or_default();
+    }
+    Ok(points)
 }
 
 /// A node of a replication tree.

@@ -46,12 +46,27 @@ fn exported(p: &models::Point) -> Vec<String> {
         opt(&p.advanced_issuer),
         p.lat.map(|v| v.to_string()).unwrap_or_default(),
         p.lon.map(|v| v.to_string()).unwrap_or_default(),
+        p.team_ids
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(";"),
     ]
+}
+
+/// True when the row repeats what the point holds (teams only when the
+/// file has their column).
+fn unchanged(p: &models::Point, cells: &[String], teams_given: bool) -> bool {
+    let have = exported(p);
+    let last = if teams_given { have.len() } else { have.len() - 1 };
+    have[1..last] == cells[1..last]
 }
 
 pub async fn import(db: &Db, actor: &Actor, bytes: &[u8]) -> Result<Report> {
     policy::require_role(actor, Action::EditGeography)?;
-    let records = tabular::read(bytes, SHEET, &C)?;
+    let table = tabular::read_table(bytes, SHEET, &C, &[])?;
+    let teams_given = table.present[col("ma_to")];
+    let records = table.records;
     let mut tx = db.begin().await?;
     let mut errors = Invalid::default();
     let mut report = Report::default();
@@ -72,7 +87,18 @@ pub async fn import(db: &Db, actor: &Actor, bytes: &[u8]) -> Result<Report> {
             lat: value("vi_do"),
             lon: value("kinh_do"),
             note: None,
-            team_ids: None,
+            // Implementing teams by code, ';'-separated (an unreadable code
+            // is reported like a team that does not exist); a file without
+            // the column leaves them as they are.
+            team_ids: teams_given.then(|| {
+                cell("ma_to")
+                    .unwrap_or_default()
+                    .split(';')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(|t| t.parse::<i64>().unwrap_or(-1))
+                    .collect()
+            }),
         };
         let outcome: Result<&str> = async {
             let existing = match cell("ma_diem") {
@@ -127,7 +153,7 @@ pub async fn import(db: &Db, actor: &Actor, bytes: &[u8]) -> Result<Report> {
                 })?;
             draft.model_type_id = Some(Value::from(model.id));
             match existing {
-                Some(p) if exported(&p)[1..] == r.cells[1..] => Ok("unchanged"),
+                Some(p) if unchanged(&p, &r.cells, teams_given) => Ok("unchanged"),
                 Some(p) => models::update_point_in_tx(db, &mut tx, actor, p.id, &draft)
                     .await
                     .map(|_| "updated"),
