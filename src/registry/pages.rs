@@ -205,6 +205,14 @@ impl TeamPage {
             .unwrap_or_else(|| "Chưa xếp loại".into())
     }
 
+    /// Whether a subject holds this level this year, to preselect it: the
+    /// form never suggests a level nobody chose.
+    fn has_level(&self, kind: &str, id: &i64, level: &str) -> bool {
+        self.ratings
+            .iter()
+            .any(|r| r.subject_kind == kind && r.subject_id == *id && r.level == level)
+    }
+
     fn quota_text(&self, kind: &str) -> String {
         match self.quotas.iter().find(|q| q.subject_kind == kind) {
             Some(q) => format!(

@@ -156,7 +156,9 @@ pub async fn rate(db: &Db, actor: &Actor, draft: &RatingDraft) -> Result<Rating>
         .iter()
         .find(|(k, l)| *k == level_raw.trim() || *l == level_raw.trim())
         .map(|(k, _)| *k);
-    if level.is_none() {
+    if level_raw.trim().is_empty() {
+        inv.add("level", "Mức xếp loại: chưa chọn.");
+    } else if level.is_none() {
         inv.add(
             "level",
             format!("Mức xếp loại: \"{}\" không hợp lệ.", shorten(&level_raw)),

@@ -32,3 +32,8 @@ pub fn truthy(b: &bool) -> askama::Result<bool> {
 pub fn pct(x: &f64) -> askama::Result<String> {
     Ok(format!("{}%", text::format_decimal(*x, 1)))
 }
+
+/// A coordinate with a decimal comma: 22.5935 → "22,5935".
+pub fn coord(x: &f64) -> askama::Result<String> {
+    Ok(x.to_string().replace('.', ","))
+}
