@@ -253,6 +253,61 @@ fn excel_date(serial: f64) -> String {
     }
 }
 
+/// The bad rows of an all-or-nothing import: each kept as "Dòng N: …"
+/// under the key "line N", at most [`RowErrors::MAX_LISTED`] listed (a file
+/// that bad needs fixing at its source; the message must stay readable),
+/// all counted.
+#[derive(Default)]
+pub struct RowErrors {
+    listed: crate::error::Invalid,
+    count: usize,
+}
+
+impl RowErrors {
+    pub const MAX_LISTED: usize = 200;
+
+    pub fn add(&mut self, line: u64, message: impl std::fmt::Display) {
+        self.count += 1;
+        if self.count <= Self::MAX_LISTED {
+            self.listed
+                .add(&format!("line {line}"), format!("Dòng {line}: {message}"));
+        }
+    }
+
+    /// Records a row refused for its content; any other error (a database
+    /// fault) is not the file's fault and is handed back.
+    pub fn refused(&mut self, line: u64, err: AppError) -> Result<()> {
+        match err {
+            AppError::Validation { .. }
+            | AppError::Conflict { .. }
+            | AppError::Forbidden(_)
+            | AppError::NotFound(_) => {
+                self.add(line, err.user_message());
+                Ok(())
+            }
+            other => Err(other),
+        }
+    }
+
+    /// Ok when no row was bad; else one Validation error listing them.
+    pub fn finish(self) -> Result<()> {
+        if self.count == 0 {
+            return Ok(());
+        }
+        let mut summary = format!("Không nhập dòng nào: tệp có {} dòng lỗi.", self.count);
+        if self.count > Self::MAX_LISTED {
+            summary.push_str(&format!(" Liệt kê {} dòng lỗi đầu tiên.", Self::MAX_LISTED));
+        }
+        Err(match self.listed.into_error() {
+            AppError::Validation { message, fields } => AppError::Validation {
+                message: format!("{summary} {message}"),
+                fields,
+            },
+            other => other,
+        })
+    }
+}
+
 /// Spreadsheets run a cell that starts with = + - @ as a formula. CSV
 /// cells get a leading apostrophe there (what Excel itself writes) and
 /// reading takes it off again, so the round trip is exact. XLSX needs none:

@@ -13,7 +13,7 @@ use super::teams::{self, MemberDraft, SECURITY_TEAM, Team};
 use crate::audit::{self, Change};
 use crate::auth::{Action, Actor, policy};
 use crate::db::{Db, now};
-use crate::error::{AppError, Invalid, Result};
+use crate::error::{Invalid, Result};
 use crate::tabular::{self, Format};
 use crate::units::Unit;
 
@@ -28,10 +28,6 @@ pub const COLUMNS: [&str; 8] = [
     "dien_thoai",
     "so_dinh_danh",
 ];
-
-/// At most this many bad rows are listed; a file that bad needs fixing at
-/// its source, and the message must stay readable.
-const MAX_LISTED: usize = 200;
 
 pub struct Report {
     pub created: usize,
@@ -95,8 +91,7 @@ pub async fn import(db: &Db, actor: &Actor, bytes: &[u8]) -> Result<Report> {
         );
     }
 
-    let mut errors = Invalid::default();
-    let mut bad_rows = 0usize;
+    let mut errors = tabular::RowErrors::default();
     let mut good = Vec::with_capacity(records.len());
     for r in &records {
         let mut inv = Invalid::default();
@@ -144,27 +139,9 @@ pub async fn import(db: &Db, actor: &Actor, bytes: &[u8]) -> Result<Report> {
                 continue;
             }
         }
-        bad_rows += 1;
-        if bad_rows <= MAX_LISTED {
-            errors.add(
-                &format!("line {}", r.line),
-                format!("Dòng {}: {}", r.line, inv.into_messages().join(" ")),
-            );
-        }
+        errors.add(r.line, inv.into_messages().join(" "));
     }
-    if bad_rows > 0 {
-        let mut message = format!("Không nhập dòng nào: tệp có {bad_rows} dòng lỗi.");
-        if bad_rows > MAX_LISTED {
-            message.push_str(&format!(" Liệt kê {MAX_LISTED} dòng lỗi đầu tiên."));
-        }
-        return Err(match errors.into_error() {
-            AppError::Validation { message: m, fields } => AppError::Validation {
-                message: format!("{message} {m}"),
-                fields,
-            },
-            other => other,
-        });
-    }
+    errors.finish()?;
 
     // Many rows per statement: a 50,000-row file is a few hundred round trips.
     let ts = now();

@@ -9,7 +9,7 @@ use super::exports::POINT_COLUMNS as C;
 use super::models::{self, PointDraft};
 use crate::auth::{Action, Actor, policy};
 use crate::db::Db;
-use crate::error::{AppError, Invalid, Result};
+use crate::error::{AppError, Result};
 use crate::input::shorten;
 use crate::tabular;
 use crate::text::fold;
@@ -68,7 +68,7 @@ pub async fn import(db: &Db, actor: &Actor, bytes: &[u8]) -> Result<Report> {
     let teams_given = table.present[col("ma_to")];
     let records = table.records;
     let mut tx = db.begin().await?;
-    let mut errors = Invalid::default();
+    let mut errors = tabular::RowErrors::default();
     let mut report = Report::default();
     for r in &records {
         let cell = |name: &str| r.get(col(name));
@@ -167,29 +167,11 @@ pub async fn import(db: &Db, actor: &Actor, bytes: &[u8]) -> Result<Report> {
             Ok("created") => report.created += 1,
             Ok("updated") => report.updated += 1,
             Ok(_) => report.unchanged += 1,
-            Err(
-                e @ (AppError::Validation { .. }
-                | AppError::Conflict { .. }
-                | AppError::Forbidden(_)
-                | AppError::NotFound(_)),
-            ) => {
-                errors.add(
-                    &format!("line {}", r.line),
-                    format!("Dòng {}: {}", r.line, e.user_message()),
-                );
-            }
-            Err(e) => return Err(e),
+            Err(e) => errors.refused(r.line, e)?,
         }
     }
-    if !errors.is_empty() {
-        return Err(match errors.into_error() {
-            AppError::Validation { message, fields } => AppError::Validation {
-                message: format!("Không nhập dòng nào: tệp có {} dòng lỗi. {message}", fields.len()),
-                fields,
-            },
-            other => other,
-        });
-    }
+    // Dropping the transaction undoes the rows that were fine.
+    errors.finish()?;
     tx.commit().await?;
     Ok(report)
 }

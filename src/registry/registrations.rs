@@ -244,7 +244,7 @@ pub async fn import(db: &Db, actor: &Actor, bytes: &[u8]) -> Result<usize> {
     policy::require_role(actor, Action::EditGeography)?;
     let records = crate::tabular::read(bytes, "Đăng ký", &C)?;
     let mut tx = db.begin().await?;
-    let mut errors = Invalid::default();
+    let mut errors = crate::tabular::RowErrors::default();
     let mut created = 0;
     for r in &records {
         let cell = |name: &str| C.iter().position(|c| *c == name).and_then(|i| r.get(i));
@@ -261,30 +261,11 @@ pub async fn import(db: &Db, actor: &Actor, bytes: &[u8]) -> Result<usize> {
         };
         match register_in_tx(&mut tx, actor, &draft).await {
             Ok(_) => created += 1,
-            Err(
-                e @ (AppError::Validation { .. }
-                | AppError::Conflict { .. }
-                | AppError::Forbidden(_)
-                | AppError::NotFound(_)),
-            ) => {
-                errors.add(
-                    &format!("line {}", r.line),
-                    format!("Dòng {}: {}", r.line, e.user_message()),
-                );
-            }
-            Err(e) => return Err(e),
+            Err(e) => errors.refused(r.line, e)?,
         }
     }
-    if !errors.is_empty() {
-        // Dropping the transaction undoes the rows that were fine.
-        return Err(match errors.into_error() {
-            AppError::Validation { message, fields } => AppError::Validation {
-                message: format!("Không nhập dòng nào: tệp có {} dòng lỗi. {message}", fields.len()),
-                fields,
-            },
-            other => other,
-        });
-    }
+    // Dropping the transaction undoes the rows that were fine.
+    errors.finish()?;
     tx.commit().await?;
     Ok(created)
 }

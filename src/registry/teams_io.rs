@@ -7,7 +7,7 @@ use super::exports::TEAM_COLUMNS as C;
 use super::teams::{self, Team, TeamDraft};
 use crate::auth::{Action, Actor, policy};
 use crate::db::Db;
-use crate::error::{AppError, Invalid, Result};
+use crate::error::{AppError, Result};
 use crate::input::shorten;
 use crate::tabular;
 
@@ -46,7 +46,7 @@ pub async fn import(db: &Db, actor: &Actor, bytes: &[u8]) -> Result<Report> {
     policy::require_role(actor, Action::EditGeography)?;
     let records = tabular::read(bytes, SHEET, &C)?;
     let mut tx = db.begin().await?;
-    let mut errors = Invalid::default();
+    let mut errors = tabular::RowErrors::default();
     let mut report = Report::default();
     for r in &records {
         let mut village_ids = Vec::new();
@@ -111,29 +111,11 @@ pub async fn import(db: &Db, actor: &Actor, bytes: &[u8]) -> Result<Report> {
             Ok("created") => report.created += 1,
             Ok("updated") => report.updated += 1,
             Ok(_) => report.unchanged += 1,
-            Err(
-                e @ (AppError::Validation { .. }
-                | AppError::Conflict { .. }
-                | AppError::Forbidden(_)
-                | AppError::NotFound(_)),
-            ) => {
-                errors.add(
-                    &format!("line {}", r.line),
-                    format!("Dòng {}: {}", r.line, e.user_message()),
-                );
-            }
-            Err(e) => return Err(e),
+            Err(e) => errors.refused(r.line, e)?,
         }
     }
-    if !errors.is_empty() {
-        return Err(match errors.into_error() {
-            AppError::Validation { message, fields } => AppError::Validation {
-                message: format!("Không nhập dòng nào: tệp có {} dòng lỗi. {message}", fields.len()),
-                fields,
-            },
-            other => other,
-        });
-    }
+    // Dropping the transaction undoes the rows that were fine.
+    errors.finish()?;
     tx.commit().await?;
     Ok(report)
 }
