@@ -3,10 +3,12 @@
 //! antq: the information system of the movement "Toàn dân bảo vệ an ninh Tổ quốc".
 //! See docs/ARCHITECTURE.md for the folder map and how a request travels.
 
+pub mod activities;
 pub mod api;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod awards;
 pub mod config;
 pub mod db;
 pub mod demo;

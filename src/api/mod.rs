@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::app::AppState;
 use crate::auth::{self, Actor};
-use crate::{audit, registry, units, users};
+use crate::{activities, audit, awards, registry, units, users};
 
 pub const OPENAPI: &str = include_str!("openapi.json");
 
@@ -97,6 +97,46 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/members/import", post(registry::api::import_members))
         .route("/units/{code}/{list}/export", get(registry::api::export_list))
         .route("/units/{code}/members/export", get(registry::api::export_members))
+        .route(
+            "/units/{code}/activities",
+            get(activities::api::list).post(activities::api::create),
+        )
+        .route("/units/{code}/activities/export", get(activities::api::export))
+        .route("/activities/import", post(activities::api::import))
+        .route(
+            "/activities/{id}",
+            get(activities::api::show).patch(activities::api::update),
+        )
+        .route("/activities/{id}/cancel", post(activities::api::cancel))
+        .route(
+            "/units/{code}/festival-days",
+            get(activities::api::festival_days).post(activities::api::create_festival_day),
+        )
+        .route(
+            "/units/{code}/festival-days/export",
+            get(activities::api::export_festival_days),
+        )
+        .route(
+            "/festival-days/{id}",
+            get(activities::api::festival_day).patch(activities::api::update_festival_day),
+        )
+        .route(
+            "/units/{code}/programmes",
+            get(activities::api::programmes).post(activities::api::create_programme),
+        )
+        .route("/programmes/{id}", get(activities::api::programme))
+        .route("/programmes/{id}/reviews", post(activities::api::add_review))
+        .route(
+            "/units/{code}/covenants",
+            get(activities::api::covenants).post(activities::api::create_covenant),
+        )
+        .route("/units/{code}/awards", get(awards::api::list))
+        .route("/units/{code}/awards/export", get(awards::api::export))
+        .route("/awards", post(awards::api::create))
+        .route("/awards/import", post(awards::api::import))
+        .route("/awards/{id}", get(awards::api::show))
+        .route("/members/{id}/badge-eligibility", get(awards::api::eligibility))
+        .route("/members/{id}/service-records", post(awards::api::add_service))
         .route_layer(middleware::from_fn_with_state(state, auth::middleware::api_token));
     Router::new()
         .route("/openapi.json", get(openapi))

@@ -225,6 +225,16 @@ pub fn action_label(action: &str) -> &'static str {
         "registration.update" => "Sửa đăng ký thi đua",
         "token.revoke" => "Thu hồi mã truy cập API",
         "user.change_password" => "Tự đổi mật khẩu",
+        "activity.create" => "Ghi nhận hoạt động",
+        "activity.update" => "Sửa hoạt động",
+        "activity.cancel" => "Hủy bản ghi hoạt động",
+        "festival_day.create" => "Ghi nhận Ngày hội",
+        "festival_day.update" => "Sửa Ngày hội",
+        "programme.create" => "Ghi nhận chương trình phối hợp",
+        "programme.review" => "Ghi nhận sơ kết, tổng kết chương trình phối hợp",
+        "covenant.create" => "Ghi nhận giao ước thi đua",
+        "award.create" => "Ghi nhận khen thưởng",
+        "service.create" => "Ghi nhận quá trình công tác",
         _ => "Thao tác khác",
     }
 }

@@ -17,6 +17,11 @@ pub enum Action {
     ViewAudit,
     /// Accounts: list, create, change role or scope, disable, reset passwords.
     ManageUsers,
+    /// Record and correct activities, festival days, coordination programmes
+    /// and covenants of units in scope.
+    RecordActivity,
+    /// Record awards and the service records the Kỷ niệm chương is judged on.
+    RecordAward,
 }
 
 impl Action {
@@ -26,6 +31,7 @@ impl Action {
             Action::EditGeography => Role::Officer,
             Action::ViewAudit => Role::Reviewer,
             Action::ManageUsers => Role::Admin,
+            Action::RecordActivity | Action::RecordAward => Role::Officer,
         }
     }
 
@@ -35,6 +41,8 @@ impl Action {
             Action::EditGeography => "thêm hoặc sửa thôn, tổ dân phố, cơ quan, doanh nghiệp, trường học",
             Action::ViewAudit => "xem nhật ký thao tác",
             Action::ManageUsers => "quản lý tài khoản",
+            Action::RecordActivity => "ghi nhận hoạt động của phong trào",
+            Action::RecordAward => "ghi nhận khen thưởng",
         }
     }
 

@@ -20,6 +20,8 @@ pub struct Summary {
     pub teams: TeamFigures,
     pub ratings: Vec<RatingFigure>,
     pub registrations: super::registrations::Figures,
+    /// Sessions, festival days, campaigns, mediation, key areas and awards.
+    pub activities: crate::activities::figures::Figures,
 }
 
 #[derive(Debug, Serialize)]
@@ -154,6 +156,7 @@ pub async fn for_unit(db: &Db, actor: &Actor, unit: &Unit, year: i64) -> Result<
         }
     }
     let registrations = super::registrations::figures(db, &scope, year).await?;
+    let activities = crate::activities::figures::figures(db, &scope, &first, &last).await?;
     Ok(Summary {
         unit_code: unit.code.clone(),
         unit_name: unit.name.clone(),
@@ -162,5 +165,6 @@ pub async fn for_unit(db: &Db, actor: &Actor, unit: &Unit, year: i64) -> Result<
         teams,
         ratings,
         registrations,
+        activities,
     })
 }

@@ -624,11 +624,23 @@ impl MemberInput {
     /// Who the person is across teams: the citizen id when known, else
     /// name, birth year and gender.
     pub fn person_key(&self) -> String {
-        if self.citizen_id.is_empty() {
-            format!("{}|{}|{}", fold(&self.full_name), self.birth_year, self.gender)
-        } else {
-            format!("cccd:{}", self.citizen_id)
-        }
+        person_key(&self.full_name, self.birth_year, self.gender, &self.citizen_id)
+    }
+}
+
+/// Who a person is across teams, awards and service records: the citizen id
+/// when known, else name, birth year and gender.
+pub fn person_key(full_name: &str, birth_year: i64, gender: &str, citizen_id: &str) -> String {
+    if citizen_id.is_empty() {
+        format!("{}|{}|{}", fold(full_name), birth_year, gender)
+    } else {
+        format!("cccd:{citizen_id}")
+    }
+}
+
+impl Member {
+    pub fn person_key(&self) -> String {
+        person_key(&self.full_name, self.birth_year, &self.gender, &self.citizen_id)
     }
 }
 

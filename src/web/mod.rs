@@ -18,7 +18,7 @@ use crate::app::AppState;
 use crate::auth::{self, Action, Actor, Role, policy};
 use crate::config::Config;
 use crate::error::AppError;
-use crate::{audit, registry, units, users};
+use crate::{activities, audit, awards, registry, units, users};
 
 pub fn routes() -> Router<AppState> {
     let protected = Router::new()
@@ -108,6 +108,42 @@ pub fn routes() -> Router<AppState> {
             post(registry::pages::import_points),
         )
         .route("/units/{code}/{list}/export", get(registry::pages::export_list))
+        .route(
+            "/units/{code}/activities",
+            get(activities::pages::list).post(activities::pages::create),
+        )
+        .route("/units/{code}/activities/import", post(activities::pages::import))
+        .route(
+            "/activities/{id}",
+            get(activities::pages::show).post(activities::pages::update),
+        )
+        .route("/activities/{id}/cancel", post(activities::pages::cancel))
+        .route(
+            "/units/{code}/festival-days",
+            get(activities::pages::festival_days).post(activities::pages::create_festival_day),
+        )
+        .route(
+            "/festival-days/{id}",
+            get(activities::pages::festival_day).post(activities::pages::update_festival_day),
+        )
+        .route(
+            "/units/{code}/programmes",
+            get(activities::pages::programmes).post(activities::pages::create_programme),
+        )
+        .route(
+            "/units/{code}/covenants",
+            post(activities::pages::create_covenant),
+        )
+        .route("/programmes/{id}", get(activities::pages::programme))
+        .route("/programmes/{id}/reviews", post(activities::pages::add_review))
+        .route(
+            "/units/{code}/awards",
+            get(awards::pages::list).post(awards::pages::create),
+        )
+        .route("/units/{code}/awards/import", post(awards::pages::import))
+        .route("/awards/{id}", get(awards::pages::show))
+        .route("/members/{id}/badge", get(awards::pages::badge))
+        .route("/members/{id}/service-records", post(awards::pages::add_service))
         .route("/account", get(auth::pages::account))
         .route("/account/tokens", post(auth::pages::create_token))
         .route("/account/tokens/{id}/revoke", post(auth::pages::revoke_token))
@@ -231,6 +267,16 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "members_imported" => "Đã nhập danh sách thành viên.",
         "registration_saved" => "Đã ghi nhận đăng ký.",
         "token_revoked" => "Đã thu hồi mã truy cập.",
+        "activity_saved" => "Đã ghi nhận hoạt động.",
+        "activity_cancelled" => "Đã hủy bản ghi; bản ghi không còn được tính vào số liệu.",
+        "activities_imported" => "Đã nhập danh sách hoạt động.",
+        "festival_saved" => "Đã lưu Ngày hội.",
+        "programme_saved" => "Đã ghi nhận chương trình phối hợp.",
+        "review_saved" => "Đã ghi nhận hội nghị sơ kết, tổng kết.",
+        "covenant_saved" => "Đã ghi nhận giao ước thi đua.",
+        "award_saved" => "Đã ghi nhận khen thưởng.",
+        "awards_imported" => "Đã nhập danh sách khen thưởng.",
+        "service_saved" => "Đã ghi nhận quá trình công tác.",
         "password_set" => "Đã đặt mật khẩu mới; các phiên đăng nhập cũ của tài khoản đã kết thúc.",
         _ => return None,
     })

@@ -2,6 +2,7 @@
 //! database per test (SQLite, or PostgreSQL with ANTQ_TEST_DATABASE_URL).
 
 mod access;
+mod activities;
 mod audit;
 mod auth;
 mod registry;

@@ -12,6 +12,8 @@ use crate::units::organisations::{self, OrganisationDraft};
 use crate::units::villages::{self, VillageDraft};
 use crate::users::{self, UserDraft};
 
+mod activities;
+
 pub const PASSWORD: &str = "antq-demo-2025";
 const ILLUSTRATIVE: &str = "dữ liệu minh họa";
 
@@ -163,6 +165,7 @@ pub async fn load(db: &Db) -> Result<bool> {
         organisations::create(db, &system, unit, &draft).await?;
     }
     registries(db, &system).await?;
+    activities::load(db, &system).await?;
     sqlx::query("INSERT INTO meta (key, value) VALUES ('demo_loaded', $1)")
         .bind(crate::db::now())
         .execute(&db.pool)

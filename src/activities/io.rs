@@ -1,0 +1,265 @@
+//! Activities and festival days as CSV or XLSX: exports with no row cap,
+//! and an all-or-nothing activities import where a row with its code
+//! (`ma_hoat_dong`) updates that record — skipped when unchanged — and a row
+//! without creates one, so an export imported back writes nothing.
+
+use serde_json::Value;
+
+use super::festival;
+use super::{Activity, ActivityDraft, ActivityFilter};
+use crate::auth::{Action, Actor, policy};
+use crate::db::Db;
+use crate::error::{AppError, Result};
+use crate::tabular::{self, Format, RowErrors};
+use crate::text::format_date;
+use crate::units::Unit;
+
+pub const ACTIVITY_COLUMNS: [&str; 18] = [
+    "ma_hoat_dong",
+    "loai",
+    "ma_don_vi",
+    "ten_don_vi",
+    "ma_thon",
+    "ma_don_vi_cu",
+    "ngay",
+    "ngay_ket_thuc",
+    "tu_nam",
+    "den_nam",
+    "nam",
+    "noi_dung",
+    "phan_loai",
+    "cap",
+    "so_luot_nguoi",
+    "so_quyet_dinh",
+    "don_vi_tham_gia",
+    "ghi_chu",
+];
+
+pub const FESTIVAL_COLUMNS: [&str; 14] = [
+    "ma_ngay_hoi",
+    "ma_xa",
+    "ten_xa",
+    "ma_thon",
+    "ma_don_vi_cu",
+    "nam",
+    "ngay",
+    "ly_do_ngoai_thoi_gian",
+    "cap_chon_diem",
+    "dia_diem",
+    "khach_moi",
+    "hoat_dong",
+    "qua_tang",
+    "so_nguoi_tham_du",
+];
+
+const SHEET: &str = "Hoạt động";
+
+fn opt<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref().map(ToString::to_string).unwrap_or_default()
+}
+
+fn write(format: Format, sheet: &str, columns: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>> {
+    match format {
+        Format::Csv => tabular::write_csv(columns, rows),
+        Format::Xlsx => tabular::write_xlsx(sheet, columns, rows),
+    }
+}
+
+fn row_of(a: &Activity) -> Vec<String> {
+    vec![
+        a.id.to_string(),
+        a.kind.clone(),
+        a.unit_code.clone(),
+        a.unit_name.clone(),
+        opt(&a.village_id),
+        opt(&a.legacy_code),
+        format_date(&a.held_on),
+        a.ends_on.as_deref().map(format_date).unwrap_or_default(),
+        opt(&a.period_from),
+        opt(&a.period_to),
+        opt(&a.year),
+        a.title.clone(),
+        a.subtype.clone(),
+        a.level.clone(),
+        opt(&a.attendance),
+        a.decision_ref.clone(),
+        a.unit_codes.join(";"),
+        a.note.clone(),
+    ]
+}
+
+pub async fn export_activities(
+    db: &Db,
+    actor: &Actor,
+    unit: &Unit,
+    f: &ActivityFilter,
+    format: Format,
+) -> Result<Vec<u8>> {
+    let rows: Vec<Vec<String>> = super::list(db, actor, unit, f)
+        .await?
+        .iter()
+        .map(row_of)
+        .collect();
+    write(format, SHEET, &ACTIVITY_COLUMNS, &rows)
+}
+
+pub async fn export_festival_days(
+    db: &Db,
+    actor: &Actor,
+    unit: &Unit,
+    year: i64,
+    format: Format,
+) -> Result<Vec<u8>> {
+    let rows: Vec<Vec<String>> = festival::list(db, actor, unit, year)
+        .await?
+        .into_iter()
+        .map(|f| {
+            vec![
+                f.id.to_string(),
+                f.unit_code,
+                f.unit_name,
+                opt(&f.village_id),
+                opt(&f.legacy_code),
+                f.year.to_string(),
+                format_date(&f.held_on),
+                f.outside_reason,
+                f.showcase_level,
+                f.venue,
+                f.guests,
+                f.programme,
+                f.gifts,
+                opt(&f.attendance),
+            ]
+        })
+        .collect();
+    write(format, "Ngày hội", &FESTIVAL_COLUMNS, &rows)
+}
+
+/// What an import did.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Imported {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+/// Imports activities (sheet "Hoạt động", the export's columns; ten_don_vi
+/// is informative). All rows or none; every bad row is listed with its line.
+pub async fn import_activities(db: &Db, actor: &Actor, bytes: &[u8]) -> Result<Imported> {
+    let c = &ACTIVITY_COLUMNS;
+    policy::require_role(actor, Action::RecordActivity)?;
+    let records = tabular::read(bytes, SHEET, c)?;
+    let mut tx = db.begin().await?;
+    let mut errors = RowErrors::default();
+    let mut done = Imported::default();
+    for r in &records {
+        let cell = |name: &str| c.iter().position(|x| *x == name).and_then(|i| r.get(i));
+        let draft = ActivityDraft {
+            kind: cell("loai"),
+            village_id: Some(Value::String(cell("ma_thon").unwrap_or_default())),
+            legacy_code: Some(cell("ma_don_vi_cu").unwrap_or_default()),
+            held_on: cell("ngay"),
+            ends_on: cell("ngay_ket_thuc"),
+            period_from: cell("tu_nam").map(Value::String),
+            period_to: cell("den_nam").map(Value::String),
+            year: cell("nam").map(Value::String),
+            title: Some(cell("noi_dung").unwrap_or_default()),
+            subtype: Some(cell("phan_loai").unwrap_or_default()),
+            level: Some(cell("cap").unwrap_or_default()),
+            attendance: Some(Value::String(cell("so_luot_nguoi").unwrap_or_default())),
+            decision_ref: Some(cell("so_quyet_dinh").unwrap_or_default()),
+            unit_codes: Some(
+                cell("don_vi_tham_gia")
+                    .unwrap_or_default()
+                    .split(';')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect(),
+            ),
+            note: Some(cell("ghi_chu").unwrap_or_default()),
+        };
+        let outcome = match cell("ma_hoat_dong") {
+            None => {
+                let unit = cell("ma_don_vi").unwrap_or_default();
+                super::create_in_tx(&mut tx, actor, &unit, &draft)
+                    .await
+                    .map(|_| 1)
+            }
+            Some(code) => match code.parse::<i64>() {
+                Ok(id) => match unchanged(db, &mut tx, actor, id, r).await {
+                    Ok(true) => Ok(0),
+                    Ok(false) => super::update_in_tx(db, &mut tx, actor, id, &draft)
+                        .await
+                        .map(|_| 2),
+                    Err(e) => Err(e),
+                },
+                Err(_) => Err(AppError::field(
+                    "ma_hoat_dong",
+                    format!("Mã hoạt động \"{}\" không hợp lệ.", crate::input::shorten(&code)),
+                )),
+            },
+        };
+        match outcome {
+            Ok(0) => done.unchanged += 1,
+            Ok(1) => done.created += 1,
+            Ok(_) => done.updated += 1,
+            Err(e) => errors.refused(r.line, e)?,
+        }
+    }
+    // Dropping the transaction undoes the rows that were fine.
+    errors.finish()?;
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// True when the stored record already reads as this row (so nothing is
+/// written or audited). A row may name a record the actor sees but did not
+/// write — a province's campaign that covered the commune is in the
+/// commune's export — which is fine unchanged and refused when changed.
+async fn unchanged(
+    db: &Db,
+    tx: &mut crate::db::Tx,
+    actor: &Actor,
+    id: i64,
+    r: &tabular::Record,
+) -> Result<bool> {
+    let scope = crate::auth::Scope::new(actor, Action::ViewGeography)?;
+    let found: Option<String> = sqlx::query_scalar(&format!(
+        "SELECT a.scope_path FROM activities a WHERE a.id = $1 AND (a.scope_path LIKE $2 OR EXISTS \
+           (SELECT 1 FROM activity_units au WHERE au.activity_id = a.id AND au.scope_path LIKE $2)){}",
+        db.lock_clause()
+    ))
+    .bind(id)
+    .bind(scope.like())
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(path) = found else {
+        return Err(AppError::NotFound(format!(
+            "Không có hoạt động mã {id} trong phạm vi của bạn."
+        )));
+    };
+    let stored = super::read_in_tx(tx, id).await?;
+    let row = row_of(&stored);
+    let same = ACTIVITY_COLUMNS
+        .iter()
+        .enumerate()
+        .all(|(i, col)| *col == "ten_don_vi" || r.get(i).unwrap_or_default() == row[i].trim());
+    if same {
+        return Ok(true);
+    }
+    if !scope.contains(&path) {
+        return Err(AppError::Forbidden(format!(
+            "Hoạt động mã {id} do {} ghi nhận; đơn vị tham gia không sửa được.",
+            stored.unit_name
+        )));
+    }
+    if r.get(1).as_deref() != Some(stored.kind.as_str())
+        || r.get(2).as_deref() != Some(stored.unit_code.as_str())
+    {
+        return Err(AppError::field(
+            "loai",
+            "Loại hoạt động và đơn vị của bản ghi có mã không sửa được; hãy xóa mã để ghi bản ghi mới.",
+        ));
+    }
+    Ok(false)
+}

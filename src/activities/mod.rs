@@ -1,0 +1,1120 @@
+//! Activities through the year: one ledger of dated records of six kinds —
+//! outreach sessions, conferences (sơ kết / tổng kết), crackdown campaigns,
+//! mediation cases, drug-free commune decisions and key/complex-area
+//! designations and removals — and, beside it, festival days
+//! (`festival.rs`), coordination programmes and covenants (`programmes.rs`),
+//! the figures of all of them (`figures.rs`), imports and exports (`io.rs`),
+//! pages and API handlers.
+//!
+//! One table serves the six kinds because they share what matters for
+//! figures (a unit, a date, a scope) and differ only in a few typed fields;
+//! which fields a kind takes is decided here, in [`parse`].
+
+pub mod api;
+pub mod festival;
+pub mod figures;
+pub mod io;
+pub mod pages;
+pub mod programmes;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::audit::{self, Change};
+use crate::auth::{Action, Actor, Scope, policy};
+use crate::db::{Db, Tx, now};
+use crate::error::{AppError, Invalid, Result};
+use crate::input::{self, optional_count, optional_text, required_text, shorten, value_text};
+use crate::units::{UNIT_COLUMNS, Unit};
+
+/// The most people one record may count: more is a typing error.
+pub const MAX_ATTENDANCE: i64 = 1_000_000;
+
+pub const KINDS: [(&str, &str); 6] = [
+    ("session", "Buổi tuyên truyền, phổ biến pháp luật"),
+    ("conference", "Hội nghị sơ kết, tổng kết"),
+    ("campaign", "Đợt tấn công trấn áp tội phạm"),
+    ("mediation", "Vụ việc hòa giải"),
+    ("drug_free", "Xã không có tệ nạn ma túy"),
+    ("key_area", "Địa bàn trọng điểm, phức tạp về ANTT"),
+];
+
+pub const SESSION_FORMS: [(&str, &str); 7] = [
+    ("hop_dan", "Họp dân, hội nghị tuyên truyền"),
+    ("truc_tiep", "Tuyên truyền trực tiếp tại cộng đồng"),
+    ("loa_truyen_thanh", "Hệ thống loa truyền thanh"),
+    ("san_khau_hoa", "Sân khấu hóa, văn nghệ"),
+    ("truong_hoc", "Tại trường học"),
+    ("mang_xa_hoi", "Mạng xã hội, nhóm trực tuyến"),
+    ("khac", "Hình thức khác"),
+];
+
+pub const CONFERENCE_TYPES: [(&str, &str); 2] = [("so_ket", "Sơ kết"), ("tong_ket", "Tổng kết")];
+
+pub const LEVELS: [(&str, &str); 4] = [
+    ("bo", "Bộ Công an, toàn quốc"),
+    ("tinh", "Cấp tỉnh"),
+    ("huyen", "Cấp huyện (trước 01/07/2025)"),
+    ("xa", "Cấp xã"),
+];
+
+pub const MEDIATION_RESULTS: [(&str, &str); 2] = [
+    ("thanh", "Hòa giải thành"),
+    ("khong_thanh", "Hòa giải không thành"),
+];
+
+pub const KEY_AREA_ACTIONS: [(&str, &str); 2] = [
+    ("dua_vao", "Đưa vào diện trọng điểm, phức tạp"),
+    ("dua_ra", "Đưa ra khỏi diện trọng điểm, phức tạp"),
+];
+
+/// The first day of today's map; a record dated before it may name the
+/// pre-2025 unit it happened in.
+pub const REFORM_DAY: &str = "2025-07-01";
+
+pub fn label(list: &[(&str, &'static str)], code: &str) -> &'static str {
+    list.iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, l)| *l)
+        .unwrap_or("")
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Activity {
+    pub id: i64,
+    pub kind: String,
+    pub unit_code: String,
+    pub unit_name: String,
+    pub province_code: String,
+    pub village_id: Option<i64>,
+    pub village_name: Option<String>,
+    pub legacy_code: Option<String>,
+    pub legacy_name: Option<String>,
+    pub held_on: String,
+    pub ends_on: Option<String>,
+    pub period_from: Option<i64>,
+    pub period_to: Option<i64>,
+    pub year: Option<i64>,
+    pub title: String,
+    pub subtype: String,
+    pub level: String,
+    pub attendance: Option<i64>,
+    pub decision_ref: String,
+    pub note: String,
+    pub cancelled_at: Option<String>,
+    pub cancel_reason: String,
+    /// Units a campaign covered (codes), besides the one that ran it.
+    pub unit_codes: Vec<String>,
+    #[serde(skip)]
+    pub scope_path: String,
+}
+
+const COLUMNS: &str = "a.id, a.kind, a.unit_code, u.name AS unit_name, a.province_code, a.village_id, \
+     v.name AS village_name, a.legacy_code, a.legacy_name, a.held_on, a.ends_on, a.period_from, a.period_to, \
+     a.year, a.title, a.subtype, a.level, a.attendance, a.decision_ref, a.note, a.cancelled_at, a.cancel_reason, \
+     a.scope_path";
+const FROM: &str = "FROM activities a JOIN units u ON u.era = 'current' AND u.code = a.unit_code \
+     LEFT JOIN villages v ON v.id = a.village_id";
+
+impl Activity {
+    fn from_row(r: &AnyRow) -> Result<Activity, sqlx::Error> {
+        Ok(Activity {
+            id: r.try_get("id")?,
+            kind: r.try_get("kind")?,
+            unit_code: r.try_get("unit_code")?,
+            unit_name: r.try_get("unit_name")?,
+            province_code: r.try_get("province_code")?,
+            village_id: r.try_get("village_id")?,
+            village_name: r.try_get("village_name")?,
+            legacy_code: r.try_get("legacy_code")?,
+            legacy_name: r.try_get("legacy_name")?,
+            held_on: r.try_get("held_on")?,
+            ends_on: r.try_get("ends_on")?,
+            period_from: r.try_get("period_from")?,
+            period_to: r.try_get("period_to")?,
+            year: r.try_get("year")?,
+            title: r.try_get("title")?,
+            subtype: r.try_get("subtype")?,
+            level: r.try_get("level")?,
+            attendance: r.try_get("attendance")?,
+            decision_ref: r.try_get("decision_ref")?,
+            note: r.try_get("note")?,
+            cancelled_at: r.try_get("cancelled_at")?,
+            cancel_reason: r.try_get("cancel_reason")?,
+            unit_codes: Vec::new(),
+            scope_path: r.try_get("scope_path")?,
+        })
+    }
+
+    pub fn kind_label(&self) -> &'static str {
+        label(&KINDS, &self.kind)
+    }
+
+    /// The kind's own classification, in words.
+    pub fn subtype_label(&self) -> &'static str {
+        match self.kind.as_str() {
+            "session" => label(&SESSION_FORMS, &self.subtype),
+            "conference" => label(&CONFERENCE_TYPES, &self.subtype),
+            "mediation" => label(&MEDIATION_RESULTS, &self.subtype),
+            "key_area" => label(&KEY_AREA_ACTIONS, &self.subtype),
+            _ => "",
+        }
+    }
+
+    pub fn level_label(&self) -> &'static str {
+        label(&LEVELS, &self.level)
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled_at.is_some()
+    }
+
+    /// Where it happened: "Bản Nà Cúng, Xã Khổng Lào", or the pre-2025 name.
+    pub fn place(&self) -> String {
+        let unit = match &self.legacy_name {
+            Some(old) if old != &self.unit_name => format!("{old} (nay là {})", self.unit_name),
+            _ => self.unit_name.clone(),
+        };
+        match &self.village_name {
+            Some(v) => format!("{v}, {unit}"),
+            None => unit,
+        }
+    }
+}
+
+/// What a form, a JSON body or an import row says of an activity. Every
+/// field is optional here; [`parse`] decides what the kind requires.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ActivityDraft {
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub village_id: Option<Value>,
+    #[serde(default)]
+    pub legacy_code: Option<String>,
+    #[serde(default)]
+    pub held_on: Option<String>,
+    #[serde(default)]
+    pub ends_on: Option<String>,
+    #[serde(default)]
+    pub period_from: Option<Value>,
+    #[serde(default)]
+    pub period_to: Option<Value>,
+    #[serde(default)]
+    pub year: Option<Value>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub subtype: Option<String>,
+    #[serde(default)]
+    pub level: Option<String>,
+    #[serde(default)]
+    pub attendance: Option<Value>,
+    #[serde(default)]
+    pub decision_ref: Option<String>,
+    #[serde(default)]
+    pub unit_codes: Option<Vec<String>>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+struct Input {
+    village_id: Option<i64>,
+    legacy: Option<(String, String)>,
+    held_on: String,
+    ends_on: Option<String>,
+    period_from: Option<i64>,
+    period_to: Option<i64>,
+    year: Option<i64>,
+    title: String,
+    subtype: String,
+    level: String,
+    attendance: Option<i64>,
+    decision_ref: String,
+    units: Vec<Unit>,
+    note: String,
+}
+
+/// A current unit read on the transaction's connection, refused by field
+/// when it does not exist.
+pub(crate) async fn current_unit(tx: &mut Tx, code: &str) -> Result<Option<Unit>> {
+    let row = sqlx::query(&format!(
+        "SELECT {UNIT_COLUMNS} FROM units u WHERE u.era = 'current' AND u.code = $1"
+    ))
+    .bind(code.trim())
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.map(|r| Unit::from_row(&r)).transpose()?)
+}
+
+/// The unit a record is written at, checked against the actor's scope.
+pub(crate) async fn unit_for_write(tx: &mut Tx, actor: &Actor, action: Action, code: &str) -> Result<Unit> {
+    policy::require_role(actor, action)?;
+    let unit = current_unit(tx, code).await?.ok_or_else(|| {
+        AppError::NotFound(format!(
+            "Không có đơn vị hành chính mã \"{}\".",
+            shorten(code.trim())
+        ))
+    })?;
+    policy::authorize(actor, action, &unit.path)?;
+    Ok(unit)
+}
+
+/// The province code of a unit path ('/VN/12/03583/' → "12"); the nation's own.
+pub(crate) fn province_of(unit: &Unit) -> String {
+    unit.path
+        .trim_matches('/')
+        .split('/')
+        .nth(1)
+        .unwrap_or(&unit.code)
+        .to_string()
+}
+
+/// An active village of the commune, by id (as a number or text).
+pub(crate) async fn village_of(
+    tx: &mut Tx,
+    inv: &mut Invalid,
+    unit: &Unit,
+    raw: Option<&Value>,
+) -> Result<Option<(i64, String)>> {
+    let Some(text) = raw.filter(|v| !v.is_null()).and_then(value_text) else {
+        return Ok(None);
+    };
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let Ok(id) = text.parse::<i64>() else {
+        inv.add(
+            "village_id",
+            format!("Thôn, tổ dân phố: \"{}\" không hợp lệ.", shorten(text)),
+        );
+        return Ok(None);
+    };
+    let row = sqlx::query("SELECT name FROM villages WHERE id = $1 AND commune_code = $2 AND active = 1")
+        .bind(id)
+        .bind(&unit.code)
+        .fetch_optional(&mut **tx)
+        .await?;
+    match row {
+        Some(r) => Ok(Some((id, r.try_get("name")?))),
+        None => {
+            inv.add(
+                "village_id",
+                format!(
+                    "Thôn, tổ dân phố: không có thôn mã {id} đang hoạt động thuộc {}.",
+                    unit.name
+                ),
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// The pre-2025 unit a record dated before the reform happened in: it must
+/// be one the current unit was formed from (2025 crosswalk).
+pub(crate) async fn legacy_origin(
+    tx: &mut Tx,
+    inv: &mut Invalid,
+    unit: &Unit,
+    raw: Option<&str>,
+    on: Option<&str>,
+) -> Result<Option<(String, String)>> {
+    let code = raw.map(str::trim).unwrap_or_default();
+    if code.is_empty() {
+        return Ok(None);
+    }
+    if on.is_some_and(|d| d >= REFORM_DAY) {
+        inv.add(
+            "legacy_code",
+            "Đơn vị trước sắp xếp: chỉ ghi cho sự kiện trước ngày 01/07/2025.",
+        );
+        return Ok(None);
+    }
+    let sql = match unit.level.as_str() {
+        "commune" => {
+            "SELECT u.name FROM crosswalk_2025 c JOIN units u ON u.era = 'legacy' AND u.code = c.old_code \
+             WHERE c.old_code = $1 AND c.new_code = $2"
+        }
+        "province" => {
+            "SELECT u.name FROM province_crosswalk_2025 c JOIN units u ON u.era = 'legacy' AND u.code = c.old_code \
+             WHERE c.old_code = $1 AND c.new_code = $2"
+        }
+        _ => {
+            inv.add("legacy_code", "Đơn vị trước sắp xếp: chỉ ghi cho xã hoặc tỉnh.");
+            return Ok(None);
+        }
+    };
+    let name: Option<String> = sqlx::query_scalar(sql)
+        .bind(code)
+        .bind(&unit.code)
+        .fetch_optional(&mut **tx)
+        .await?;
+    match name {
+        Some(n) => Ok(Some((code.to_string(), n))),
+        None => {
+            inv.add(
+                "legacy_code",
+                format!(
+                    "Đơn vị trước sắp xếp: mã \"{}\" không phải đơn vị đã hợp thành {}.",
+                    shorten(code),
+                    unit.name
+                ),
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// A past or present date: required, real, not after today.
+pub(crate) fn past_date(
+    inv: &mut Invalid,
+    field: &str,
+    label: &str,
+    raw: Option<&str>,
+    required: bool,
+) -> Option<String> {
+    let d = input::date(inv, field, label, raw, required)?;
+    if input::parse_date(&d).is_some_and(|x| x > input::today()) {
+        inv.add(field, format!("{label}: không được sau ngày hôm nay."));
+        return None;
+    }
+    Some(d)
+}
+
+/// A year between 2000 and this year.
+pub(crate) fn year_field(
+    inv: &mut Invalid,
+    field: &str,
+    label: &str,
+    raw: Option<&Value>,
+    required: bool,
+) -> Option<i64> {
+    let this_year = i64::from(input::today().year());
+    let text = raw
+        .filter(|v| !v.is_null())
+        .and_then(value_text)
+        .unwrap_or_default();
+    let text = text.trim();
+    if text.is_empty() {
+        if required {
+            inv.add(field, format!("{label}: không được để trống."));
+        }
+        return None;
+    }
+    match text.parse::<i64>() {
+        Ok(y) if (2000..=this_year).contains(&y) => Some(y),
+        _ => {
+            inv.add(field, format!("{label}: phải là năm từ 2000 đến {this_year}."));
+            None
+        }
+    }
+}
+
+/// A code chosen from a list, required.
+pub(crate) fn choice(
+    inv: &mut Invalid,
+    field: &str,
+    label: &str,
+    raw: Option<&str>,
+    list: &[(&'static str, &'static str)],
+) -> String {
+    let code = raw.map(str::trim).unwrap_or_default();
+    if let Some((c, _)) = list
+        .iter()
+        .find(|(c, l)| *c == code || crate::text::fold(l) == crate::text::fold(code))
+    {
+        return (*c).to_string();
+    }
+    let options = list.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ");
+    if code.is_empty() {
+        inv.add(field, format!("{label}: chưa chọn ({options})."));
+    } else {
+        inv.add(
+            field,
+            format!("{label}: \"{}\" không hợp lệ ({options}).", shorten(code)),
+        );
+    }
+    String::new()
+}
+
+async fn parse(tx: &mut Tx, kind: &str, unit: &Unit, d: &ActivityDraft) -> Result<Input> {
+    let mut inv = Invalid::default();
+    let held_label = match kind {
+        "campaign" => "Ngày bắt đầu",
+        "drug_free" | "key_area" => "Ngày quyết định",
+        "conference" => "Ngày hội nghị",
+        "mediation" => "Ngày hòa giải",
+        _ => "Ngày tổ chức",
+    };
+    let held_on = past_date(&mut inv, "held_on", held_label, d.held_on.as_deref(), true).unwrap_or_default();
+    let village = if unit.level == "commune" {
+        village_of(tx, &mut inv, unit, d.village_id.as_ref()).await?
+    } else {
+        if d.village_id
+            .as_ref()
+            .and_then(value_text)
+            .is_some_and(|t| !t.trim().is_empty())
+        {
+            inv.add(
+                "village_id",
+                "Thôn, tổ dân phố: chỉ ghi khi đơn vị là xã, phường, đặc khu.",
+            );
+        }
+        None
+    };
+    let legacy = legacy_origin(
+        tx,
+        &mut inv,
+        unit,
+        d.legacy_code.as_deref(),
+        Some(&held_on).filter(|s| !s.is_empty()).map(String::as_str),
+    )
+    .await?;
+    let note = optional_text(&mut inv, "note", "Ghi chú", d.note.as_deref(), 2000);
+    let mut out = Input {
+        village_id: village.map(|(id, _)| id),
+        legacy,
+        held_on,
+        ends_on: None,
+        period_from: None,
+        period_to: None,
+        year: None,
+        title: String::new(),
+        subtype: String::new(),
+        level: String::new(),
+        attendance: None,
+        decision_ref: String::new(),
+        units: Vec::new(),
+        note,
+    };
+    let attendance = |inv: &mut Invalid, required: bool| {
+        let n = optional_count(
+            inv,
+            "attendance",
+            "Số lượt người tham gia",
+            d.attendance.as_ref(),
+            MAX_ATTENDANCE,
+        );
+        if n.is_none() && required && !inv.has("attendance") {
+            inv.add("attendance", "Số lượt người tham gia: không được để trống.");
+        }
+        n
+    };
+    match kind {
+        "session" => {
+            out.title = required_text(&mut inv, "title", "Chủ đề", d.title.as_deref(), 300);
+            out.subtype = choice(
+                &mut inv,
+                "subtype",
+                "Hình thức",
+                d.subtype.as_deref(),
+                &SESSION_FORMS,
+            );
+            out.attendance = attendance(&mut inv, true);
+        }
+        "conference" => {
+            out.title = required_text(&mut inv, "title", "Tên hội nghị", d.title.as_deref(), 300);
+            out.subtype = choice(
+                &mut inv,
+                "subtype",
+                "Loại hội nghị",
+                d.subtype.as_deref(),
+                &CONFERENCE_TYPES,
+            );
+            out.level = choice(&mut inv, "level", "Cấp tổ chức", d.level.as_deref(), &LEVELS);
+            if out.level == "huyen" && out.held_on.as_str() >= REFORM_DAY {
+                inv.add("level", "Cấp tổ chức: cấp huyện không còn từ ngày 01/07/2025.");
+            }
+            out.period_from = year_field(
+                &mut inv,
+                "period_from",
+                "Giai đoạn từ năm",
+                d.period_from.as_ref(),
+                false,
+            );
+            out.period_to = year_field(
+                &mut inv,
+                "period_to",
+                "Giai đoạn đến năm",
+                d.period_to.as_ref(),
+                false,
+            );
+            match (out.period_from, out.period_to) {
+                (Some(a), Some(b)) if a > b => {
+                    inv.add(
+                        "period_to",
+                        format!("Giai đoạn đến năm: không được trước năm {a}."),
+                    );
+                }
+                (Some(_), None) | (None, Some(_)) => {
+                    inv.add("period_to", "Giai đoạn: ghi cả năm bắt đầu và năm kết thúc.");
+                }
+                _ => {}
+            }
+            out.attendance = attendance(&mut inv, false);
+        }
+        "campaign" => {
+            out.title = required_text(&mut inv, "title", "Tên đợt", d.title.as_deref(), 300);
+            out.ends_on = input::date(&mut inv, "ends_on", "Ngày kết thúc", d.ends_on.as_deref(), false);
+            if let Some(e) = &out.ends_on
+                && !out.held_on.is_empty()
+                && e < &out.held_on
+            {
+                inv.add("ends_on", "Ngày kết thúc: không được trước ngày bắt đầu.");
+            }
+            for code in d
+                .unit_codes
+                .iter()
+                .flatten()
+                .map(|c| c.trim())
+                .filter(|c| !c.is_empty())
+            {
+                match current_unit(tx, code).await? {
+                    Some(u) if u.path.starts_with(&unit.path) && u.code != unit.code => {
+                        if !out.units.iter().any(|x| x.code == u.code) {
+                            out.units.push(u);
+                        }
+                    }
+                    _ => inv.add(
+                        "unit_codes",
+                        format!(
+                            "Đơn vị tham gia: \"{}\" không phải đơn vị thuộc {}.",
+                            shorten(code),
+                            unit.name
+                        ),
+                    ),
+                }
+            }
+        }
+        "mediation" => {
+            out.title = optional_text(&mut inv, "title", "Nội dung vụ việc", d.title.as_deref(), 300);
+            out.subtype = choice(
+                &mut inv,
+                "subtype",
+                "Kết quả",
+                d.subtype.as_deref(),
+                &MEDIATION_RESULTS,
+            );
+            if unit.level != "commune" {
+                inv.add("unit", "Vụ việc hòa giải: ghi ở xã, phường, đặc khu.");
+            }
+        }
+        "drug_free" => {
+            out.year = year_field(&mut inv, "year", "Năm công nhận", d.year.as_ref(), true);
+            out.decision_ref = required_text(
+                &mut inv,
+                "decision_ref",
+                "Số quyết định",
+                d.decision_ref.as_deref(),
+                200,
+            );
+            out.title = optional_text(&mut inv, "title", "Cơ quan quyết định", d.title.as_deref(), 300);
+            if unit.level != "commune" {
+                inv.add("unit", "Xã không có tệ nạn ma túy: ghi ở xã, phường, đặc khu.");
+            }
+        }
+        "key_area" => {
+            out.subtype = choice(
+                &mut inv,
+                "subtype",
+                "Quyết định",
+                d.subtype.as_deref(),
+                &KEY_AREA_ACTIONS,
+            );
+            out.decision_ref = required_text(
+                &mut inv,
+                "decision_ref",
+                "Số quyết định",
+                d.decision_ref.as_deref(),
+                200,
+            );
+            out.title = optional_text(&mut inv, "title", "Cơ quan quyết định", d.title.as_deref(), 300);
+            if unit.level != "commune" {
+                inv.add(
+                    "unit",
+                    "Địa bàn trọng điểm: ghi ở xã, phường, đặc khu (và thôn nếu có).",
+                );
+            }
+        }
+        _ => {}
+    }
+    if kind != "campaign" && d.unit_codes.as_ref().is_some_and(|u| !u.is_empty()) {
+        inv.add(
+            "unit_codes",
+            "Đơn vị tham gia: chỉ ghi cho đợt tấn công trấn áp tội phạm.",
+        );
+    }
+    inv.finish()?;
+    Ok(out)
+}
+
+fn kind_of(raw: Option<&str>) -> Result<&'static str> {
+    let code = raw.map(str::trim).unwrap_or_default();
+    KINDS.iter().map(|(c, _)| *c).find(|c| *c == code).ok_or_else(|| {
+        AppError::field(
+            "kind",
+            format!(
+                "Loại hoạt động: \"{}\" không hợp lệ ({}).",
+                shorten(code),
+                KINDS.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
+            ),
+        )
+    })
+}
+
+pub async fn create(db: &Db, actor: &Actor, unit_code: &str, d: &ActivityDraft) -> Result<Activity> {
+    let mut tx = db.begin().await?;
+    let a = create_in_tx(&mut tx, actor, unit_code, d).await?;
+    tx.commit().await?;
+    Ok(a)
+}
+
+/// Records one activity in the caller's transaction; every refusal comes
+/// before the first write, so an import can go on checking its other rows.
+pub async fn create_in_tx(
+    tx: &mut Tx,
+    actor: &Actor,
+    unit_code: &str,
+    d: &ActivityDraft,
+) -> Result<Activity> {
+    let kind = kind_of(d.kind.as_deref())?;
+    let unit = unit_for_write(tx, actor, Action::RecordActivity, unit_code).await?;
+    let input = parse(tx, kind, &unit, d).await?;
+    if kind == "drug_free" {
+        let taken: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM activities WHERE kind = 'drug_free' AND unit_code = $1 AND year = $2 AND cancelled_at IS NULL",
+        )
+        .bind(&unit.code)
+        .bind(input.year)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if taken.is_some() {
+            return Err(AppError::conflict(
+                "year",
+                format!(
+                    "Năm công nhận: {} đã có quyết định công nhận năm {}.",
+                    unit.name,
+                    input.year.unwrap_or_default()
+                ),
+            ));
+        }
+    }
+    let ts = now();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO activities (kind, unit_code, province_code, village_id, scope_path, legacy_code, legacy_name, \
+         held_on, ends_on, period_from, period_to, year, title, subtype, level, attendance, decision_ref, note, \
+         created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19) RETURNING id",
+    )
+    .bind(kind)
+    .bind(&unit.code)
+    .bind(province_of(&unit))
+    .bind(input.village_id)
+    .bind(&unit.path)
+    .bind(input.legacy.as_ref().map(|l| l.0.clone()))
+    .bind(input.legacy.as_ref().map(|l| l.1.clone()))
+    .bind(&input.held_on)
+    .bind(&input.ends_on)
+    .bind(input.period_from)
+    .bind(input.period_to)
+    .bind(input.year)
+    .bind(&input.title)
+    .bind(&input.subtype)
+    .bind(&input.level)
+    .bind(input.attendance)
+    .bind(&input.decision_ref)
+    .bind(&input.note)
+    .bind(&ts)
+    .fetch_one(&mut **tx)
+    .await?;
+    for u in &input.units {
+        sqlx::query("INSERT INTO activity_units (activity_id, unit_code, scope_path) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(&u.code)
+            .bind(&u.path)
+            .execute(&mut **tx)
+            .await?;
+    }
+    if kind == "key_area" {
+        follow_key_area(tx, input.village_id).await?;
+    }
+    let a = read_in_tx(tx, id).await?;
+    audit_activity(tx, actor, "activity.create", None, &a).await?;
+    Ok(a)
+}
+
+/// A village's key-area flag follows the latest dated decision about it, so
+/// the flag on the village page never disagrees with the decisions.
+async fn follow_key_area(tx: &mut Tx, village_id: Option<i64>) -> Result<()> {
+    let Some(v) = village_id else { return Ok(()) };
+    let latest: Option<String> = sqlx::query_scalar(
+        "SELECT subtype FROM activities WHERE kind = 'key_area' AND village_id = $1 AND cancelled_at IS NULL \
+         ORDER BY held_on DESC, id DESC LIMIT 1",
+    )
+    .bind(v)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some(s) = latest {
+        sqlx::query("UPDATE villages SET key_area = $1, updated_at = $2 WHERE id = $3")
+            .bind(i64::from(s == "dua_vao"))
+            .bind(now())
+            .bind(v)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn read_in_tx(tx: &mut Tx, id: i64) -> Result<Activity> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} {FROM} WHERE a.id = $1"))
+        .bind(id)
+        .fetch_one(&mut **tx)
+        .await?;
+    let mut a = Activity::from_row(&row)?;
+    a.unit_codes =
+        sqlx::query_scalar("SELECT unit_code FROM activity_units WHERE activity_id = $1 ORDER BY unit_code")
+            .bind(id)
+            .fetch_all(&mut **tx)
+            .await?;
+    Ok(a)
+}
+
+/// Changes an activity: the draft's fields replace the stored ones; the kind
+/// and the unit stay.
+pub async fn update(db: &Db, actor: &Actor, id: i64, d: &ActivityDraft) -> Result<Activity> {
+    let mut tx = db.begin().await?;
+    let after = update_in_tx(db, &mut tx, actor, id, d).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// [`update`] inside the caller's transaction (an import's); refusals come
+/// before the first write.
+pub async fn update_in_tx(
+    db: &Db,
+    tx: &mut Tx,
+    actor: &Actor,
+    id: i64,
+    d: &ActivityDraft,
+) -> Result<Activity> {
+    let scope = Scope::new(actor, Action::ViewGeography)?;
+    let found: Option<(String, String)> = sqlx::query(&format!(
+        "SELECT scope_path, unit_code FROM activities WHERE id = $1 AND scope_path LIKE $2{}",
+        db.lock_clause()
+    ))
+    .bind(id)
+    .bind(scope.like())
+    .fetch_optional(&mut **tx)
+    .await?
+    .map(|r| Ok::<_, sqlx::Error>((r.try_get("scope_path")?, r.try_get("unit_code")?)))
+    .transpose()?;
+    let (path, unit_code) = found.ok_or_else(AppError::not_found)?;
+    policy::authorize(actor, Action::RecordActivity, &path)?;
+    let before = read_in_tx(tx, id).await?;
+    if d.kind.as_deref().is_some_and(|k| k.trim() != before.kind) {
+        return Err(AppError::field(
+            "kind",
+            "Loại hoạt động không sửa được; hãy ghi bản ghi mới.",
+        ));
+    }
+    let unit = current_unit(tx, &unit_code)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let merged = merge(d, &before);
+    let input = parse(tx, &before.kind, &unit, &merged).await?;
+    sqlx::query(
+        "UPDATE activities SET village_id = $1, legacy_code = $2, legacy_name = $3, held_on = $4, ends_on = $5, \
+         period_from = $6, period_to = $7, year = $8, title = $9, subtype = $10, level = $11, attendance = $12, \
+         decision_ref = $13, note = $14, updated_at = $15 WHERE id = $16",
+    )
+    .bind(input.village_id)
+    .bind(input.legacy.as_ref().map(|l| l.0.clone()))
+    .bind(input.legacy.as_ref().map(|l| l.1.clone()))
+    .bind(&input.held_on)
+    .bind(&input.ends_on)
+    .bind(input.period_from)
+    .bind(input.period_to)
+    .bind(input.year)
+    .bind(&input.title)
+    .bind(&input.subtype)
+    .bind(&input.level)
+    .bind(input.attendance)
+    .bind(&input.decision_ref)
+    .bind(&input.note)
+    .bind(now())
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    if before.kind == "campaign" {
+        sqlx::query("DELETE FROM activity_units WHERE activity_id = $1")
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        for u in &input.units {
+            sqlx::query(
+                "INSERT INTO activity_units (activity_id, unit_code, scope_path) VALUES ($1, $2, $3)",
+            )
+            .bind(id)
+            .bind(&u.code)
+            .bind(&u.path)
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    if before.kind == "key_area" {
+        follow_key_area(tx, before.village_id).await?;
+        follow_key_area(tx, input.village_id).await?;
+    }
+    let after = read_in_tx(tx, id).await?;
+    audit_activity(tx, actor, "activity.update", Some(&before), &after).await?;
+    Ok(after)
+}
+
+/// A partial update: what the draft leaves out keeps its stored value.
+fn merge(d: &ActivityDraft, b: &Activity) -> ActivityDraft {
+    let t = |new: &Option<String>, old: &str| new.clone().or_else(|| Some(old.to_string()));
+    let n = |new: &Option<Value>, old: Option<i64>| new.clone().or_else(|| old.map(Value::from));
+    ActivityDraft {
+        kind: Some(b.kind.clone()),
+        village_id: n(&d.village_id, b.village_id),
+        legacy_code: d.legacy_code.clone().or_else(|| b.legacy_code.clone()),
+        held_on: t(&d.held_on, &b.held_on),
+        ends_on: d.ends_on.clone().or_else(|| b.ends_on.clone()),
+        period_from: n(&d.period_from, b.period_from),
+        period_to: n(&d.period_to, b.period_to),
+        year: n(&d.year, b.year),
+        title: t(&d.title, &b.title),
+        subtype: t(&d.subtype, &b.subtype),
+        level: t(&d.level, &b.level),
+        attendance: n(&d.attendance, b.attendance),
+        decision_ref: t(&d.decision_ref, &b.decision_ref),
+        unit_codes: d.unit_codes.clone().or_else(|| Some(b.unit_codes.clone())),
+        note: t(&d.note, &b.note),
+    }
+}
+
+/// Cancels a record entered by mistake: it stays, marked, with the reason,
+/// and leaves every figure.
+pub async fn cancel(db: &Db, actor: &Actor, id: i64, reason: Option<&str>) -> Result<Activity> {
+    let scope = Scope::new(actor, Action::ViewGeography)?;
+    let mut tx = db.begin().await?;
+    let path: Option<String> = sqlx::query_scalar(&format!(
+        "SELECT scope_path FROM activities WHERE id = $1 AND scope_path LIKE $2{}",
+        db.lock_clause()
+    ))
+    .bind(id)
+    .bind(scope.like())
+    .fetch_optional(&mut *tx)
+    .await?;
+    policy::authorize(
+        actor,
+        Action::RecordActivity,
+        &path.ok_or_else(AppError::not_found)?,
+    )?;
+    let mut inv = Invalid::default();
+    let reason = required_text(&mut inv, "reason", "Lý do hủy", reason, 500);
+    inv.finish()?;
+    let before = read_in_tx(&mut tx, id).await?;
+    if before.is_cancelled() {
+        return Err(AppError::conflict("reason", "Bản ghi này đã được hủy trước đó."));
+    }
+    sqlx::query("UPDATE activities SET cancelled_at = $1, cancel_reason = $2, updated_at = $1 WHERE id = $3")
+        .bind(now())
+        .bind(&reason)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    if before.kind == "key_area" {
+        follow_key_area(&mut tx, before.village_id).await?;
+    }
+    let after = read_in_tx(&mut tx, id).await?;
+    audit_activity(&mut tx, actor, "activity.cancel", Some(&before), &after).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+async fn audit_activity(
+    tx: &mut Tx,
+    actor: &Actor,
+    action: &'static str,
+    before: Option<&Activity>,
+    after: &Activity,
+) -> Result<()> {
+    let what = if after.title.is_empty() {
+        after.kind_label().to_string()
+    } else {
+        after.title.clone()
+    };
+    audit::record(
+        tx,
+        actor,
+        Change {
+            action,
+            target_kind: "activity",
+            target_id: after.id.to_string(),
+            target_label: format!(
+                "{what} – {} – {}",
+                after.unit_name,
+                crate::text::format_date(&after.held_on)
+            ),
+            scope_path: after.scope_path.clone(),
+            before: before.map(|b| json!(b)),
+            after: Some(json!(after)),
+        },
+    )
+    .await
+}
+
+pub async fn get(db: &Db, actor: &Actor, id: i64) -> Result<Activity> {
+    let scope = Scope::new(actor, Action::ViewGeography)?;
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} {FROM} WHERE a.id = $1 AND a.scope_path LIKE $2"
+    ))
+    .bind(id)
+    .bind(scope.like())
+    .fetch_optional(&db.pool)
+    .await?;
+    let mut a = Activity::from_row(&row.ok_or_else(AppError::not_found)?)?;
+    a.unit_codes =
+        sqlx::query_scalar("SELECT unit_code FROM activity_units WHERE activity_id = $1 ORDER BY unit_code")
+            .bind(id)
+            .fetch_all(&db.pool)
+            .await?;
+    Ok(a)
+}
+
+/// A list's filter: kind, and a date range (a year by default).
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ActivityFilter {
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub year: Option<i64>,
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
+    /// "1" also lists cancelled records.
+    #[serde(default)]
+    pub all: Option<String>,
+}
+
+/// A checked date range `[from, to]` (ISO), from a filter's year or dates.
+pub fn period(year: Option<i64>, from: Option<&str>, to: Option<&str>) -> Result<(String, String)> {
+    let mut inv = Invalid::default();
+    let from = input::date(&mut inv, "from", "Từ ngày", from, false);
+    let to = input::date(&mut inv, "to", "Đến ngày", to, false);
+    inv.finish()?;
+    let y = year.unwrap_or_else(|| i64::from(input::today().year()));
+    if !(2000..=2100).contains(&y) {
+        return Err(AppError::field("year", format!("Năm: {y} không hợp lệ.")));
+    }
+    let (from, to) = match (from, to) {
+        (None, None) => (format!("{y:04}-01-01"), format!("{y:04}-12-31")),
+        (f, t) => (
+            f.unwrap_or_else(|| "2000-01-01".into()),
+            t.unwrap_or_else(|| "2100-12-31".into()),
+        ),
+    };
+    if from > to {
+        return Err(AppError::field("to", "Đến ngày: không được trước ngày bắt đầu."));
+    }
+    Ok((from, to))
+}
+
+/// Activities in a unit's subtree, newest first. A campaign shows in the
+/// lists of the units it covered too.
+pub async fn list(db: &Db, actor: &Actor, unit: &Unit, f: &ActivityFilter) -> Result<Vec<Activity>> {
+    let scope = Scope::new(actor, Action::ViewGeography)?.narrow(&unit.path)?;
+    let kind = match f.kind.as_deref().filter(|k| !k.is_empty()) {
+        Some(k) => Some(kind_of(Some(k))?),
+        None => None,
+    };
+    let (from, to) = period(f.year, f.from.as_deref(), f.to.as_deref())?;
+    let cancelled = if f.all.as_deref() == Some("1") {
+        ""
+    } else {
+        " AND a.cancelled_at IS NULL"
+    };
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} {FROM} WHERE (a.scope_path LIKE $1 OR EXISTS \
+           (SELECT 1 FROM activity_units au WHERE au.activity_id = a.id AND au.scope_path LIKE $1)) \
+         AND ($2 = '' OR a.kind = $2) AND a.held_on >= $3 AND a.held_on <= $4{cancelled} \
+         ORDER BY a.held_on DESC, a.id DESC"
+    ))
+    .bind(scope.like())
+    .bind(kind.unwrap_or(""))
+    .bind(&from)
+    .bind(&to)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut out: Vec<Activity> = rows.iter().map(Activity::from_row).collect::<Result<_, _>>()?;
+    let campaigns: Vec<i64> = out
+        .iter()
+        .filter(|a| a.kind == "campaign")
+        .map(|a| a.id)
+        .collect();
+    if !campaigns.is_empty() {
+        let rows = sqlx::query(
+            "SELECT activity_id, unit_code FROM activity_units au WHERE au.activity_id IN \
+             (SELECT a.id FROM activities a WHERE a.kind = 'campaign' AND a.held_on >= $1 AND a.held_on <= $2) \
+             ORDER BY unit_code",
+        )
+        .bind(&from)
+        .bind(&to)
+        .fetch_all(&db.pool)
+        .await?;
+        for r in rows {
+            let id: i64 = r.try_get("activity_id")?;
+            if let Some(a) = out.iter_mut().find(|a| a.id == id) {
+                a.unit_codes.push(r.try_get("unit_code")?);
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_default_to_the_year_and_refuse_reversed_ranges() {
+        assert_eq!(
+            period(Some(2023), None, None).unwrap(),
+            ("2023-01-01".to_string(), "2023-12-31".to_string())
+        );
+        assert_eq!(
+            period(None, Some("01/07/2025"), Some("19/08/2025")).unwrap(),
+            ("2025-07-01".to_string(), "2025-08-19".to_string())
+        );
+        let err = period(None, Some("2025-08-20"), Some("2025-08-19")).unwrap_err();
+        assert_eq!(err.status(), 422);
+        assert!(period(Some(1500), None, None).is_err());
+    }
+
+    #[test]
+    fn choices_accept_codes_and_labels() {
+        let mut inv = Invalid::default();
+        assert_eq!(
+            choice(&mut inv, "s", "Kết quả", Some("thanh"), &MEDIATION_RESULTS),
+            "thanh"
+        );
+        assert_eq!(
+            choice(
+                &mut inv,
+                "s",
+                "Kết quả",
+                Some("Hòa giải không thành"),
+                &MEDIATION_RESULTS
+            ),
+            "khong_thanh"
+        );
+        assert!(inv.is_empty());
+        choice(&mut inv, "s", "Kết quả", Some("hủy"), &MEDIATION_RESULTS);
+        assert!(inv.into_error().fields().unwrap()["s"].contains("Kết quả"));
+    }
+}

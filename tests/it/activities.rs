@@ -1,0 +1,880 @@
+//! Activities, festival days, programmes, awards and the Kỷ niệm chương:
+//! the seeds' figures from the demo, the rules of bad input, and access.
+
+use serde_json::{Value, json};
+
+use crate::support::TestApp;
+
+async fn demo_app() -> TestApp {
+    let app = TestApp::new().await;
+    antq::demo::load(&app.db).await.unwrap();
+    app
+}
+
+fn figures(v: &Value) -> &Value {
+    &v["activities"]
+}
+
+#[tokio::test]
+async fn khong_lao_2023_summary_reproduces_the_seed_award_counts() {
+    let app = demo_app().await;
+    let officer = app.user("canbo", "officer", "03583").await;
+    let res = app.get("/units/03583/summary?year=2023", &officer.token).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let json = res.json();
+    let a = &figures(&json)["awards"];
+    let sentences: Vec<String> = a["sentences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        sentences,
+        vec![
+            "Bộ Công an tặng Bằng khen cho 1 tập thể, 1 cá nhân, tặng Kỷ niệm chương cho 5 cá nhân",
+            "Giám đốc Công an tỉnh Lai Châu tặng Giấy khen cho 5 tập thể, 8 cá nhân",
+            "UBND huyện Phong Thổ tặng Giấy khen cho 6 tập thể, 12 cá nhân",
+        ],
+        "{a}"
+    );
+    assert_eq!(figures(&json)["festival_days"], 1);
+    // The same counts at the festival day itself.
+    let day = app
+        .get("/units/03583/festival-days?year=2023", &officer.token)
+        .await
+        .json();
+    let id = day["festival_days"][0]["id"].as_i64().unwrap();
+    let at = app
+        .get(&format!("/festival-days/{id}"), &officer.token)
+        .await
+        .json();
+    assert_eq!(at["awards"]["total"], 38);
+    assert_eq!(at["awards"]["sentences"].as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn lai_chau_programme_09_and_the_showcases_of_2023() {
+    let app = demo_app().await;
+    let reviewer = app.user("laichau", "reviewer", "12").await;
+    let list = app.get("/units/12/programmes", &reviewer.token).await.json();
+    assert_eq!(list["total"], 2);
+    let first = list["programmes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["from_year"] == 2013)
+        .unwrap();
+    let p = app
+        .get(&format!("/programmes/{}", first["id"]), &reviewer.token)
+        .await
+        .json();
+    let awards = &p["reviews"][0]["awards"];
+    let (mut c, mut i) = (0, 0);
+    for t in awards["by_issuer"].as_array().unwrap() {
+        c += t["collectives"].as_i64().unwrap();
+        i += t["individuals"].as_i64().unwrap();
+    }
+    assert_eq!((c, i), (19, 36), "{awards}");
+    assert!(
+        p["reviews"][0]["review"]["findings"]
+            .as_str()
+            .unwrap()
+            .contains("10.480 buổi")
+    );
+
+    let nation = app.user("bocongan", "reviewer", "VN").await;
+    let s = app.get("/units/VN/summary?year=2023", &nation.token).await.json();
+    let showcase = &figures(&s)["showcase_by_level"];
+    assert!(
+        showcase
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l[0] == "bo_cong_an" && l[1] == 1),
+        "{showcase}"
+    );
+    assert!(
+        showcase
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l[0] == "huyen" && l[1] == 1),
+        "{showcase}"
+    );
+    // Thanh Hóa's festival day of 2023 was at Thị trấn Sơn Lư, today Xã Quan Sơn.
+    let th = app.user("thanhhoa", "viewer", "38").await;
+    let days = app
+        .get("/units/38/festival-days?year=2023", &th.token)
+        .await
+        .json();
+    let d = &days["festival_days"][0];
+    assert_eq!(d["unit_name"], "Xã Quan Sơn");
+    assert_eq!(d["legacy_name"], "Thị trấn Sơn Lư");
+    let missing = days["not_scheduled"].as_array().unwrap();
+    assert!(!missing.is_empty() && missing.iter().all(|m| m["code"] != "15016"));
+}
+
+#[tokio::test]
+async fn a_session_counts_at_once_in_commune_province_and_nation() {
+    let app = TestApp::new().await;
+    let officer = app.user("canbo", "officer", "03583").await;
+    let nation = app.user("bocongan", "reviewer", "VN").await;
+    let before: Vec<i64> = {
+        let mut v = Vec::new();
+        for code in ["03583", "12", "VN"] {
+            v.push(
+                figures(
+                    &app.get(&format!("/units/{code}/summary?year=2025"), &nation.token)
+                        .await
+                        .json(),
+                )["attendance"]
+                    .as_i64()
+                    .unwrap(),
+            );
+        }
+        v
+    };
+    let res = app
+        .api(
+            "POST",
+            "/units/03583/activities",
+            Some(&officer.token),
+            Some(json!({"kind": "session", "held_on": "12/03/2025", "title": "Phòng chống ma túy", "subtype": "hop_dan", "attendance": "1.250"})),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    for (i, code) in ["03583", "12", "VN"].iter().enumerate() {
+        let f = app
+            .get(&format!("/units/{code}/summary?year=2025"), &nation.token)
+            .await
+            .json();
+        assert_eq!(
+            figures(&f)["attendance"].as_i64().unwrap(),
+            before[i] + 1250,
+            "{code}"
+        );
+    }
+    // Cancelled, it leaves every total.
+    let id = res.json()["id"].as_i64().unwrap();
+    let c = app
+        .api(
+            "POST",
+            &format!("/activities/{id}/cancel"),
+            Some(&officer.token),
+            Some(json!({"reason": "Ghi trùng"})),
+        )
+        .await;
+    assert_eq!(c.status, 200, "{}", c.text);
+    let f = app.get("/units/12/summary?year=2025", &nation.token).await.json();
+    assert_eq!(figures(&f)["attendance"].as_i64().unwrap(), before[1]);
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_by_field_and_writes_nothing() {
+    let app = demo_app().await;
+    let officer = app.user("canbo", "officer", "03583").await;
+    let count = || {
+        app.count("SELECT (SELECT COUNT(*) FROM activities) + (SELECT COUNT(*) FROM festival_days) + (SELECT COUNT(*) FROM awards)")
+    };
+    let before = count().await;
+    let cases: Vec<(&str, Value, &str, &str)> = vec![
+        (
+            "/units/03583/activities",
+            json!({"kind": "session", "held_on": "12/03/2025", "title": "A", "subtype": "hop_dan", "attendance": -1}),
+            "attendance",
+            "âm",
+        ),
+        (
+            "/units/03583/activities",
+            json!({"kind": "session", "held_on": "12/03/2025", "title": "A", "subtype": "hop_dan", "attendance": 1_000_001}),
+            "attendance",
+            "1.000.000",
+        ),
+        (
+            "/units/03583/activities",
+            json!({"kind": "session", "held_on": "12/03/2099", "title": "A", "subtype": "hop_dan", "attendance": 5}),
+            "held_on",
+            "hôm nay",
+        ),
+        (
+            "/units/03583/activities",
+            json!({"kind": "mediation", "held_on": "12/03/2025", "subtype": "maybe"}),
+            "subtype",
+            "Kết quả",
+        ),
+        (
+            "/units/03583/festival-days",
+            json!({"held_on": "2026-09-02"}),
+            "outside_reason",
+            "01/07",
+        ),
+        (
+            "/units/03583/festival-days",
+            json!({"held_on": "2023-07-20"}),
+            "held_on",
+            "mỗi năm một Ngày hội",
+        ),
+        (
+            "/awards",
+            json!({"award_type": "ky_niem_chuong", "issuer_kind": "bo_cong_an", "recipient_kind": "person", "full_name": "Tao Văn Cá nhân 2 (dữ liệu minh họa)", "birth_year": 1962, "gender": "nam", "unit_code": "03583", "decision_number": "1/QĐ", "decided_on": "2025-01-02"}),
+            "full_name",
+            "một lần",
+        ),
+        (
+            "/awards",
+            json!({"award_type": "bang_khen", "issuer_kind": "bo_cong_an", "recipient_kind": "unit", "recipient_ref": "03583", "decision_number": "1/QĐ", "decided_on": "2099-01-02"}),
+            "decided_on",
+            "hôm nay",
+        ),
+        (
+            "/awards",
+            json!({"award_type": "giay_khen", "issuer_kind": "ubnd_huyen", "issuer_unit": "387", "recipient_kind": "unit", "recipient_ref": "03583", "decision_number": "1/QĐ", "decided_on": "2023-01-02"}),
+            "issuer_unit",
+            "ngoài địa bàn",
+        ),
+        (
+            "/awards",
+            json!({"award_type": "giay_khen", "issuer_kind": "giam_doc_cong_an_tinh", "issuer_unit": "14", "recipient_kind": "unit", "recipient_ref": "03583", "decision_number": "1/QĐ", "decided_on": "2025-09-02"}),
+            "issuer_unit",
+            "ngoài địa bàn",
+        ),
+        (
+            "/awards",
+            json!({"award_type": "bang_khen", "issuer_kind": "giam_doc_cong_an_tinh", "recipient_kind": "unit", "recipient_ref": "03583", "decision_number": "1/QĐ", "decided_on": "2025-09-02"}),
+            "award_type",
+            "Giấy khen",
+        ),
+    ];
+    for (path, body, field, words) in cases {
+        let res = app
+            .api("POST", path, Some(&officer.token), Some(body.clone()))
+            .await;
+        assert!(
+            res.status == 422 || res.status == 409,
+            "{path} {body}: {} {}",
+            res.status,
+            res.text
+        );
+        let msg = res.json()["error"]["fields"][field]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(msg.contains(words), "{path} {body}: field {field}: {}", res.text);
+    }
+    assert_eq!(count().await, before);
+}
+
+#[tokio::test]
+async fn badge_eligibility_says_why_and_how_many_years_are_missing() {
+    let app = demo_app().await;
+    let officer = app.user("canbo", "officer", "03583").await;
+    let team: i64 = sqlx::query_scalar(
+        "SELECT id FROM teams WHERE commune_code = '03583' AND kind = 'to_bao_ve_antt' ORDER BY id LIMIT 1",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    let members: Vec<i64> = sqlx::query_scalar("SELECT id FROM members WHERE team_id = $1 ORDER BY id")
+        .bind(team)
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
+    let first = app
+        .get(
+            &format!("/members/{}/badge-eligibility", members[0]),
+            &officer.token,
+        )
+        .await
+        .json();
+    assert_eq!(first["eligible"], true, "{first}");
+    let third = app
+        .get(
+            &format!("/members/{}/badge-eligibility", members[2]),
+            &officer.token,
+        )
+        .await
+        .json();
+    assert_eq!(third["eligible"], false, "{third}");
+    let reasons = third["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(reasons.contains("còn thiếu"), "{reasons}");
+    // Earlier service in a border area counts double and closes the gap.
+    let res = app
+        .api(
+            "POST",
+            &format!("/members/{}/service-records", members[2]),
+            Some(&officer.token),
+            Some(json!({"kind": "bao_ve_dan_pho", "started_on": "2010-01-01", "ended_on": "2017-12-31", "difficult": true})),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let again = app
+        .get(
+            &format!("/members/{}/badge-eligibility", members[2]),
+            &officer.token,
+        )
+        .await
+        .json();
+    assert_eq!(again["eligible"], true, "{again}");
+    // Outside the scope, nothing is said.
+    let other = app.user("doanket", "officer", "03388").await;
+    assert_eq!(
+        app.get(
+            &format!("/members/{}/badge-eligibility", members[0]),
+            &other.token
+        )
+        .await
+        .status,
+        404
+    );
+}
+
+#[tokio::test]
+async fn activity_export_imports_back_unchanged_and_a_bad_row_refuses_the_file() {
+    let app = demo_app().await;
+    let officer = app.user("canbo", "officer", "03583").await;
+    // A province's campaign that covered the commune is in the commune's
+    // export, and comes back from its import unchanged.
+    let province = app.user("laichau", "reviewer", "12").await;
+    let campaign = app
+        .api(
+            "POST",
+            "/units/12/activities",
+            Some(&province.token),
+            Some(json!({"kind": "campaign", "title": "Đợt cao điểm tấn công trấn áp tội phạm", "held_on": "2025-04-01", "ends_on": "2025-06-30", "unit_codes": ["03583"]})),
+        )
+        .await;
+    assert_eq!(campaign.status, 201, "{}", campaign.text);
+    let commune = app
+        .get("/units/03583/summary?year=2025", &officer.token)
+        .await
+        .json();
+    assert_eq!(figures(&commune)["campaigns"], 1);
+    let csv = app
+        .get(
+            "/units/03583/activities/export?year=2025&format=csv",
+            &officer.token,
+        )
+        .await;
+    assert_eq!(csv.status, 200);
+    let audit_before = app.count("SELECT COUNT(*) FROM audit_log").await;
+    let res = app
+        .request(
+            axum::http::Request::post("/api/v1/activities/import")
+                .header("authorization", format!("Bearer {}", officer.token))
+                .body(axum::body::Body::from(csv.bytes.clone()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.json()["created"], 0, "{}", res.text);
+    assert_eq!(res.json()["updated"], 0, "{}", res.text);
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log").await, audit_before);
+    let mut text = csv.text.clone();
+    text.push_str(",session,03583,,,,01/02/2025,,,,,Chủ đề mới,hop_dan,,30,,,\n");
+    text.push_str(",session,03583,,,,01/02/2025,,,,,Chủ đề hỏng,hop_dan,,-4,,,\n");
+    let n = app.count("SELECT COUNT(*) FROM activities").await;
+    let res = app
+        .request(
+            axum::http::Request::post("/api/v1/activities/import")
+                .header("authorization", format!("Bearer {}", officer.token))
+                .body(axum::body::Body::from(text))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text);
+    assert!(res.text.contains("Dòng"), "{}", res.text);
+    assert_eq!(app.count("SELECT COUNT(*) FROM activities").await, n);
+}
+
+#[tokio::test]
+async fn the_pages_show_the_records_and_a_form_post_counts_at_once() {
+    use crate::support::PASSWORD;
+    let app = demo_app().await;
+    app.user("canbo", "officer", "03583").await;
+    app.user("laichau", "reviewer", "12").await;
+    let b = app.browser("canbo", PASSWORD).await;
+    for (path, words) in [
+        ("/units/03583/activities?year=2025", "Buổi tuyên truyền"),
+        (
+            "/units/03583/activities?kind=mediation&year=2025",
+            "Hòa giải không thành",
+        ),
+        ("/units/03583/festival-days?year=2023", "Ngày hội"),
+        (
+            "/units/03583/programmes",
+            "Giao ước thi đua bảo vệ an ninh Tổ quốc giữa các bản",
+        ),
+        (
+            "/units/03583/awards?year=2023",
+            "UBND huyện Phong Thổ tặng Giấy khen cho 6 tập thể, 12 cá nhân",
+        ),
+    ] {
+        let res = app.page(&b, path).await;
+        assert_eq!(res.status, 200, "{path}: {}", res.text);
+        assert!(res.text.contains(words), "{path} lacks {words}");
+    }
+    let day: i64 = sqlx::query_scalar("SELECT id FROM festival_days WHERE unit_code = '03583'")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    let page = app.page(&b, &format!("/festival-days/{day}")).await;
+    assert!(
+        page.text.contains(
+            "Bộ Công an tặng Bằng khen cho 1 tập thể, 1 cá nhân, tặng Kỷ niệm chương cho 5 cá nhân"
+        )
+    );
+
+    let figure = |text: &str, id: &str| -> i64 {
+        let marker = format!("id=\"{id}\">");
+        let start = text.find(&marker).unwrap() + marker.len();
+        text[start..]
+            .split('<')
+            .next()
+            .unwrap()
+            .replace('.', "")
+            .parse()
+            .unwrap()
+    };
+    let r = app.page(&b, "/units/03583/activities?year=2025").await;
+    let before = figure(&r.text, "sum-attendance");
+    let res = app
+        .post_form(
+            &b,
+            "/units/03583/activities",
+            &[
+                ("kind", "session"),
+                ("held_on", "02/09/2025"),
+                ("title", "Phòng chống lừa đảo"),
+                ("subtype", "hop_dan"),
+                ("attendance", "1.200"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text);
+    let r = app.page(&b, "/units/03583/activities?year=2025").await;
+    assert_eq!(figure(&r.text, "sum-attendance"), before + 1200);
+    // A bad value re-shows the form with the field's message.
+    let res = app
+        .post_form(
+            &b,
+            "/units/03583/activities",
+            &[
+                ("kind", "session"),
+                ("held_on", "02/09/2025"),
+                ("title", "X"),
+                ("subtype", "hop_dan"),
+                ("attendance", "-5"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    assert!(res.text.contains("Số lượt người tham gia: không được là số âm."));
+    // The province reviewer sees the commune's session in the province's total.
+    let p = app.browser("laichau", PASSWORD).await;
+    let r = app.page(&p, "/units/12/activities?year=2025").await;
+    assert!(r.text.contains("Phòng chống lừa đảo"));
+    // The badge page gives the reason.
+    let member: i64 = sqlx::query_scalar(
+        "SELECT m.id FROM members m JOIN teams t ON t.id = m.team_id WHERE t.commune_code = '03583' AND t.kind = 'to_bao_ve_antt' ORDER BY m.id LIMIT 1 OFFSET 2",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    let r = app.page(&b, &format!("/members/{member}/badge")).await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.text.contains("Chưa đủ điều kiện") && r.text.contains("còn thiếu"),
+        "{}",
+        r.text
+    );
+}
+
+/// Targets of one case: records of the commune, named so that a leak of the
+/// outside commune's would show.
+struct Targets {
+    activity: i64,
+    festival_day: i64,
+    programme: i64,
+    award: i64,
+    member: i64,
+    villages: Vec<i64>,
+}
+
+async fn targets(app: &TestApp, commune: &str, n: usize, secret: &str) -> Targets {
+    use antq::activities::festival::{self, FestivalDraft};
+    use antq::activities::programmes::{self, ProgrammeDraft};
+    use antq::activities::{self, ActivityDraft};
+    use antq::auth::Actor;
+    use antq::awards::{self, AwardDraft};
+    use antq::registry::teams::{self, MemberDraft, TeamDraft};
+    use antq::units::villages::{self, VillageDraft};
+    let system = Actor::system();
+    let mut vs = Vec::new();
+    for k in 0..2 {
+        let v = villages::create(
+            &app.db,
+            &system,
+            commune,
+            &VillageDraft {
+                name: Some(format!("{secret} {n} {k}")),
+                kind: Some("Bản".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        vs.push(v.id);
+    }
+    let activity = activities::create(
+        &app.db,
+        &system,
+        commune,
+        &ActivityDraft {
+            kind: Some("session".into()),
+            held_on: Some("2025-03-01".into()),
+            title: Some(format!("{secret} {n}")),
+            subtype: Some("hop_dan".into()),
+            attendance: Some(json!(10)),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let festival_day = festival::create(
+        &app.db,
+        &system,
+        commune,
+        &FestivalDraft {
+            held_on: Some(format!("{}-08-01", 2005 + n)),
+            guests: Some(secret.into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let programme = programmes::create(
+        &app.db,
+        &system,
+        commune,
+        &ProgrammeDraft {
+            number: Some(format!("{n}")),
+            title: Some(format!("{secret} {n}")),
+            parties: Some(json!(["Công an xã", "Ủy ban MTTQ xã"])),
+            from_year: Some(json!(2024)),
+            to_year: Some(json!(2029)),
+            signed_on: Some("2024-03-01".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let award = awards::create(
+        &app.db,
+        &system,
+        &AwardDraft {
+            award_type: Some("giay_khen".into()),
+            issuer_kind: Some("ubnd_xa".into()),
+            recipient_kind: Some("village".into()),
+            recipient_ref: Some(json!(vs[0])),
+            decision_number: Some(format!("{n}/QĐ-UBND")),
+            decided_on: Some("2025-08-19".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let team = teams::create_team(
+        &app.db,
+        &system,
+        commune,
+        &TeamDraft {
+            kind: Some(teams::SECURITY_TEAM.into()),
+            name: Some(format!("Tổ {secret} {n}")),
+            established_on: Some("2024-07-01".into()),
+            village_ids: Some(vec![vs[0]]),
+            note: None,
+        },
+    )
+    .await
+    .unwrap();
+    let member = teams::add_member(
+        &app.db,
+        &system,
+        team.id,
+        &MemberDraft {
+            role: Some("to_vien".into()),
+            full_name: Some(format!("{secret} Người {n}")),
+            birth_year: Some(json!(1980)),
+            gender: Some("nam".into()),
+            joined_on: Some("2024-07-01".into()),
+            phone: None,
+            citizen_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    Targets {
+        activity: activity.id,
+        festival_day: festival_day.id,
+        programme: programme.id,
+        award: award.id,
+        member: member.id,
+        villages: vs,
+    }
+}
+
+#[tokio::test]
+async fn every_activity_and_award_route_for_every_role_inside_and_outside_scope() {
+    use crate::support::PASSWORD;
+    const SECRET: &str = "Bản Bí Mật";
+    let app = TestApp::new().await;
+    let roles = ["viewer", "officer", "reviewer", "admin"];
+    let mut users = Vec::new();
+    for r in roles {
+        users.push(app.user(&format!("u{r}"), r, "03583").await);
+    }
+    let read = |_: usize, inside: bool| if inside { 200 } else { 404 };
+    let create = |r: usize, inside: bool| match (r, inside) {
+        (0, _) | (_, false) => 403,
+        _ => 201,
+    };
+    let edit = |r: usize, inside: bool, ok: u16| match (r, inside) {
+        (_, false) => 404,
+        (0, _) => 403,
+        _ => ok,
+    };
+    let mut checked = 0;
+    let mut n = 0;
+    for (ri, user) in users.iter().enumerate() {
+        for inside in [true, false] {
+            n += 1;
+            let code = if inside { "03583" } else { "03388" };
+            let secret = if inside { "Bản Trong" } else { SECRET };
+            let t = targets(&app, code, n, secret).await;
+            let import_row = format!(
+                "ma_hoat_dong,loai,ma_don_vi,ngay,noi_dung,phan_loai,so_luot_nguoi\n,session,{code},01/04/2025,Nhập {n},hop_dan,12\n"
+            );
+            let cases: Vec<(&str, String, Option<Value>, u16)> = vec![
+                (
+                    "GET",
+                    format!("/units/{code}/activities?year=2025"),
+                    None,
+                    read(ri, inside),
+                ),
+                (
+                    "GET",
+                    format!("/units/{code}/activities/export?year=2025"),
+                    None,
+                    read(ri, inside),
+                ),
+                (
+                    "POST",
+                    format!("/units/{code}/activities"),
+                    Some(
+                        json!({"kind": "session", "held_on": "2025-05-01", "title": "Mới", "subtype": "hop_dan", "attendance": 3}),
+                    ),
+                    create(ri, inside),
+                ),
+                (
+                    "GET",
+                    format!("/activities/{}", t.activity),
+                    None,
+                    read(ri, inside),
+                ),
+                (
+                    "PATCH",
+                    format!("/activities/{}", t.activity),
+                    Some(json!({"attendance": 11})),
+                    edit(ri, inside, 200),
+                ),
+                (
+                    "POST",
+                    format!("/activities/{}/cancel", t.activity),
+                    Some(json!({"reason": "nhầm"})),
+                    edit(ri, inside, 200),
+                ),
+                (
+                    "GET",
+                    format!("/units/{code}/festival-days?year=2025"),
+                    None,
+                    read(ri, inside),
+                ),
+                (
+                    "GET",
+                    format!("/units/{code}/festival-days/export?year=2025"),
+                    None,
+                    read(ri, inside),
+                ),
+                (
+                    "POST",
+                    format!("/units/{code}/festival-days"),
+                    Some(json!({"held_on": format!("{}-08-02", 2014 + n)})),
+                    create(ri, inside),
+                ),
+                (
+                    "GET",
+                    format!("/festival-days/{}", t.festival_day),
+                    None,
+                    read(ri, inside),
+                ),
+                (
+                    "PATCH",
+                    format!("/festival-days/{}", t.festival_day),
+                    Some(json!({"attendance": 500})),
+                    edit(ri, inside, 200),
+                ),
+                ("GET", format!("/units/{code}/programmes"), None, read(ri, inside)),
+                (
+                    "POST",
+                    format!("/units/{code}/programmes"),
+                    Some(
+                        json!({"number": "01", "title": "Mới", "parties": "A\nB", "from_year": 2024, "to_year": 2030, "signed_on": "2024-01-02"}),
+                    ),
+                    create(ri, inside),
+                ),
+                (
+                    "GET",
+                    format!("/programmes/{}", t.programme),
+                    None,
+                    read(ri, inside),
+                ),
+                (
+                    "POST",
+                    format!("/programmes/{}/reviews", t.programme),
+                    Some(json!({"held_on": "2025-01-05", "kind": "so_ket", "title": "Sơ kết"})),
+                    edit(ri, inside, 201),
+                ),
+                ("GET", format!("/units/{code}/covenants"), None, read(ri, inside)),
+                (
+                    "POST",
+                    format!("/units/{code}/covenants"),
+                    Some(json!({"signed_on": "2025-08-01", "title": "Giao ước", "village_ids": t.villages})),
+                    create(ri, inside),
+                ),
+                (
+                    "GET",
+                    format!("/units/{code}/awards?year=2025"),
+                    None,
+                    read(ri, inside),
+                ),
+                (
+                    "GET",
+                    format!("/units/{code}/awards/export?year=2025"),
+                    None,
+                    read(ri, inside),
+                ),
+                ("GET", format!("/awards/{}", t.award), None, read(ri, inside)),
+                (
+                    "POST",
+                    "/awards".into(),
+                    Some(
+                        json!({"award_type": "giay_khen", "issuer_kind": "ubnd_xa", "recipient_kind": "village", "recipient_ref": t.villages[1], "decision_number": "9/QĐ", "decided_on": "2025-08-19"}),
+                    ),
+                    create(ri, inside),
+                ),
+                (
+                    "GET",
+                    format!("/members/{}/badge-eligibility", t.member),
+                    None,
+                    read(ri, inside),
+                ),
+                (
+                    "POST",
+                    format!("/members/{}/service-records", t.member),
+                    Some(
+                        json!({"kind": "bao_ve_dan_pho", "started_on": "2015-01-01", "ended_on": "2020-01-01"}),
+                    ),
+                    edit(ri, inside, 201),
+                ),
+            ];
+            for (method, path, body, want) in cases {
+                let res = app.api(method, &path, Some(&user.token), body).await;
+                assert_eq!(
+                    res.status.as_u16(),
+                    want,
+                    "{} {method} {path}: {}",
+                    roles[ri],
+                    res.text
+                );
+                assert!(
+                    !res.text.contains(SECRET),
+                    "{} {method} {path} leaked: {}",
+                    roles[ri],
+                    res.text
+                );
+                checked += 1;
+            }
+            let res = app
+                .request(
+                    axum::http::Request::post("/api/v1/activities/import")
+                        .header("authorization", format!("Bearer {}", user.token))
+                        .body(axum::body::Body::from(import_row))
+                        .unwrap(),
+                )
+                .await;
+            let want = match (ri, inside) {
+                (0, _) => 403,
+                (_, true) => 200,
+                _ => 422,
+            };
+            assert_eq!(res.status.as_u16(), want, "{} import: {}", roles[ri], res.text);
+            assert!(!res.text.contains(SECRET));
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 4 * 2 * 24);
+    let outside_writes = app
+        .count(
+            "SELECT COUNT(*) FROM audit_log WHERE scope_path LIKE '/VN/12/03388/%' AND actor_name LIKE 'u%'",
+        )
+        .await;
+    assert_eq!(outside_writes, 0);
+
+    // The pages of the same records.
+    let mut n = 100;
+    for (ri, r) in roles.iter().enumerate() {
+        let b = app.browser(&format!("u{r}"), PASSWORD).await;
+        for inside in [true, false] {
+            n += 1;
+            let code = if inside { "03583" } else { "03388" };
+            let t = targets(&app, code, n - 90, if inside { "Bản Trong" } else { SECRET }).await;
+            for path in [
+                format!("/units/{code}/activities"),
+                format!("/activities/{}", t.activity),
+                format!("/units/{code}/festival-days"),
+                format!("/festival-days/{}", t.festival_day),
+                format!("/units/{code}/programmes"),
+                format!("/programmes/{}", t.programme),
+                format!("/units/{code}/awards?year=2025"),
+                format!("/awards/{}", t.award),
+                format!("/members/{}/badge", t.member),
+            ] {
+                let res = app.page(&b, &path).await;
+                assert_eq!(res.status.as_u16(), read(ri, inside), "{r} GET {path}");
+                assert!(!res.text.contains(SECRET), "{r} GET {path} leaked");
+            }
+            let res = app
+                .post_form(
+                    &b,
+                    &format!("/units/{code}/activities"),
+                    &[
+                        ("kind", "session"),
+                        ("held_on", "01/06/2025"),
+                        ("title", "Web"),
+                        ("subtype", "hop_dan"),
+                        ("attendance", "4"),
+                    ],
+                )
+                .await;
+            let want = if ri == 0 || !inside { 403 } else { 303 };
+            assert_eq!(res.status.as_u16(), want, "{r} POST activities");
+        }
+    }
+}
