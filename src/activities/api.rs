@@ -158,6 +158,17 @@ pub async fn create_festival_day(
     ))
 }
 
+/// CSV or XLSX (sheet "Ngày hội") in the body, all rows or none.
+pub async fn import_festival_days(
+    State(state): State<AppState>,
+    actor: Actor,
+    body: axum::body::Bytes,
+) -> Result<impl IntoResponse> {
+    Ok(Json(json!(
+        super::io::import_festival_days(&state.db, &actor, &body).await?
+    )))
+}
+
 /// A festival day with the awards handed out there, counted as the seeds count them.
 pub async fn festival_day(State(state): State<AppState>, actor: Actor, Id(id): Id) -> Result<Json<Value>> {
     let f = festival::get(&state.db, &actor, id).await?;

@@ -260,14 +260,27 @@ fn subject_key(unit: &Unit, village: Option<&(i64, String)>) -> String {
 
 pub async fn create(db: &Db, actor: &Actor, unit_code: &str, d: &FestivalDraft) -> Result<FestivalDay> {
     let mut tx = db.begin().await?;
-    let unit = unit_for_write(&mut tx, actor, Action::RecordActivity, unit_code).await?;
+    let f = create_in_tx(&mut tx, actor, unit_code, d).await?;
+    tx.commit().await?;
+    Ok(f)
+}
+
+/// Records a festival day in the caller's transaction (an import's); every
+/// refusal comes before the first write.
+pub async fn create_in_tx(
+    tx: &mut Tx,
+    actor: &Actor,
+    unit_code: &str,
+    d: &FestivalDraft,
+) -> Result<FestivalDay> {
+    let unit = unit_for_write(tx, actor, Action::RecordActivity, unit_code).await?;
     if unit.level != "commune" {
         return Err(AppError::field(
             "unit",
             "Ngày hội: ghi ở xã, phường, đặc khu (hoặc thôn của xã).",
         ));
     }
-    let input = parse(&mut tx, &unit, d).await?;
+    let input = parse(tx, &unit, d).await?;
     let key = subject_key(&unit, input.village.as_ref());
     let who = input
         .village
@@ -278,7 +291,7 @@ pub async fn create(db: &Db, actor: &Actor, unit_code: &str, d: &FestivalDraft) 
         sqlx::query_scalar("SELECT held_on FROM festival_days WHERE subject_key = $1 AND year = $2")
             .bind(&key)
             .bind(input.year)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?;
     let twice = |on: &str| {
         AppError::conflict(
@@ -319,34 +332,46 @@ pub async fn create(db: &Db, actor: &Actor, unit_code: &str, d: &FestivalDraft) 
     .bind(input.attendance)
     .bind(&input.note)
     .bind(&ts)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await
     .map_err(|e| if is_unique_violation(&e) { twice(&input.held_on) } else { e.into() })?;
-    let f = read_in_tx(&mut tx, id).await?;
-    audit_festival(&mut tx, actor, "festival_day.create", None, &f).await?;
-    tx.commit().await?;
+    let f = read_in_tx(tx, id).await?;
+    audit_festival(tx, actor, "festival_day.create", None, &f).await?;
     Ok(f)
 }
 
 /// Changes a festival day; the place stays, the date may move within its year.
 pub async fn update(db: &Db, actor: &Actor, id: i64, d: &FestivalDraft) -> Result<FestivalDay> {
-    let scope = Scope::new(actor, Action::ViewGeography)?;
     let mut tx = db.begin().await?;
+    let f = update_in_tx(db, &mut tx, actor, id, d).await?;
+    tx.commit().await?;
+    Ok(f)
+}
+
+/// [`update`] in the caller's transaction.
+pub async fn update_in_tx(
+    db: &Db,
+    tx: &mut Tx,
+    actor: &Actor,
+    id: i64,
+    d: &FestivalDraft,
+) -> Result<FestivalDay> {
+    let scope = Scope::new(actor, Action::ViewGeography)?;
     let path: Option<String> = sqlx::query_scalar(&format!(
         "SELECT scope_path FROM festival_days WHERE id = $1 AND scope_path LIKE $2{}",
         db.lock_clause()
     ))
     .bind(id)
     .bind(scope.like())
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut **tx)
     .await?;
     policy::authorize(
         actor,
         Action::RecordActivity,
         &path.ok_or_else(AppError::not_found)?,
     )?;
-    let before = read_in_tx(&mut tx, id).await?;
-    let unit = super::current_unit(&mut tx, &before.unit_code)
+    let before = read_in_tx(tx, id).await?;
+    let unit = super::current_unit(tx, &before.unit_code)
         .await?
         .ok_or_else(AppError::not_found)?;
     if d.village_id.is_some() {
@@ -371,7 +396,7 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, d: &FestivalDraft) -> Resul
         attendance: n(&d.attendance, before.attendance),
         note: t(&d.note, &before.note),
     };
-    let input = parse(&mut tx, &unit, &merged).await?;
+    let input = parse(tx, &unit, &merged).await?;
     if input.year != before.year {
         return Err(AppError::field(
             "held_on",
@@ -400,11 +425,10 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, d: &FestivalDraft) -> Resul
     .bind(&input.note)
     .bind(now())
     .bind(id)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    let after = read_in_tx(&mut tx, id).await?;
-    audit_festival(&mut tx, actor, "festival_day.update", Some(&before), &after).await?;
-    tx.commit().await?;
+    let after = read_in_tx(tx, id).await?;
+    audit_festival(tx, actor, "festival_day.update", Some(&before), &after).await?;
     Ok(after)
 }
 
@@ -449,6 +473,18 @@ pub async fn get(db: &Db, actor: &Actor, id: i64) -> Result<FestivalDay> {
     .fetch_optional(&db.pool)
     .await?;
     Ok(FestivalDay::from_row(&row.ok_or_else(AppError::not_found)?)?)
+}
+
+/// A festival day the scope holds, read on the transaction's connection.
+pub async fn get_in_tx(tx: &mut Tx, scope: &Scope, id: i64) -> Result<Option<FestivalDay>> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} {FROM} WHERE f.id = $1 AND f.scope_path LIKE $2"
+    ))
+    .bind(id)
+    .bind(scope.like())
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.map(|r| FestivalDay::from_row(&r)).transpose()?)
 }
 
 /// The year's festival days in a unit's subtree, by date.

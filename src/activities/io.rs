@@ -35,7 +35,7 @@ pub const ACTIVITY_COLUMNS: [&str; 18] = [
     "ghi_chu",
 ];
 
-pub const FESTIVAL_COLUMNS: [&str; 14] = [
+pub const FESTIVAL_COLUMNS: [&str; 16] = [
     "ma_ngay_hoi",
     "ma_xa",
     "ten_xa",
@@ -49,7 +49,9 @@ pub const FESTIVAL_COLUMNS: [&str; 14] = [
     "khach_moi",
     "hoat_dong",
     "qua_tang",
+    "gia_tri_qua_tang",
     "so_nguoi_tham_du",
+    "ghi_chu",
 ];
 
 const SHEET: &str = "Hoạt động";
@@ -112,27 +114,113 @@ pub async fn export_festival_days(
 ) -> Result<Vec<u8>> {
     let rows: Vec<Vec<String>> = festival::list(db, actor, unit, year)
         .await?
-        .into_iter()
-        .map(|f| {
-            vec![
-                f.id.to_string(),
-                f.unit_code,
-                f.unit_name,
-                opt(&f.village_id),
-                opt(&f.legacy_code),
-                f.year.to_string(),
-                format_date(&f.held_on),
-                f.outside_reason,
-                f.showcase_level,
-                f.venue,
-                f.guests,
-                f.programme,
-                f.gifts,
-                opt(&f.attendance),
-            ]
-        })
+        .iter()
+        .map(festival_row)
         .collect();
-    write(format, "Ngày hội", &FESTIVAL_COLUMNS, &rows)
+    write(format, FESTIVAL_SHEET, &FESTIVAL_COLUMNS, &rows)
+}
+
+fn festival_row(f: &festival::FestivalDay) -> Vec<String> {
+    let f = f.clone();
+    vec![
+        f.id.to_string(),
+        f.unit_code,
+        f.unit_name,
+        opt(&f.village_id),
+        opt(&f.legacy_code),
+        f.year.to_string(),
+        format_date(&f.held_on),
+        f.outside_reason,
+        f.showcase_level,
+        f.venue,
+        f.guests,
+        f.programme,
+        f.gifts,
+        opt(&f.gifts_value),
+        opt(&f.attendance),
+        f.note,
+    ]
+}
+
+const FESTIVAL_SHEET: &str = "Ngày hội";
+
+/// Imports festival days (sheet "Ngày hội", the export's columns; ten_xa and
+/// nam are informative). A row with its code updates that festival day and
+/// is skipped when unchanged; a row without records a new one. All rows or
+/// none.
+pub async fn import_festival_days(db: &Db, actor: &Actor, bytes: &[u8]) -> Result<Imported> {
+    let c = &FESTIVAL_COLUMNS;
+    policy::require_role(actor, Action::RecordActivity)?;
+    let records = tabular::read(bytes, FESTIVAL_SHEET, c)?;
+    let scope = crate::auth::Scope::new(actor, Action::ViewGeography)?;
+    let mut tx = db.begin().await?;
+    let mut errors = RowErrors::default();
+    let mut done = Imported::default();
+    for r in &records {
+        let cell = |name: &str| c.iter().position(|x| *x == name).and_then(|i| r.get(i));
+        let text = |name: &str| Some(cell(name).unwrap_or_default());
+        let mut draft = festival::FestivalDraft {
+            village_id: cell("ma_thon").map(Value::String),
+            legacy_code: text("ma_don_vi_cu"),
+            held_on: cell("ngay"),
+            outside_reason: text("ly_do_ngoai_thoi_gian"),
+            showcase_level: text("cap_chon_diem"),
+            venue: text("dia_diem"),
+            guests: text("khach_moi"),
+            programme: text("hoat_dong"),
+            gifts: text("qua_tang"),
+            gifts_value: Some(Value::String(cell("gia_tri_qua_tang").unwrap_or_default())),
+            attendance: Some(Value::String(cell("so_nguoi_tham_du").unwrap_or_default())),
+            note: text("ghi_chu"),
+        };
+        let outcome = match cell("ma_ngay_hoi") {
+            None => festival::create_in_tx(&mut tx, actor, &cell("ma_xa").unwrap_or_default(), &draft)
+                .await
+                .map(|_| 1),
+            Some(code) => {
+                let stored = match code.parse::<i64>() {
+                    Ok(id) => festival::get_in_tx(&mut tx, &scope, id).await?,
+                    Err(_) => None,
+                };
+                match stored {
+                    None => Err(AppError::NotFound(format!(
+                        "Không có Ngày hội mã \"{}\" trong phạm vi của bạn.",
+                        crate::input::shorten(&code)
+                    ))),
+                    Some(f) => {
+                        let row = festival_row(&f);
+                        let same = c.iter().enumerate().all(|(i, col)| {
+                            matches!(*col, "ten_xa" | "nam") || r.get(i).unwrap_or_default() == row[i].trim()
+                        });
+                        if same {
+                            Ok(0)
+                        } else if cell("ma_xa").as_deref() != Some(f.unit_code.as_str())
+                            || cell("ma_thon") != f.village_id.map(|v| v.to_string())
+                        {
+                            Err(AppError::field(
+                                "ma_xa",
+                                "Nơi tổ chức của Ngày hội có mã không sửa được; hãy xóa mã để ghi Ngày hội mới.",
+                            ))
+                        } else {
+                            draft.village_id = None;
+                            festival::update_in_tx(db, &mut tx, actor, f.id, &draft)
+                                .await
+                                .map(|_| 2)
+                        }
+                    }
+                }
+            }
+        };
+        match outcome {
+            Ok(0) => done.unchanged += 1,
+            Ok(1) => done.created += 1,
+            Ok(_) => done.updated += 1,
+            Err(e) => errors.refused(r.line, e)?,
+        }
+    }
+    errors.finish()?;
+    tx.commit().await?;
+    Ok(done)
 }
 
 /// What an import did.

@@ -434,6 +434,9 @@ pub async fn cancel(
 #[template(path = "activities/festival_days.html")]
 struct FestivalsPage {
     ctx: PageCtx,
+    import_form: FormState,
+    /// A province officer may import its communes' festival days.
+    can_import: bool,
     unit: Unit,
     year: i64,
     figures: Figures,
@@ -475,10 +478,36 @@ async fn festivals_page(
         can_edit: unit.level == "commune"
             && policy::authorize(actor, Action::RecordActivity, &unit.path).is_ok(),
         levels: &SHOWCASE_LEVELS,
+        import_form: FormState::default(),
+        can_import: policy::authorize(actor, Action::RecordActivity, &unit.path).is_ok(),
         year,
         form,
         unit,
     })
+}
+
+pub async fn import_festival_days(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(code): Path<String>,
+    multipart: Multipart,
+) -> PageResult {
+    let result = match uploaded_file(multipart).await? {
+        Some(bytes) => super::io::import_festival_days(&state.db, &actor, &bytes).await,
+        None => Err(AppError::field("file", "Tệp: chưa chọn tệp.")),
+    };
+    match refused_or(result)? {
+        Ok(_) => Ok(see_other(
+            &format!("/units/{code}/festival-days"),
+            Some("festival_days_imported"),
+        )),
+        Err(e) => {
+            let mut page =
+                festivals_page(&state, &actor, &code, this_year(), FormState::default(), None).await?;
+            page.import_form = FormState::import_refused(&e);
+            Ok(render(e.status(), &page))
+        }
+    }
 }
 
 pub async fn festival_days(

@@ -117,6 +117,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
             get(activities::api::export_festival_days),
         )
         .route(
+            "/festival-days/import",
+            post(activities::api::import_festival_days),
+        )
+        .route(
             "/festival-days/{id}",
             get(activities::api::festival_day).patch(activities::api::update_festival_day),
         )

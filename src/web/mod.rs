@@ -123,6 +123,10 @@ pub fn routes() -> Router<AppState> {
             get(activities::pages::festival_days).post(activities::pages::create_festival_day),
         )
         .route(
+            "/units/{code}/festival-days/import",
+            post(activities::pages::import_festival_days),
+        )
+        .route(
             "/festival-days/{id}",
             get(activities::pages::festival_day).post(activities::pages::update_festival_day),
         )
@@ -271,6 +275,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "activity_cancelled" => "Đã hủy bản ghi; bản ghi không còn được tính vào số liệu.",
         "activities_imported" => "Đã nhập danh sách hoạt động.",
         "festival_saved" => "Đã lưu Ngày hội.",
+        "festival_days_imported" => "Đã nhập danh sách Ngày hội.",
         "programme_saved" => "Đã ghi nhận chương trình phối hợp.",
         "review_saved" => "Đã ghi nhận hội nghị sơ kết, tổng kết.",
         "covenant_saved" => "Đã ghi nhận giao ước thi đua.",

@@ -878,3 +878,47 @@ async fn every_activity_and_award_route_for_every_role_inside_and_outside_scope(
         }
     }
 }
+
+#[tokio::test]
+async fn festival_days_export_and_import_back() {
+    let app = demo_app().await;
+    let reviewer = app.user("thanhhoa", "reviewer", "38").await;
+    let csv = app
+        .get(
+            "/units/38/festival-days/export?year=2023&format=csv",
+            &reviewer.token,
+        )
+        .await;
+    assert_eq!(csv.status, 200);
+    assert!(
+        csv.text.contains("Thị trấn Sơn Lư") || csv.text.contains("15016"),
+        "{}",
+        csv.text
+    );
+    let post = |body: String| {
+        axum::http::Request::post("/api/v1/festival-days/import")
+            .header("authorization", format!("Bearer {}", reviewer.token))
+            .body(axum::body::Body::from(body))
+            .unwrap()
+    };
+    let res = app.request(post(csv.text.clone())).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.json()["unchanged"], 1, "{}", res.text);
+    // A second festival day for Xã Quan Sơn in 2023 refuses the whole file.
+    let header = csv.text.lines().next().unwrap();
+    let text = format!("{header}\n,15016,,,,2023,01/08/2023,,,,,,,,,\n,15016,,,,2026,20/09/2026,,,,,,,,,\n");
+    let before = app.count("SELECT COUNT(*) FROM festival_days").await;
+    let res = app.request(post(text)).await;
+    assert_eq!(res.status, 422, "{}", res.text);
+    assert!(
+        res.text.contains("Dòng 2") && res.text.contains("mỗi năm một Ngày hội"),
+        "{}",
+        res.text
+    );
+    assert!(
+        res.text.contains("Dòng 3") && res.text.contains("01/07"),
+        "{}",
+        res.text
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM festival_days").await, before);
+}
