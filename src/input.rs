@@ -7,10 +7,18 @@ use serde_json::Value;
 use crate::error::Invalid;
 use crate::text::clean_name;
 
+/// True when text holds a control character other than whitespace (a NUL
+/// would make PostgreSQL refuse the whole statement).
+fn has_control(text: &str) -> bool {
+    text.chars().any(|c| c.is_control() && !c.is_whitespace())
+}
+
 /// A required name: NFC, trimmed, 1..=max characters.
 pub fn required_text(inv: &mut Invalid, field: &str, label: &str, raw: Option<&str>, max: usize) -> String {
     let value = clean_name(raw.unwrap_or_default());
-    if value.is_empty() {
+    if has_control(&value) {
+        inv.add(field, format!("{label}: không được chứa ký tự điều khiển."));
+    } else if value.is_empty() {
         inv.add(field, format!("{label}: không được để trống."));
     } else if value.chars().count() > max {
         inv.add(field, format!("{label}: tối đa {max} ký tự."));
@@ -21,7 +29,27 @@ pub fn required_text(inv: &mut Invalid, field: &str, label: &str, raw: Option<&s
 /// Optional free text, trimmed, at most `max` characters.
 pub fn optional_text(inv: &mut Invalid, field: &str, label: &str, raw: Option<&str>, max: usize) -> String {
     let value = raw.map(clean_name).unwrap_or_default();
-    if value.chars().count() > max {
+    if has_control(&value) {
+        inv.add(field, format!("{label}: không được chứa ký tự điều khiển."));
+    } else if value.chars().count() > max {
+        inv.add(field, format!("{label}: tối đa {max} ký tự."));
+    }
+    value
+}
+
+/// Optional text of several lines (guests, a programme, findings): each
+/// line cleaned like a name, empty lines dropped, line breaks kept.
+pub fn optional_lines(inv: &mut Invalid, field: &str, label: &str, raw: Option<&str>, max: usize) -> String {
+    let value = raw
+        .unwrap_or_default()
+        .lines()
+        .map(clean_name)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n");
+    if has_control(&value.replace('\n', " ")) {
+        inv.add(field, format!("{label}: không được chứa ký tự điều khiển."));
+    } else if value.chars().count() > max {
         inv.add(field, format!("{label}: tối đa {max} ký tự."));
     }
     value
@@ -245,9 +273,15 @@ mod tests {
         let long = "a".repeat(10 * 1024 * 1024);
         required_text(&mut inv, "name", "Tên", Some(&long), 200);
         required_text(&mut inv, "other", "Tên khác", Some("   "), 200);
+        assert_eq!(
+            optional_lines(&mut inv, "g", "Khách mời", Some("Dòng 1\r\n\n  Dòng   2 "), 100),
+            "Dòng 1\nDòng 2"
+        );
+        required_text(&mut inv, "nul", "Chủ đề", Some("a\u{0}b"), 200);
         let err = inv.into_error();
         assert!(err.fields().unwrap()["name"].contains("tối đa 200"));
         assert!(err.fields().unwrap()["other"].contains("không được để trống"));
-        assert!(err.to_string().len() < 200);
+        assert!(err.fields().unwrap()["nul"].contains("ký tự điều khiển"));
+        assert!(!err.fields().unwrap().contains_key("g"));
     }
 }

@@ -34,6 +34,9 @@ CREATE TABLE activities (
 );
 CREATE INDEX activities_scope ON activities (kind, scope_path, held_on);
 CREATE INDEX activities_village ON activities (village_id);
+-- One drug-free decision per commune (or pre-2025 commune) and year.
+CREATE UNIQUE INDEX activities_drug_free ON activities (COALESCE(legacy_code, unit_code), year)
+    WHERE kind = 'drug_free' AND cancelled_at IS NULL;
 
 -- The units a crackdown campaign covered, besides the one that ran it.
 CREATE TABLE activity_units (
@@ -157,12 +160,17 @@ CREATE TABLE awards (
     event_kind      TEXT CHECK (event_kind IN ('festival_day', 'programme_review', 'activity')),
     event_id        INTEGER,
     note            TEXT NOT NULL DEFAULT '',
+    -- the recipient's pre-2025 commune or province, for decisions before 2025-07-01
+    recipient_legacy_code TEXT,
+    recipient_legacy_name TEXT,
+    cancelled_at    TEXT,
+    cancel_reason   TEXT NOT NULL DEFAULT '',
     created_at      TEXT NOT NULL
 );
 CREATE INDEX awards_scope ON awards (scope_path, decided_on);
 CREATE INDEX awards_event ON awards (event_kind, event_id);
 CREATE INDEX awards_person ON awards (person_key);
-CREATE UNIQUE INDEX awards_one_badge ON awards (person_key) WHERE award_type = 'ky_niem_chuong';
+CREATE UNIQUE INDEX awards_one_badge ON awards (person_key) WHERE award_type = 'ky_niem_chuong' AND cancelled_at IS NULL;
 
 -- Service a person gave outside antq's team records, for the Kỷ niệm chương
 -- (Thông tư 20/2025/TT-BCA): earlier service as semi-professional commune

@@ -159,7 +159,13 @@ pub fn in_window(iso: &str) -> bool {
     md >= WINDOW.0 && md <= WINDOW.1
 }
 
-async fn parse(tx: &mut Tx, unit: &Unit, d: &FestivalDraft) -> Result<Input> {
+async fn parse(
+    tx: &mut Tx,
+    actor: &Actor,
+    unit: &Unit,
+    d: &FestivalDraft,
+    before: Option<&str>,
+) -> Result<Input> {
     let mut inv = Invalid::default();
     // A festival day may be scheduled ahead, so the date may be in the future
     // (up to the end of next year).
@@ -202,6 +208,18 @@ async fn parse(tx: &mut Tx, unit: &Unit, d: &FestivalDraft) -> Result<Input> {
             &SHOWCASE_LEVELS[1..],
         ),
     };
+    if !showcase_level.is_empty()
+        && before != Some(showcase_level.as_str())
+        && !may_choose(actor, &showcase_level)
+    {
+        inv.add(
+            "showcase_level",
+            match showcase_level.as_str() {
+                "bo_cong_an" => "Cấp chọn làm điểm: điểm của Bộ Công an do tài khoản cấp Bộ (toàn quốc) ghi nhận.",
+                _ => "Cấp chọn làm điểm: điểm của tỉnh (hoặc huyện trước 01/07/2025) do tài khoản cấp tỉnh ghi nhận.",
+            },
+        );
+    }
     if showcase_level == "huyen" && held_on.as_str() >= REFORM_DAY {
         inv.add(
             "showcase_level",
@@ -218,7 +236,7 @@ async fn parse(tx: &mut Tx, unit: &Unit, d: &FestivalDraft) -> Result<Input> {
     )
     .await?;
     let text = |inv: &mut Invalid, field: &str, label: &str, raw: &Option<String>| {
-        optional_text(inv, field, label, raw.as_deref(), 4000)
+        crate::input::optional_lines(inv, field, label, raw.as_deref(), 4000)
     };
     let input = Input {
         venue: optional_text(&mut inv, "venue", "Địa điểm", d.venue.as_deref(), 300),
@@ -251,10 +269,27 @@ async fn parse(tx: &mut Tx, unit: &Unit, d: &FestivalDraft) -> Result<Input> {
     Ok(input)
 }
 
-fn subject_key(unit: &Unit, village: Option<&(i64, String)>) -> String {
-    match village {
-        Some((id, _)) => format!("v:{id}"),
-        None => format!("c:{}", unit.code),
+/// Who chooses a showcase site: Bộ Công an (a reviewer of the nation) its
+/// own, the province (a reviewer of a province or above) the province's and,
+/// before the reform, the district's; the commune its own.
+fn may_choose(actor: &Actor, level: &str) -> bool {
+    let depth = actor.scope_path.trim_matches('/').split('/').count();
+    let reviewer = actor.role >= crate::auth::Role::Reviewer;
+    match level {
+        "bo_cong_an" => reviewer && depth == 1,
+        "tinh" | "huyen" => reviewer && depth <= 2,
+        _ => true,
+    }
+}
+
+/// One festival day per place and year: a village, a commune, or — for a
+/// year before the reform — the pre-2025 commune it was held in, so that
+/// two communes merged since each keep their own.
+fn subject_key(unit: &Unit, village: Option<&(i64, String)>, legacy: Option<&(String, String)>) -> String {
+    match (village, legacy) {
+        (Some((id, _)), _) => format!("v:{id}"),
+        (None, Some((code, _))) => format!("l:{code}"),
+        (None, None) => format!("c:{}", unit.code),
     }
 }
 
@@ -280,8 +315,8 @@ pub async fn create_in_tx(
             "Ngày hội: ghi ở xã, phường, đặc khu (hoặc thôn của xã).",
         ));
     }
-    let input = parse(tx, &unit, d).await?;
-    let key = subject_key(&unit, input.village.as_ref());
+    let input = parse(tx, actor, &unit, d, None).await?;
+    let key = subject_key(&unit, input.village.as_ref(), input.legacy.as_ref());
     let who = input
         .village
         .as_ref()
@@ -396,7 +431,13 @@ pub async fn update_in_tx(
         attendance: n(&d.attendance, before.attendance),
         note: t(&d.note, &before.note),
     };
-    let input = parse(tx, &unit, &merged).await?;
+    let input = parse(tx, actor, &unit, &merged, Some(&before.showcase_level)).await?;
+    if input.legacy.as_ref().map(|l| &l.0) != before.legacy_code.as_ref() {
+        return Err(AppError::field(
+            "legacy_code",
+            "Đơn vị trước sắp xếp của Ngày hội không sửa được; hãy ghi Ngày hội mới.",
+        ));
+    }
     if input.year != before.year {
         return Err(AppError::field(
             "held_on",

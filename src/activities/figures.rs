@@ -51,7 +51,6 @@ pub async fn figures(db: &Db, scope: &Scope, from: &str, to: &str) -> Result<Fig
            COALESCE(SUM(CASE WHEN kind = 'conference' THEN 1 ELSE 0 END), 0) AS conferences, \
            COALESCE(SUM(CASE WHEN kind = 'mediation' THEN 1 ELSE 0 END), 0) AS mediation, \
            COALESCE(SUM(CASE WHEN kind = 'mediation' AND subtype = 'thanh' THEN 1 ELSE 0 END), 0) AS mediated, \
-           COALESCE(SUM(CASE WHEN kind = 'drug_free' THEN 1 ELSE 0 END), 0) AS drug_free, \
            COALESCE(SUM(CASE WHEN kind = 'key_area' AND subtype = 'dua_vao' THEN 1 ELSE 0 END), 0) AS designated, \
            COALESCE(SUM(CASE WHEN kind = 'key_area' AND subtype = 'dua_ra' THEN 1 ELSE 0 END), 0) AS removed \
          FROM activities WHERE scope_path LIKE $1 AND held_on >= $2 AND held_on <= $3 AND cancelled_at IS NULL \
@@ -60,6 +59,16 @@ pub async fn figures(db: &Db, scope: &Scope, from: &str, to: &str) -> Result<Fig
     .bind(&like)
     .bind(from)
     .bind(to)
+    .fetch_one(&db.pool)
+    .await?;
+    // A drug-free decision counts for the year it recognises, whatever its date.
+    let drug_free: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM activities WHERE kind = 'drug_free' AND scope_path LIKE $1 AND cancelled_at IS NULL \
+         AND year >= $2 AND year <= $3",
+    )
+    .bind(&like)
+    .bind(from.get(0..4).and_then(|y| y.parse::<i64>().ok()).unwrap_or(0))
+    .bind(to.get(0..4).and_then(|y| y.parse::<i64>().ok()).unwrap_or(0))
     .fetch_one(&db.pool)
     .await?;
     // A campaign counts for the unit that ran it and for every unit it covered.
@@ -98,7 +107,7 @@ pub async fn figures(db: &Db, scope: &Scope, from: &str, to: &str) -> Result<Fig
     }
     let award_rows = sqlx::query(
         "SELECT award_type, issuer_kind, issuer_name, recipient_kind FROM awards \
-         WHERE scope_path LIKE $1 AND decided_on >= $2 AND decided_on <= $3",
+         WHERE scope_path LIKE $1 AND decided_on >= $2 AND decided_on <= $3 AND cancelled_at IS NULL",
     )
     .bind(&like)
     .bind(from)
@@ -137,7 +146,7 @@ pub async fn figures(db: &Db, scope: &Scope, from: &str, to: &str) -> Result<Fig
         campaigns,
         mediation_cases: row.try_get("mediation")?,
         mediation_successful: row.try_get("mediated")?,
-        drug_free_communes: row.try_get("drug_free")?,
+        drug_free_communes: drug_free,
         key_areas_designated: row.try_get("designated")?,
         key_areas_removed: row.try_get("removed")?,
         awards: AwardFigures {

@@ -313,8 +313,54 @@ pub(crate) async fn village_of(
     }
 }
 
-/// The pre-2025 unit a record dated before the reform happened in: it must
-/// be one the current unit was formed from (2025 crosswalk).
+/// A unit of the pre-2025 map.
+#[derive(Clone, Debug)]
+pub(crate) struct OldUnit {
+    pub code: String,
+    pub name: String,
+    pub path: String,
+}
+
+/// The pre-2025 units today's unit was formed from: the communes of the
+/// crosswalk (the default successor's first), or the provinces of the
+/// province crosswalk.
+pub(crate) async fn formed_from(tx: &mut Tx, unit: &Unit) -> Result<Vec<OldUnit>> {
+    let sql = match unit.level.as_str() {
+        "commune" => {
+            "SELECT u.code, u.name, u.path FROM crosswalk_2025 x JOIN units u ON u.era = 'legacy' AND u.code = x.old_code \
+             WHERE x.new_code = $1 ORDER BY x.is_default DESC, u.code"
+        }
+        "province" => {
+            "SELECT u.code, u.name, u.path FROM province_crosswalk_2025 x \
+             JOIN units u ON u.era = 'legacy' AND u.code = x.old_code WHERE x.new_code = $1 ORDER BY u.code"
+        }
+        _ => return Ok(Vec::new()),
+    };
+    let rows = sqlx::query(sql).bind(&unit.code).fetch_all(&mut **tx).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(OldUnit {
+                code: r.try_get("code")?,
+                name: r.try_get("name")?,
+                path: r.try_get("path")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// The old unit that is plainly today's: the only one it was formed from,
+/// or the one whose code it kept.
+pub(crate) fn plain_predecessor(unit: &Unit, old: &[OldUnit]) -> Option<OldUnit> {
+    match old {
+        [one] => Some(one.clone()),
+        _ => old.iter().find(|o| o.code == unit.code).cloned(),
+    }
+}
+
+/// The pre-2025 unit a record dated before the reform happened in: the one
+/// named (it must be one the current unit was formed from), or else the
+/// plain predecessor; `None` for a record dated after the reform.
 pub(crate) async fn legacy_origin(
     tx: &mut Tx,
     inv: &mut Invalid,
@@ -323,37 +369,28 @@ pub(crate) async fn legacy_origin(
     on: Option<&str>,
 ) -> Result<Option<(String, String)>> {
     let code = raw.map(str::trim).unwrap_or_default();
-    if code.is_empty() {
+    let after = on.is_none_or(|d| d >= REFORM_DAY);
+    if after {
+        if !code.is_empty() && on.is_some() {
+            inv.add(
+                "legacy_code",
+                "Đơn vị trước sắp xếp: chỉ ghi cho sự kiện trước ngày 01/07/2025.",
+            );
+        }
         return Ok(None);
     }
-    if on.is_some_and(|d| d >= REFORM_DAY) {
-        inv.add(
-            "legacy_code",
-            "Đơn vị trước sắp xếp: chỉ ghi cho sự kiện trước ngày 01/07/2025.",
-        );
-        return Ok(None);
-    }
-    let sql = match unit.level.as_str() {
-        "commune" => {
-            "SELECT u.name FROM crosswalk_2025 c JOIN units u ON u.era = 'legacy' AND u.code = c.old_code \
-             WHERE c.old_code = $1 AND c.new_code = $2"
-        }
-        "province" => {
-            "SELECT u.name FROM province_crosswalk_2025 c JOIN units u ON u.era = 'legacy' AND u.code = c.old_code \
-             WHERE c.old_code = $1 AND c.new_code = $2"
-        }
-        _ => {
+    if unit.level != "commune" && unit.level != "province" {
+        if !code.is_empty() {
             inv.add("legacy_code", "Đơn vị trước sắp xếp: chỉ ghi cho xã hoặc tỉnh.");
-            return Ok(None);
         }
-    };
-    let name: Option<String> = sqlx::query_scalar(sql)
-        .bind(code)
-        .bind(&unit.code)
-        .fetch_optional(&mut **tx)
-        .await?;
-    match name {
-        Some(n) => Ok(Some((code.to_string(), n))),
+        return Ok(None);
+    }
+    let old = formed_from(tx, unit).await?;
+    if code.is_empty() {
+        return Ok(plain_predecessor(unit, &old).map(|o| (o.code, o.name)));
+    }
+    match old.into_iter().find(|o| o.code == code) {
+        Some(o) => Ok(Some((o.code, o.name))),
         None => {
             inv.add(
                 "legacy_code",
@@ -684,23 +721,7 @@ pub async fn create_in_tx(
     let unit = unit_for_write(tx, actor, Action::RecordActivity, unit_code).await?;
     let input = parse(tx, kind, &unit, d).await?;
     if kind == "drug_free" {
-        let taken: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM activities WHERE kind = 'drug_free' AND unit_code = $1 AND year = $2 AND cancelled_at IS NULL",
-        )
-        .bind(&unit.code)
-        .bind(input.year)
-        .fetch_optional(&mut **tx)
-        .await?;
-        if taken.is_some() {
-            return Err(AppError::conflict(
-                "year",
-                format!(
-                    "Năm công nhận: {} đã có quyết định công nhận năm {}.",
-                    unit.name,
-                    input.year.unwrap_or_default()
-                ),
-            ));
-        }
+        drug_free_once(tx, &unit, &input, None).await?;
     }
     let ts = now();
     let id: i64 = sqlx::query_scalar(
@@ -739,16 +760,42 @@ pub async fn create_in_tx(
             .await?;
     }
     if kind == "key_area" {
-        follow_key_area(tx, input.village_id).await?;
+        follow_key_area(tx, actor, input.village_id).await?;
     }
     let a = read_in_tx(tx, id).await?;
     audit_activity(tx, actor, "activity.create", None, &a).await?;
     Ok(a)
 }
 
-/// A village's key-area flag follows the latest dated decision about it, so
-/// the flag on the village page never disagrees with the decisions.
-async fn follow_key_area(tx: &mut Tx, village_id: Option<i64>) -> Result<()> {
+/// One drug-free decision per commune (or pre-2025 commune) and year.
+async fn drug_free_once(tx: &mut Tx, unit: &Unit, input: &Input, except: Option<i64>) -> Result<()> {
+    let place = input.legacy.as_ref().map_or(unit.code.as_str(), |l| l.0.as_str());
+    let taken: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM activities WHERE kind = 'drug_free' AND COALESCE(legacy_code, unit_code) = $1 AND year = $2 \
+         AND cancelled_at IS NULL AND id <> $3",
+    )
+    .bind(place)
+    .bind(input.year)
+    .bind(except.unwrap_or(-1))
+    .fetch_optional(&mut **tx)
+    .await?;
+    if taken.is_some() {
+        let name = input.legacy.as_ref().map_or(unit.name.as_str(), |l| l.1.as_str());
+        return Err(AppError::conflict(
+            "year",
+            format!(
+                "Năm công nhận: {name} đã có quyết định công nhận năm {}.",
+                input.year.unwrap_or_default()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A village's key-area flag follows the latest dated decision about it
+/// (none left: not a key area), so the flag on the village page never
+/// disagrees with the decisions; a change of the flag is audited.
+async fn follow_key_area(tx: &mut Tx, actor: &Actor, village_id: Option<i64>) -> Result<()> {
     let Some(v) = village_id else { return Ok(()) };
     let latest: Option<String> = sqlx::query_scalar(
         "SELECT subtype FROM activities WHERE kind = 'key_area' AND village_id = $1 AND cancelled_at IS NULL \
@@ -757,15 +804,35 @@ async fn follow_key_area(tx: &mut Tx, village_id: Option<i64>) -> Result<()> {
     .bind(v)
     .fetch_optional(&mut **tx)
     .await?;
-    if let Some(s) = latest {
-        sqlx::query("UPDATE villages SET key_area = $1, updated_at = $2 WHERE id = $3")
-            .bind(i64::from(s == "dua_vao"))
-            .bind(now())
-            .bind(v)
-            .execute(&mut **tx)
-            .await?;
+    let flag = i64::from(latest.as_deref() == Some("dua_vao"));
+    let row = sqlx::query("SELECT name, key_area, scope_path FROM villages WHERE id = $1")
+        .bind(v)
+        .fetch_one(&mut **tx)
+        .await?;
+    let before: i64 = row.try_get("key_area")?;
+    if before == flag {
+        return Ok(());
     }
-    Ok(())
+    sqlx::query("UPDATE villages SET key_area = $1, updated_at = $2 WHERE id = $3")
+        .bind(flag)
+        .bind(now())
+        .bind(v)
+        .execute(&mut **tx)
+        .await?;
+    audit::record(
+        tx,
+        actor,
+        Change {
+            action: "village.update",
+            target_kind: "village",
+            target_id: v.to_string(),
+            target_label: row.try_get("name")?,
+            scope_path: row.try_get("scope_path")?,
+            before: Some(json!({ "key_area": before == 1 })),
+            after: Some(json!({ "key_area": flag == 1 })),
+        },
+    )
+    .await
 }
 
 async fn read_in_tx(tx: &mut Tx, id: i64) -> Result<Activity> {
@@ -814,6 +881,12 @@ pub async fn update_in_tx(
     let (path, unit_code) = found.ok_or_else(AppError::not_found)?;
     policy::authorize(actor, Action::RecordActivity, &path)?;
     let before = read_in_tx(tx, id).await?;
+    if before.is_cancelled() {
+        return Err(AppError::conflict(
+            "reason",
+            "Bản ghi này đã được hủy; không sửa được.",
+        ));
+    }
     if d.kind.as_deref().is_some_and(|k| k.trim() != before.kind) {
         return Err(AppError::field(
             "kind",
@@ -825,6 +898,9 @@ pub async fn update_in_tx(
         .ok_or_else(AppError::not_found)?;
     let merged = merge(d, &before);
     let input = parse(tx, &before.kind, &unit, &merged).await?;
+    if before.kind == "drug_free" {
+        drug_free_once(tx, &unit, &input, Some(id)).await?;
+    }
     sqlx::query(
         "UPDATE activities SET village_id = $1, legacy_code = $2, legacy_name = $3, held_on = $4, ends_on = $5, \
          period_from = $6, period_to = $7, year = $8, title = $9, subtype = $10, level = $11, attendance = $12, \
@@ -865,8 +941,8 @@ pub async fn update_in_tx(
         }
     }
     if before.kind == "key_area" {
-        follow_key_area(tx, before.village_id).await?;
-        follow_key_area(tx, input.village_id).await?;
+        follow_key_area(tx, actor, before.village_id).await?;
+        follow_key_area(tx, actor, input.village_id).await?;
     }
     let after = read_in_tx(tx, id).await?;
     audit_activity(tx, actor, "activity.update", Some(&before), &after).await?;
@@ -928,7 +1004,7 @@ pub async fn cancel(db: &Db, actor: &Actor, id: i64, reason: Option<&str>) -> Re
         .execute(&mut *tx)
         .await?;
     if before.kind == "key_area" {
-        follow_key_area(&mut tx, before.village_id).await?;
+        follow_key_area(&mut tx, actor, before.village_id).await?;
     }
     let after = read_in_tx(&mut tx, id).await?;
     audit_activity(&mut tx, actor, "activity.cancel", Some(&before), &after).await?;
@@ -970,8 +1046,10 @@ async fn audit_activity(
 
 pub async fn get(db: &Db, actor: &Actor, id: i64) -> Result<Activity> {
     let scope = Scope::new(actor, Action::ViewGeography)?;
+    // A campaign is visible, read-only, to the units it covered, as in the lists.
     let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} {FROM} WHERE a.id = $1 AND a.scope_path LIKE $2"
+        "SELECT {COLUMNS} {FROM} WHERE a.id = $1 AND (a.scope_path LIKE $2 OR EXISTS \
+           (SELECT 1 FROM activity_units au WHERE au.activity_id = a.id AND au.scope_path LIKE $2))"
     ))
     .bind(id)
     .bind(scope.like())

@@ -67,7 +67,8 @@ fn draft_of(form: &Form, kind: Option<String>) -> ActivityDraft {
         village_id: v("village_id"),
         legacy_code: s("legacy_code"),
         held_on: s("held_on"),
-        ends_on: s("ends_on").filter(|x| !x.trim().is_empty()),
+        // An emptied field clears the end date.
+        ends_on: s("ends_on"),
         period_from: v("period_from"),
         period_to: v("period_to"),
         year: v("year"),

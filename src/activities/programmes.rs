@@ -162,7 +162,7 @@ pub async fn create(db: &Db, actor: &Actor, unit_code: &str, d: &ProgrammeDraft)
     }
     let signed_on =
         past_date(&mut inv, "signed_on", "Ngày ký", d.signed_on.as_deref(), true).unwrap_or_default();
-    let documents = optional_text(
+    let documents = crate::input::optional_lines(
         &mut inv,
         "documents",
         "Văn bản kèm theo",
@@ -360,7 +360,7 @@ pub async fn add_review(db: &Db, actor: &Actor, programme_id: i64, d: &ReviewDra
         &CONFERENCE_TYPES,
     );
     let title = required_text(&mut inv, "title", "Tên hội nghị", d.title.as_deref(), 500);
-    let findings = optional_text(&mut inv, "findings", "Kết quả", d.findings.as_deref(), 8000);
+    let findings = crate::input::optional_lines(&mut inv, "findings", "Kết quả", d.findings.as_deref(), 8000);
     inv.finish()?;
     let row = sqlx::query(&format!(
         "INSERT INTO programme_reviews (programme_id, scope_path, held_on, kind, title, findings, created_at) \
@@ -466,7 +466,8 @@ pub async fn create_covenant(db: &Db, actor: &Actor, unit_code: &str, d: &Covena
         .and_then(|y| y.parse::<i64>().ok())
         .unwrap_or_default();
     let title = required_text(&mut inv, "title", "Tên giao ước", d.title.as_deref(), 300);
-    let terms = optional_text(&mut inv, "terms", "Nội dung giao ước", d.terms.as_deref(), 8000);
+    let terms =
+        crate::input::optional_lines(&mut inv, "terms", "Nội dung giao ước", d.terms.as_deref(), 8000);
     let mut villages = Vec::new();
     for id in d.village_ids.iter().flatten() {
         let name: Option<String> = sqlx::query_scalar(

@@ -139,6 +139,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/awards", post(awards::api::create))
         .route("/awards/import", post(awards::api::import))
         .route("/awards/{id}", get(awards::api::show))
+        .route("/awards/{id}/cancel", post(awards::api::cancel))
         .route("/members/{id}/badge-eligibility", get(awards::api::eligibility))
         .route("/members/{id}/service-records", post(awards::api::add_service))
         .route_layer(middleware::from_fn_with_state(state, auth::middleware::api_token));

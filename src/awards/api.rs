@@ -114,3 +114,20 @@ pub async fn add_service(
         Json(eligibility::add_service(&state.db, &actor, id, &d).await?),
     ))
 }
+
+#[derive(Deserialize, Default)]
+pub struct CancelBody {
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    actor: Actor,
+    Id(id): Id,
+    ApiJson(b): ApiJson<CancelBody>,
+) -> Result<impl IntoResponse> {
+    Ok(Json(
+        super::cancel(&state.db, &actor, id, b.reason.as_deref()).await?,
+    ))
+}

@@ -18,7 +18,7 @@ use crate::db::{Db, now};
 use crate::error::{AppError, Invalid, Result};
 use crate::input::{self, optional_text};
 use crate::registry::teams::{self, Member, SECURITY_TEAM};
-use crate::text::{format_date, format_decimal};
+use crate::text::format_date;
 
 pub const SERVICE_KINDS: [(&str, &str); 4] = [
     ("cong_an_xa_ban_chuyen_trach", "Công an xã bán chuyên trách"),
@@ -45,8 +45,6 @@ pub struct Period {
     /// False when the record lies outside the reader's scope: it counts, but
     /// its place is not shown.
     pub visible: bool,
-    #[serde(skip)]
-    leader: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -92,19 +90,27 @@ pub fn weighted_days(periods: &[(time::Date, time::Date, u32)]) -> i64 {
     total
 }
 
-fn years(days: i64) -> f64 {
-    (days as f64 / 365.25 * 10.0).floor() / 10.0
+/// Years of service in tenths, from weighted days: a year is 365 days, so
+/// ten calendar years (3.652 or 3.653 days) are 10 years, and partial
+/// tenths are not rounded up.
+fn tenths(days: i64) -> i64 {
+    days * 10 / 365
 }
 
-fn years_text(y: f64) -> String {
-    format_decimal(y, 1).trim_end_matches(",0").to_string()
+fn years_text(tenths: i64) -> String {
+    crate::text::format_decimal(tenths as f64 / 10.0, 1)
+        .trim_end_matches(",0")
+        .to_string()
 }
 
-/// A person as the rule sees them.
+/// A person as the rule sees them. `home` is the unit path their record
+/// lives in: service recorded elsewhere is theirs only when a citizen id
+/// says so, since a name, birth year and gender may be a namesake's.
 pub struct Person {
     pub key: String,
     pub full_name: String,
     pub gender: Option<String>,
+    pub home: String,
 }
 
 impl Person {
@@ -113,6 +119,7 @@ impl Person {
             key: m.person_key(),
             full_name: m.full_name.clone(),
             gender: Some(m.gender.clone()),
+            home: m.scope_path.clone(),
         }
     }
 }
@@ -122,66 +129,85 @@ pub async fn for_member(db: &Db, actor: &Actor, member_id: i64) -> Result<Eligib
     compute(db, actor, &Person::of_member(&member)).await
 }
 
+/// What counting needs of one stretch of service.
+struct Counted {
+    period: Period,
+    leader: bool,
+    security_team: bool,
+}
+
 pub async fn compute(db: &Db, actor: &Actor, person: &Person) -> Result<Eligibility> {
     let scope = Scope::new(actor, Action::ViewGeography)?;
     let today = input::today();
-    let mut periods = Vec::new();
+    let by_citizen_id = person.key.starts_with("cccd:");
+    // Without a citizen id only the person's own commune is searched.
+    let reach = if by_citizen_id {
+        "/VN/%".to_string()
+    } else {
+        format!("{}%", person.home)
+    };
+    let mut counted: Vec<Counted> = Vec::new();
     // Team service recorded in antq: every security-team membership of the
     // person, doubled where the team covers a border village.
     let rows = sqlx::query(
-        "SELECT m.joined_on, m.left_on, m.role, t.name, t.scope_path, \
+        "SELECT m.id, m.joined_on, m.left_on, m.role, t.name, t.scope_path, \
            (SELECT COUNT(*) FROM team_villages tv JOIN villages v ON v.id = tv.village_id \
             WHERE tv.team_id = t.id AND v.border_area = 1) AS border \
-         FROM members m JOIN teams t ON t.id = m.team_id WHERE m.person_key = $1 AND t.kind = $2 ORDER BY m.joined_on",
+         FROM members m JOIN teams t ON t.id = m.team_id \
+         WHERE m.person_key = $1 AND t.kind = $2 AND m.scope_path LIKE $3 ORDER BY m.joined_on",
     )
     .bind(&person.key)
     .bind(SECURITY_TEAM)
+    .bind(&reach)
     .fetch_all(&db.pool)
     .await?;
+    let mut memberships = Vec::new();
     for r in rows {
         let path: String = r.try_get("scope_path")?;
-        let visible = scope.contains(&path);
         let role: String = r.try_get("role")?;
-        periods.push(Period {
-            what: if visible {
-                format!(
+        memberships.push(r.try_get::<i64, _>("id")?);
+        counted.push(Counted {
+            period: Period {
+                what: format!(
                     "{} – {}",
                     label(&teams::ROLES, &role),
                     r.try_get::<String, _>("name")?
-                )
-            } else {
-                "Tổ bảo vệ an ninh, trật tự ở đơn vị khác".into()
+                ),
+                from: r.try_get("joined_on")?,
+                to: r.try_get("left_on")?,
+                difficult: r.try_get::<i64, _>("border")? > 0,
+                visible: scope.contains(&path),
             },
-            from: r.try_get("joined_on")?,
-            to: r.try_get("left_on")?,
-            difficult: r.try_get::<i64, _>("border")? > 0,
-            visible,
             leader: false,
+            security_team: true,
         });
     }
     let rows = sqlx::query(
         "SELECT kind, position, started_on, ended_on, difficult, scope_path FROM service_records \
-         WHERE person_key = $1 ORDER BY started_on",
+         WHERE person_key = $1 AND scope_path LIKE $2 ORDER BY started_on",
     )
     .bind(&person.key)
+    .bind(&reach)
     .fetch_all(&db.pool)
     .await?;
     for r in rows {
         let kind: String = r.try_get("kind")?;
         let path: String = r.try_get("scope_path")?;
-        let visible = scope.contains(&path);
         let position: String = r.try_get("position")?;
         let mut what = label(&SERVICE_KINDS, &kind).to_string();
-        if visible && !position.is_empty() {
+        if !position.is_empty() {
             what = format!("{what} – {position}");
         }
-        periods.push(Period {
-            what,
-            from: r.try_get("started_on")?,
-            to: r.try_get("ended_on")?,
-            difficult: r.try_get::<i64, _>("difficult")? == 1,
-            visible,
+        counted.push(Counted {
+            period: Period {
+                what,
+                from: r.try_get("started_on")?,
+                to: r.try_get("ended_on")?,
+                difficult: r.try_get::<i64, _>("difficult")? == 1,
+                visible: scope.contains(&path),
+            },
             leader: kind == "lanh_dao",
+            security_team: kind == SECURITY_TEAM,
         });
     }
     let span = |p: &Period| -> Option<(time::Date, time::Date, u32)> {
@@ -193,13 +219,45 @@ pub async fn compute(db: &Db, actor: &Actor, person: &Person) -> Result<Eligibil
                 .min(today);
         (b >= a).then_some((a, b, if p.difficult { 2 } else { 1 }))
     };
-    let member_spans: Vec<_> = periods.iter().filter(|p| !p.leader).filter_map(span).collect();
-    let leader_spans: Vec<_> = periods.iter().filter(|p| p.leader).filter_map(span).collect();
-    let member_years = years(weighted_days(&member_spans));
-    let leader_years = years(weighted_days(&leader_spans));
+    let member_spans: Vec<_> = counted
+        .iter()
+        .filter(|c| !c.leader)
+        .filter_map(|c| span(&c.period))
+        .collect();
+    let leader_spans: Vec<_> = counted
+        .iter()
+        .filter(|c| c.leader)
+        .filter_map(|c| span(&c.period))
+        .collect();
+    let member_tenths = tenths(weighted_days(&member_spans));
+    let leader_tenths = tenths(weighted_days(&leader_spans));
+    let in_security_team = counted.iter().any(|c| c.security_team);
+
+    // Thông tư 20/2025/TT-BCA asks that the member completed their tasks
+    // well: the latest rating of their security-team memberships.
+    let mut latest_rating: Option<(i64, String)> = None;
+    for m in &memberships {
+        let r: Option<(i64, String)> = sqlx::query(
+            "SELECT year, level FROM ratings WHERE subject_kind = 'member' AND subject_id = $1 ORDER BY year DESC LIMIT 1",
+        )
+        .bind(m)
+        .fetch_optional(&db.pool)
+        .await?
+        .map(|r| Ok::<_, sqlx::Error>((r.try_get("year")?, r.try_get("level")?)))
+        .transpose()?;
+        if let Some(r) = r
+            && latest_rating.as_ref().is_none_or(|l| r.0 > l.0)
+        {
+            latest_rating = Some(r);
+        }
+    }
+    let rated_well = latest_rating
+        .as_ref()
+        .is_some_and(|(_, l)| l == "tot" || l == "xuat_sac");
 
     let badge: Option<(String, String, String)> = sqlx::query(
-        "SELECT decision_number, decided_on, scope_path FROM awards WHERE award_type = $1 AND person_key = $2",
+        "SELECT decision_number, decided_on, scope_path FROM awards WHERE award_type = $1 AND cancelled_at IS NULL \
+         AND person_key = $2",
     )
     .bind(BADGE)
     .bind(&person.key)
@@ -207,12 +265,13 @@ pub async fn compute(db: &Db, actor: &Actor, person: &Person) -> Result<Eligibil
     .await?
     .map(|r| Ok::<_, sqlx::Error>((r.try_get("decision_number")?, r.try_get("decided_on")?, r.try_get("scope_path")?)))
     .transpose()?;
-    let commended: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM awards WHERE person_key = $1 AND award_type <> $2")
-            .bind(&person.key)
-            .bind(BADGE)
-            .fetch_one(&db.pool)
-            .await?;
+    let commended: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM awards WHERE person_key = $1 AND award_type <> $2 AND cancelled_at IS NULL",
+    )
+    .bind(&person.key)
+    .bind(BADGE)
+    .fetch_one(&db.pool)
+    .await?;
 
     let mut reasons = Vec::new();
     let mut tracks = Vec::new();
@@ -224,70 +283,90 @@ pub async fn compute(db: &Db, actor: &Actor, person: &Person) -> Result<Eligibil
             } else {
                 (MEMBER_YEARS_MEN, "nam")
             };
-            let missing = ((need - member_years) * 10.0).ceil().max(0.0) / 10.0;
+            let need_tenths = (need * 10.0) as i64;
+            let missing = (need_tenths - member_tenths).max(0);
+            let enough = member_tenths >= need_tenths;
+            let met = enough && in_security_team && rated_well;
             tracks.push(Track {
                 name: "Thành viên lực lượng tham gia bảo vệ ANTT ở cơ sở",
                 required_years: need,
-                counted_years: member_years,
-                missing_years: missing,
-                met: member_years >= need,
+                counted_years: member_tenths as f64 / 10.0,
+                missing_years: missing as f64 / 10.0,
+                met,
             });
-            if member_years >= need {
+            let need_text = years_text(need_tenths);
+            if member_spans.is_empty() {
                 reasons.push(format!(
-                    "Thời gian tham gia lực lượng: {} năm, đủ {} năm theo quy định đối với {who}.",
-                    years_text(member_years),
-                    years_text(need)
+                    "Chưa có thời gian tham gia lực lượng được ghi nhận; {who} cần {need_text} năm."
                 ));
-            } else if member_spans.is_empty() {
+            } else if enough {
                 reasons.push(format!(
-                    "Chưa có thời gian tham gia lực lượng được ghi nhận; {who} cần {} năm.",
-                    years_text(need)
+                    "Thời gian tham gia lực lượng: {} năm, đủ {need_text} năm theo quy định đối với {who}.",
+                    years_text(member_tenths)
                 ));
             } else {
                 reasons.push(format!(
-                    "Thời gian tham gia lực lượng: {} năm; {who} cần {} năm, còn thiếu {} năm.",
-                    years_text(member_years),
-                    years_text(need),
+                    "Thời gian tham gia lực lượng: {} năm; {who} cần {need_text} năm, còn thiếu {} năm.",
+                    years_text(member_tenths),
                     years_text(missing)
                 ));
+            }
+            if !in_security_team {
+                reasons.push(
+                    "Chưa là thành viên Tổ bảo vệ an ninh, trật tự; tiêu chuẩn này dành cho thành viên Tổ."
+                        .into(),
+                );
+            }
+            match &latest_rating {
+                Some((year, level)) if !rated_well => reasons.push(format!(
+                    "Xếp loại năm {year}: {}; cần \"Hoàn thành tốt nhiệm vụ\" trở lên.",
+                    label(&crate::registry::ratings::LEVELS, level)
+                )),
+                None if in_security_team => {
+                    reasons.push("Chưa có kết quả xếp loại \"Hoàn thành tốt nhiệm vụ\" trở lên.".into())
+                }
+                _ => {}
             }
         }
         None => reasons
             .push("Chưa ghi giới tính nên chưa xác định được số năm cần (nam 15 năm, nữ 10 năm).".into()),
     }
     if !leader_spans.is_empty() {
-        let missing = ((LEADER_YEARS - leader_years) * 10.0).ceil().max(0.0) / 10.0;
-        let met = leader_years >= LEADER_YEARS && commended > 0;
+        let need_tenths = (LEADER_YEARS * 10.0) as i64;
+        let missing = (need_tenths - leader_tenths).max(0);
+        let met = leader_tenths >= need_tenths && commended > 0;
         tracks.push(Track {
             name: "Lãnh đạo cấp ủy, chính quyền, Mặt trận, đoàn thể",
             required_years: LEADER_YEARS,
-            counted_years: leader_years,
-            missing_years: missing,
+            counted_years: leader_tenths as f64 / 10.0,
+            missing_years: missing as f64 / 10.0,
             met,
         });
-        if leader_years < LEADER_YEARS {
+        if leader_tenths < need_tenths {
             reasons.push(format!(
-                "Thời gian giữ chức vụ lãnh đạo: {} năm; cần {} năm, còn thiếu {} năm.",
-                years_text(leader_years),
-                years_text(LEADER_YEARS),
+                "Thời gian giữ chức vụ lãnh đạo: {} năm; cần 10 năm, còn thiếu {} năm.",
+                years_text(leader_tenths),
                 years_text(missing)
             ));
         } else if commended == 0 {
             reasons.push(format!(
                 "Thời gian giữ chức vụ lãnh đạo: {} năm, đủ 10 năm, nhưng chưa có khen thưởng nào về bảo vệ an ninh Tổ quốc được ghi nhận.",
-                years_text(leader_years)
+                years_text(leader_tenths)
             ));
         } else {
             reasons.push(format!(
                 "Thời gian giữ chức vụ lãnh đạo: {} năm, đủ 10 năm; đã được khen thưởng.",
-                years_text(leader_years)
+                years_text(leader_tenths)
             ));
         }
     }
-    if periods.iter().any(|p| p.difficult) {
+    if counted.iter().any(|c| c.period.difficult) {
         reasons.push(
             "Thời gian công tác ở vùng đặc biệt khó khăn, biên giới, hải đảo được tính hệ số 2.".into(),
         );
+    }
+    if !by_citizen_id {
+        reasons.push("Chỉ tính thời gian ghi nhận tại đơn vị này; thời gian ở đơn vị khác được tính khi có số định danh cá nhân.".into());
     }
     let already = badge.is_some();
     if let Some((number, on, path)) = &badge {
@@ -303,13 +382,29 @@ pub async fn compute(db: &Db, actor: &Actor, person: &Person) -> Result<Eligibil
     }
     let eligible = !already && tracks.iter().any(|t| t.met);
     reasons.insert(
-        if already { 1 } else { 0 },
+        usize::from(already),
         if eligible {
             format!("{name} đủ điều kiện xét tặng Kỷ niệm chương \"Bảo vệ an ninh Tổ quốc\" (Thông tư 20/2025/TT-BCA).")
         } else {
             format!("{name} chưa đủ điều kiện xét tặng Kỷ niệm chương \"Bảo vệ an ninh Tổ quốc\" (Thông tư 20/2025/TT-BCA).")
         },
     );
+    // Service elsewhere counts but is not the reader's to see in detail.
+    let periods = counted
+        .into_iter()
+        .map(|c| {
+            if c.period.visible {
+                c.period
+            } else {
+                Period {
+                    what: "Công tác ở đơn vị khác".into(),
+                    from: String::new(),
+                    to: None,
+                    ..c.period
+                }
+            }
+        })
+        .collect();
     Ok(Eligibility {
         full_name: name.clone(),
         eligible,
@@ -472,8 +567,12 @@ mod tests {
         // Jan–Jun once (181 days), Jul–Dec twice (184 × 2).
         assert_eq!(weighted_days(&[a, doubled]), 181 + 184 * 2);
         assert_eq!(weighted_days(&[]), 0);
-        assert_eq!(years(365 * 15 + 4), 15.0);
-        assert_eq!(years_text(12.5), "12,5");
-        assert_eq!(years_text(15.0), "15");
+        // Ten calendar years with two leap days are ten years.
+        let ten = (date!(2013 - 01 - 01), date!(2022 - 12 - 31), 1);
+        assert_eq!(tenths(weighted_days(&[ten])), 100);
+        assert_eq!(tenths(365 * 15 + 4), 150);
+        assert_eq!(tenths(364), 9);
+        assert_eq!(years_text(125), "12,5");
+        assert_eq!(years_text(150), "15");
     }
 }

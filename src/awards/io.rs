@@ -14,7 +14,7 @@ use crate::tabular::{self, Format, RowErrors};
 use crate::text::format_date;
 use crate::units::Unit;
 
-pub const COLUMNS: [&str; 18] = [
+pub const COLUMNS: [&str; 19] = [
     "ma_khen_thuong",
     "hinh_thuc",
     "co_quan_tang",
@@ -33,6 +33,7 @@ pub const COLUMNS: [&str; 18] = [
     "ly_do",
     "su_kien",
     "ma_su_kien",
+    "ma_don_vi_cu",
 ];
 
 const SHEET: &str = "Khen thưởng";
@@ -65,6 +66,7 @@ fn row_of(a: &Award) -> Vec<String> {
         a.reason.clone(),
         opt(&a.event_kind),
         opt(&a.event_id),
+        opt(&a.recipient_legacy_code),
     ]
 }
 
@@ -123,6 +125,8 @@ pub async fn import(db: &Db, actor: &Actor, bytes: &[u8]) -> Result<Imported> {
             award_type: cell("hinh_thuc"),
             issuer_kind: cell("co_quan_tang"),
             issuer_unit: cell("ma_don_vi_tang"),
+            issuer_era: None,
+            legacy_code: cell("ma_don_vi_cu"),
             recipient_kind: cell("doi_tuong"),
             recipient_ref: cell("ma_doi_tuong").map(Value::String),
             member_id: cell("ma_thanh_vien").map(Value::String),

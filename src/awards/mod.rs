@@ -16,7 +16,9 @@ use serde_json::{Value, json};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::activities::{REFORM_DAY, current_unit, past_date, province_of};
+use crate::activities::{
+    OldUnit, REFORM_DAY, current_unit, formed_from, past_date, plain_predecessor, province_of,
+};
 use crate::audit::{self, Change};
 use crate::auth::{Action, Actor, Scope, policy};
 use crate::db::{Db, Tx, now};
@@ -162,6 +164,11 @@ pub struct Award {
     pub event_kind: Option<String>,
     pub event_id: Option<i64>,
     pub note: String,
+    /// The recipient's pre-2025 unit, for decisions before 1/7/2025.
+    pub recipient_legacy_code: Option<String>,
+    pub recipient_legacy_name: Option<String>,
+    pub cancelled_at: Option<String>,
+    pub cancel_reason: String,
     #[serde(skip)]
     pub person_key: Option<String>,
     #[serde(skip)]
@@ -170,7 +177,8 @@ pub struct Award {
 
 const COLUMNS: &str = "id, award_type, issuer_kind, issuer_era, issuer_unit, issuer_name, recipient_kind, recipient_ref, \
      recipient_name, member_id, birth_year, gender, position, unit_code, decision_number, decided_on, reason, \
-     event_kind, event_id, note, person_key, scope_path";
+     event_kind, event_id, note, recipient_legacy_code, recipient_legacy_name, cancelled_at, cancel_reason, person_key, \
+     scope_path";
 
 impl Award {
     fn from_row(r: &AnyRow) -> Result<Award, sqlx::Error> {
@@ -195,6 +203,10 @@ impl Award {
             event_kind: r.try_get("event_kind")?,
             event_id: r.try_get("event_id")?,
             note: r.try_get("note")?,
+            recipient_legacy_code: r.try_get("recipient_legacy_code")?,
+            recipient_legacy_name: r.try_get("recipient_legacy_name")?,
+            cancelled_at: r.try_get("cancelled_at")?,
+            cancel_reason: r.try_get("cancel_reason")?,
             person_key: r.try_get("person_key")?,
             scope_path: r.try_get("scope_path")?,
         })
@@ -232,6 +244,10 @@ impl Award {
             event_kind: None,
             event_id: None,
             note: String::new(),
+            recipient_legacy_code: None,
+            recipient_legacy_name: None,
+            cancelled_at: None,
+            cancel_reason: String::new(),
             person_key: None,
             scope_path: String::new(),
         }
@@ -268,9 +284,18 @@ pub struct AwardDraft {
     pub award_type: Option<String>,
     #[serde(default)]
     pub issuer_kind: Option<String>,
-    /// The issuer's unit code; defaults from the recipient where it is plain.
+    /// The issuer's unit code on the map of the decision date; defaults from
+    /// the recipient where that is plain.
     #[serde(default)]
     pub issuer_unit: Option<String>,
+    /// "legacy" or "current", when the caller wants the map checked against
+    /// the decision date (the form sends it with its choice of issuer).
+    #[serde(default)]
+    pub issuer_era: Option<String>,
+    /// The recipient's pre-2025 commune (or province) for a decision before
+    /// 1/7/2025, when today's unit was formed from several.
+    #[serde(default)]
+    pub legacy_code: Option<String>,
     #[serde(default)]
     pub recipient_kind: Option<String>,
     /// Unit code, or village, team or organisation id.
@@ -317,6 +342,8 @@ struct Recipient {
     birth_year: Option<i64>,
     gender: Option<String>,
     citizen_id: String,
+    /// A team must exist on the decision date.
+    established_on: Option<String>,
 }
 
 fn text_of(v: Option<&Value>) -> String {
@@ -326,7 +353,15 @@ fn text_of(v: Option<&Value>) -> String {
         .unwrap_or_default()
 }
 
-async fn recipient(tx: &mut Tx, inv: &mut Invalid, d: &AwardDraft) -> Result<Option<Recipient>> {
+/// The recipient named by the draft. Villages, teams, organisations and
+/// members are looked up inside the actor's scope only, so an id outside it
+/// reads exactly like an id that does not exist.
+async fn recipient(
+    tx: &mut Tx,
+    inv: &mut Invalid,
+    scope: &Scope,
+    d: &AwardDraft,
+) -> Result<Option<Recipient>> {
     let kind = match d.recipient_kind.as_deref().map(str::trim).unwrap_or_default() {
         k @ ("unit" | "village" | "team" | "organisation" | "person") => RECIPIENT_KINDS
             .iter()
@@ -344,37 +379,59 @@ async fn recipient(tx: &mut Tx, inv: &mut Invalid, d: &AwardDraft) -> Result<Opt
             return Ok(None);
         }
     };
+    if kind == "person" {
+        return person(tx, inv, scope, d).await;
+    }
     let reference = text_of(d.recipient_ref.as_ref());
-    let by_id = |table: &'static str, unit_col: &'static str| {
-        format!("SELECT name, {unit_col} AS unit_code FROM {table} WHERE id = $1 AND active = 1")
-    };
-    let found: Option<(String, String)> = match kind {
+    let found: Option<(String, String, Option<String>)> = match kind {
         "unit" => current_unit(tx, &reference)
             .await?
             .filter(|u| u.level == "commune" || u.level == "province")
-            .map(|u| (u.name.clone(), u.code.clone())),
-        "village" | "team" | "organisation" if reference.parse::<i64>().is_ok() => {
-            let (table, col) = match kind {
-                "village" => ("villages", "commune_code"),
-                "team" => ("teams", "commune_code"),
-                _ => ("organisations", "unit_code"),
+            .map(|u| (u.name.clone(), u.code.clone(), None)),
+        _ => {
+            let sql = match kind {
+                "village" => {
+                    "SELECT name, commune_code AS unit_code, NULL AS since FROM villages \
+                     WHERE id = $1 AND active = 1 AND scope_path LIKE $2"
+                }
+                "team" => {
+                    "SELECT name, commune_code AS unit_code, established_on AS since FROM teams \
+                     WHERE id = $1 AND active = 1 AND scope_path LIKE $2"
+                }
+                _ => {
+                    "SELECT name, unit_code, NULL AS since FROM organisations \
+                     WHERE id = $1 AND active = 1 AND scope_path LIKE $2"
+                }
             };
-            sqlx::query(&by_id(table, col))
-                .bind(reference.parse::<i64>().unwrap_or(-1))
-                .fetch_optional(&mut **tx)
-                .await?
-                .map(|r| Ok::<_, sqlx::Error>((r.try_get("name")?, r.try_get("unit_code")?)))
-                .transpose()?
+            match reference.parse::<i64>() {
+                Ok(id) => sqlx::query(sql)
+                    .bind(id)
+                    .bind(scope.like())
+                    .fetch_optional(&mut **tx)
+                    .await?
+                    .map(|r| {
+                        Ok::<_, sqlx::Error>((
+                            r.try_get("name")?,
+                            r.try_get("unit_code")?,
+                            r.try_get("since")?,
+                        ))
+                    })
+                    .transpose()?,
+                Err(_) => None,
+            }
         }
-        "person" => return person(tx, inv, d).await,
-        _ => None,
     };
-    let Some((name, unit_code)) = found else {
+    let Some((name, unit_code, since)) = found else {
+        let what = match kind {
+            "unit" => "xã hoặc tỉnh",
+            "village" => "thôn, tổ dân phố",
+            "team" => "tổ, đội",
+            _ => "cơ quan, doanh nghiệp, trường học",
+        };
         inv.add(
             "recipient_ref",
             format!(
-                "Đối tượng được khen: không có {} mã \"{}\".",
-                crate::activities::label(&RECIPIENT_KINDS, kind).to_lowercase(),
+                "Đối tượng được khen: không có {what} mã \"{}\" trong phạm vi của bạn.",
                 shorten(&reference)
             ),
         );
@@ -394,50 +451,52 @@ async fn recipient(tx: &mut Tx, inv: &mut Invalid, d: &AwardDraft) -> Result<Opt
         birth_year: None,
         gender: None,
         citizen_id: String::new(),
+        established_on: since,
     }))
 }
 
 /// A person: a team member by id, or someone named with their unit.
-async fn person(tx: &mut Tx, inv: &mut Invalid, d: &AwardDraft) -> Result<Option<Recipient>> {
+async fn person(tx: &mut Tx, inv: &mut Invalid, scope: &Scope, d: &AwardDraft) -> Result<Option<Recipient>> {
     let member = text_of(d.member_id.as_ref());
     if !member.is_empty() {
         let row = match member.parse::<i64>() {
-            Ok(id) => sqlx::query(
-                "SELECT m.id, m.full_name, m.birth_year, m.gender, m.citizen_id, t.commune_code FROM members m \
-                 JOIN teams t ON t.id = m.team_id WHERE m.id = $1",
-            )
-            .bind(id)
-            .fetch_optional(&mut **tx)
-            .await?,
+            Ok(id) => {
+                sqlx::query(
+                    "SELECT m.id, m.full_name, m.birth_year, m.gender, m.citizen_id, m.person_key, t.commune_code \
+                     FROM members m JOIN teams t ON t.id = m.team_id WHERE m.id = $1 AND m.scope_path LIKE $2",
+                )
+                .bind(id)
+                .bind(scope.like())
+                .fetch_optional(&mut **tx)
+                .await?
+            }
             Err(_) => None,
         };
         let Some(r) = row else {
             inv.add(
                 "member_id",
-                format!("Thành viên: không có thành viên mã \"{}\".", shorten(&member)),
+                format!(
+                    "Thành viên: không có thành viên mã \"{}\" trong phạm vi của bạn.",
+                    shorten(&member)
+                ),
             );
             return Ok(None);
         };
-        let (name, birth, gender, cid): (String, i64, String, String) = (
-            r.try_get("full_name")?,
-            r.try_get("birth_year")?,
-            r.try_get("gender")?,
-            r.try_get("citizen_id")?,
-        );
         let unit = current_unit(tx, &r.try_get::<String, _>("commune_code")?)
             .await?
             .ok_or_else(AppError::not_found)?;
         return Ok(Some(Recipient {
             kind: "person",
             reference: format!("member:{}", r.try_get::<i64, _>("id")?),
-            person_key: Some(person_key(&name, birth, &gender, &cid)),
-            name,
+            person_key: Some(r.try_get("person_key")?),
+            name: r.try_get("full_name")?,
             path: unit.path.clone(),
             unit,
             member_id: Some(r.try_get("id")?),
-            birth_year: Some(birth),
-            gender: Some(gender),
-            citizen_id: cid,
+            birth_year: Some(r.try_get("birth_year")?),
+            gender: Some(r.try_get("gender")?),
+            citizen_id: r.try_get("citizen_id")?,
+            established_on: None,
         }));
     }
     let name = required_text(inv, "full_name", "Họ và tên", d.full_name.as_deref(), 200);
@@ -492,8 +551,8 @@ async fn person(tx: &mut Tx, inv: &mut Invalid, d: &AwardDraft) -> Result<Option
     // Without a birth year and gender (or a citizen id) a person cannot be
     // told apart from a namesake, and the once-only rule could not hold.
     let key = match (birth, &gender) {
-        (Some(b), Some(g)) => Some(person_key(&name, b, g, &cid)),
         _ if !cid.is_empty() => Some(person_key(&name, 0, "", &cid)),
+        (Some(b), Some(g)) => Some(person_key(&name, b, g, &cid)),
         _ => None,
     };
     Ok(Some(Recipient {
@@ -507,48 +566,121 @@ async fn person(tx: &mut Tx, inv: &mut Invalid, d: &AwardDraft) -> Result<Option
         birth_year: birth,
         gender,
         citizen_id: cid,
+        established_on: None,
     }))
 }
 
-/// The issuer's unit on the map of the decision date, and whether its
-/// territory covers the recipient (through the 2025 crosswalk for a
-/// pre-2025 province, district or commune).
-async fn issuer_unit(
+/// Who issued the award: the issuer's unit on the map of the decision date,
+/// checked to cover the recipient, and — for a decision before 1/7/2025 —
+/// the pre-2025 unit the recipient belonged to (named by `legacy_code`,
+/// or the only one its unit was formed from).
+struct Issued {
+    era: &'static str,
+    unit: Unit,
+    recipient_old: Option<OldUnit>,
+}
+
+async fn issued(
     tx: &mut Tx,
     inv: &mut Invalid,
     issuer: &Issuer,
-    raw: Option<&str>,
+    d: &AwardDraft,
     decided_on: &str,
     to: &Recipient,
-) -> Result<Option<(String, Unit)>> {
-    let era = if issuer.level == "district" || decided_on < REFORM_DAY {
-        "legacy"
-    } else {
-        "current"
-    };
-    if issuer.level == "nation" {
-        let unit = current_unit(tx, "VN").await?.ok_or_else(AppError::not_found)?;
-        return Ok(Some(("current".into(), unit)));
+) -> Result<Option<Issued>> {
+    let legacy = decided_on < REFORM_DAY;
+    let era = if legacy { "legacy" } else { "current" };
+    if let Some(wanted) = d.issuer_era.as_deref().map(str::trim).filter(|e| !e.is_empty())
+        && issuer.level != "nation"
+        && wanted != era
+    {
+        inv.add(
+            "issuer_kind",
+            if legacy {
+                "Cơ quan tặng: quyết định trước 01/07/2025 chọn cơ quan của đơn vị hành chính trước sắp xếp."
+            } else {
+                "Cơ quan tặng: quyết định từ 01/07/2025 chọn cơ quan của đơn vị hành chính hiện hành."
+            },
+        );
+        return Ok(None);
     }
-    if issuer.level == "district" && decided_on >= REFORM_DAY {
+    let raw_old = d.legacy_code.as_deref().map(str::trim).filter(|c| !c.is_empty());
+    if !legacy && raw_old.is_some() {
+        inv.add(
+            "legacy_code",
+            "Đơn vị trước sắp xếp: chỉ ghi cho quyết định trước ngày 01/07/2025.",
+        );
+        return Ok(None);
+    }
+    if issuer.level == "district" && !legacy {
         inv.add(
             "issuer_kind",
             "Cơ quan tặng: cấp huyện không còn từ ngày 01/07/2025.",
         );
         return Ok(None);
     }
-    let code = match raw.map(str::trim).filter(|c| !c.is_empty()) {
-        Some(c) => c.to_string(),
-        // Codes of provinces and communes that kept their code carry over.
-        None if issuer.level == "province" => province_of(&to.unit),
-        None if issuer.level == "commune" && to.unit.level == "commune" => to.unit.code.clone(),
-        None => {
+    // The recipient on the old map.
+    let candidates = if legacy {
+        formed_from(tx, &to.unit).await?
+    } else {
+        Vec::new()
+    };
+    let recipient_old = match raw_old {
+        Some(code) => match candidates.iter().find(|c| c.code == code) {
+            Some(c) => Some(c.clone()),
+            None => {
+                inv.add(
+                    "legacy_code",
+                    format!(
+                        "Đơn vị trước sắp xếp: mã \"{}\" không phải đơn vị đã hợp thành {}.",
+                        shorten(code),
+                        to.unit.name
+                    ),
+                );
+                return Ok(None);
+            }
+        },
+        None => plain_predecessor(&to.unit, &candidates),
+    };
+    if issuer.level == "nation" {
+        let unit = current_unit(tx, "VN").await?.ok_or_else(AppError::not_found)?;
+        return Ok(Some(Issued {
+            era: "current",
+            unit,
+            recipient_old,
+        }));
+    }
+    let code = match d.issuer_unit.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        Some(c) => Some(c.to_string()),
+        None if !legacy => match issuer.level {
+            "province" => Some(province_of(&to.unit)),
+            _ if to.unit.level == "commune" => Some(to.unit.code.clone()),
+            _ => None,
+        },
+        // On the old map the issuer follows from where the recipient was.
+        None => recipient_old.as_ref().and_then(|old| {
+            let parts: Vec<&str> = old.path.trim_matches('/').split('/').collect();
+            let depth = match issuer.level {
+                "province" => 1,
+                "district" => 2,
+                _ => 3,
+            };
+            parts.get(depth).map(|c| (*c).to_string())
+        }),
+    };
+    let Some(code) = code else {
+        if legacy && recipient_old.is_none() {
             inv.add(
-                "issuer_unit",
-                "Đơn vị của cơ quan tặng: ghi mã đơn vị (huyện trước 01/07/2025 ghi mã huyện).",
+                "legacy_code",
+                format!(
+                    "Đơn vị trước sắp xếp: {} được hợp thành từ nhiều đơn vị; ghi mã đơn vị (trước 01/07/2025) của đối tượng.",
+                    to.unit.name
+                ),
             );
-            return Ok(None);
+        } else {
+            inv.add("issuer_unit", "Đơn vị của cơ quan tặng: ghi mã đơn vị.");
         }
+        return Ok(None);
     };
     let row = sqlx::query(&format!(
         "SELECT {UNIT_COLUMNS} FROM units u WHERE u.era = $1 AND u.code = $2 AND u.level = $3"
@@ -559,7 +691,7 @@ async fn issuer_unit(
     .fetch_optional(&mut **tx)
     .await?;
     let Some(unit) = row.map(|r| Unit::from_row(&r)).transpose()? else {
-        let map = if era == "legacy" {
+        let map = if legacy {
             "trước 01/07/2025"
         } else {
             "hiện hành"
@@ -574,98 +706,100 @@ async fn issuer_unit(
         );
         return Ok(None);
     };
-    let recipient_province = province_of(&to.unit);
-    let recipient_commune = if to.unit.level == "commune" {
-        to.unit.code.clone()
-    } else {
-        String::new()
-    };
-    let covers = if era == "current" {
+    let covers = if !legacy {
         to.path.starts_with(&unit.path)
     } else {
-        let sql = match issuer.level {
-            "province" => {
-                "SELECT COUNT(*) FROM province_crosswalk_2025 WHERE old_code = $1 AND new_code = $2"
-            }
-            "district" => {
-                "SELECT COUNT(*) FROM units c JOIN crosswalk_2025 x ON x.old_code = c.code \
-                 WHERE c.era = 'legacy' AND c.level = 'commune' AND c.parent_code = $1 AND x.new_code = $2"
-            }
-            _ => "SELECT COUNT(*) FROM crosswalk_2025 WHERE old_code = $1 AND new_code = $2",
-        };
-        let target = if issuer.level == "province" {
-            recipient_province
-        } else {
-            recipient_commune
-        };
-        let n: i64 = sqlx::query_scalar(sql)
-            .bind(&unit.code)
-            .bind(&target)
-            .fetch_one(&mut **tx)
-            .await?;
-        n > 0
+        match &recipient_old {
+            Some(old) => old.path.starts_with(&unit.path),
+            // Formed from several old units: the issuer must cover them all,
+            // or the recipient's own old unit must be named.
+            None => !candidates.is_empty() && candidates.iter().all(|c| c.path.starts_with(&unit.path)),
+        }
     };
     if !covers {
-        inv.add(
-            "issuer_unit",
-            format!(
-                "Cơ quan tặng: {} không có thẩm quyền khen thưởng {} (ngoài địa bàn).",
-                issuer_name(issuer, &unit),
-                to.name
-            ),
-        );
+        if legacy && recipient_old.is_none() && candidates.iter().any(|c| c.path.starts_with(&unit.path)) {
+            inv.add(
+                "legacy_code",
+                format!(
+                    "Đơn vị trước sắp xếp: {} được hợp thành từ nhiều đơn vị; ghi mã đơn vị (trước 01/07/2025) của đối tượng.",
+                    to.unit.name
+                ),
+            );
+        } else {
+            inv.add(
+                "issuer_unit",
+                format!(
+                    "Cơ quan tặng: {} không có thẩm quyền khen thưởng {} (ngoài địa bàn).",
+                    issuer_name(issuer, &unit),
+                    to.name
+                ),
+            );
+        }
         return Ok(None);
     }
-    Ok(Some((era.into(), unit)))
+    Ok(Some(Issued {
+        era,
+        unit,
+        recipient_old,
+    }))
 }
 
-/// The event an award was handed out at, checked to exist in the actor's scope.
+/// The event an award was handed out at: a festival day, a programme review
+/// or a conference, in the actor's scope, not cancelled, and in the same
+/// subtree as the recipient (a province's review commends its communes).
 async fn event(
     tx: &mut Tx,
     inv: &mut Invalid,
-    actor: &Actor,
+    scope: &Scope,
     d: &AwardDraft,
+    to: Option<&Recipient>,
 ) -> Result<(Option<String>, Option<i64>)> {
     let kind = d.event_kind.as_deref().map(str::trim).unwrap_or_default();
     let id = text_of(d.event_id.as_ref());
     if kind.is_empty() && id.is_empty() {
         return Ok((None, None));
     }
-    let table = match kind {
-        "festival_day" => "festival_days",
-        "programme_review" => "programme_reviews",
-        "activity" => "activities",
+    let sql = match kind {
+        "festival_day" => "SELECT scope_path FROM festival_days WHERE id = $1 AND scope_path LIKE $2",
+        "programme_review" => "SELECT scope_path FROM programme_reviews WHERE id = $1 AND scope_path LIKE $2",
+        "activity" => {
+            "SELECT scope_path FROM activities WHERE id = $1 AND scope_path LIKE $2 AND kind = 'conference' \
+             AND cancelled_at IS NULL"
+        }
         _ => {
             inv.add(
                 "event_kind",
-                "Sự kiện trao tặng: festival_day, programme_review hoặc activity.",
+                "Sự kiện trao tặng: festival_day, programme_review hoặc activity (hội nghị).",
             );
             return Ok((None, None));
         }
     };
-    let scope = Scope::new(actor, Action::ViewGeography)?;
-    let found: Option<i64> = match id.parse::<i64>() {
+    let found: Option<String> = match id.parse::<i64>() {
         Ok(n) => {
-            sqlx::query_scalar(&format!(
-                "SELECT id FROM {table} WHERE id = $1 AND scope_path LIKE $2"
-            ))
-            .bind(n)
-            .bind(scope.like())
-            .fetch_optional(&mut **tx)
-            .await?
+            sqlx::query_scalar(sql)
+                .bind(n)
+                .bind(scope.like())
+                .fetch_optional(&mut **tx)
+                .await?
         }
         Err(_) => None,
     };
-    if found.is_none() {
-        inv.add(
+    match found {
+        None => inv.add(
             "event_id",
             format!(
                 "Sự kiện trao tặng: không có sự kiện mã \"{}\" trong phạm vi của bạn.",
                 shorten(&id)
             ),
-        );
+        ),
+        Some(path) if to.is_some_and(|t| !t.path.starts_with(&path) && !path.starts_with(&t.path)) => inv
+            .add(
+                "event_id",
+                "Sự kiện trao tặng: sự kiện của đơn vị khác, không phải nơi đối tượng được khen.",
+            ),
+        Some(_) => {}
     }
-    Ok((Some(kind.to_string()), found))
+    Ok((Some(kind.to_string()), id.parse::<i64>().ok()))
 }
 
 pub async fn create(db: &Db, actor: &Actor, d: &AwardDraft) -> Result<Award> {
@@ -679,6 +813,7 @@ pub async fn create(db: &Db, actor: &Actor, d: &AwardDraft) -> Result<Award> {
 /// before the first write.
 pub async fn create_in_tx(tx: &mut Tx, actor: &Actor, d: &AwardDraft) -> Result<Award> {
     policy::require_role(actor, Action::RecordAward)?;
+    let scope = Scope::new(actor, Action::ViewGeography)?;
     let mut inv = Invalid::default();
     let award_type = crate::activities::choice(
         &mut inv,
@@ -717,8 +852,8 @@ pub async fn create_in_tx(tx: &mut Tx, actor: &Actor, d: &AwardDraft) -> Result<
     let reason = optional_text(&mut inv, "reason", "Lý do khen thưởng", d.reason.as_deref(), 1000);
     let note = optional_text(&mut inv, "note", "Ghi chú", d.note.as_deref(), 1000);
     let position = optional_text(&mut inv, "position", "Chức vụ", d.position.as_deref(), 200);
-    let to = recipient(tx, &mut inv, d).await?;
-    let (event_kind, event_id) = event(tx, &mut inv, actor, d).await?;
+    let to = recipient(tx, &mut inv, &scope, d).await?;
+    let (event_kind, event_id) = event(tx, &mut inv, &scope, d, to.as_ref()).await?;
     if let (Some(i), false) = (issuer, award_type.is_empty())
         && !i.types.contains(&award_type.as_str())
     {
@@ -750,47 +885,65 @@ pub async fn create_in_tx(tx: &mut Tx, actor: &Actor, d: &AwardDraft) -> Result<
             );
         }
         if award_type == BADGE && to.kind == "person" && to.person_key.is_none() {
-            inv.add("birth_year", "Năm sinh và giới tính (hoặc số định danh): cần để Kỷ niệm chương chỉ tặng một lần cho một người.");
+            inv.add(
+                "birth_year",
+                "Năm sinh và giới tính (hoặc số định danh): cần để Kỷ niệm chương chỉ tặng một lần cho một người.",
+            );
+        }
+        if let Some(since) = &to.established_on
+            && !decided_on.is_empty()
+            && since.as_str() > decided_on.as_str()
+        {
+            inv.add(
+                "recipient_ref",
+                format!(
+                    "Đối tượng được khen: {} thành lập ngày {}, sau ngày quyết định.",
+                    to.name,
+                    format_date(since)
+                ),
+            );
         }
     }
-    // Authority over the recipient comes first: nothing is said about a
-    // unit outside the actor's scope.
+    // Authority over the recipient comes first: a unit outside the actor's
+    // scope is refused before anything is said about it.
     if let Some(to) = &to {
         policy::authorize(actor, Action::RecordAward, &to.path)?;
     }
-    let issued_by = match (issuer, &to, decided_on.is_empty()) {
-        (Some(i), Some(to), false) => {
-            issuer_unit(tx, &mut inv, i, d.issuer_unit.as_deref(), &decided_on, to).await?
-        }
+    let issued = match (issuer, &to, decided_on.is_empty()) {
+        (Some(i), Some(to), false) => issued(tx, &mut inv, i, d, &decided_on, to).await?,
         _ => None,
     };
     inv.finish()?;
-    let (Some(issuer), Some(to), Some((era, issuer_unit))) = (issuer, to, issued_by) else {
+    let (Some(issuer), Some(to), Some(issued)) = (issuer, to, issued) else {
         return Err(AppError::field(
             "recipient_ref",
             "Đối tượng được khen: chưa đủ thông tin.",
         ));
     };
-    if award_type == BADGE
-        && let Some(key) = &to.person_key
-    {
-        badge_once(tx, actor, key, &to.name).await?;
+    if award_type == BADGE {
+        badge_once(tx, actor, to.person_key.as_deref(), to.member_id, &to.name).await?;
     }
+    // A unit recipient is named as it was then: Thị trấn Sơn Lư, not Xã Quan Sơn.
+    let recipient_name = match (&issued.recipient_old, to.kind) {
+        (Some(old), "unit") => old.name.clone(),
+        _ => to.name.clone(),
+    };
     let row = sqlx::query(&format!(
         "INSERT INTO awards (award_type, issuer_kind, issuer_era, issuer_unit, issuer_name, recipient_kind, recipient_ref, \
          recipient_name, member_id, person_key, birth_year, gender, citizen_id, position, unit_code, province_code, \
-         scope_path, decision_number, decided_on, reason, event_kind, event_id, note, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24) \
-         RETURNING {COLUMNS}"
+         scope_path, decision_number, decided_on, reason, event_kind, event_id, note, created_at, \
+         recipient_legacy_code, recipient_legacy_name) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, \
+         $24, $25, $26) RETURNING {COLUMNS}"
     ))
     .bind(&award_type)
     .bind(issuer.code)
-    .bind(&era)
-    .bind(&issuer_unit.code)
-    .bind(issuer_name(issuer, &issuer_unit))
+    .bind(issued.era)
+    .bind(&issued.unit.code)
+    .bind(issuer_name(issuer, &issued.unit))
     .bind(to.kind)
     .bind(&to.reference)
-    .bind(&to.name)
+    .bind(&recipient_name)
     .bind(to.member_id)
     .bind(&to.person_key)
     .bind(to.birth_year)
@@ -807,46 +960,111 @@ pub async fn create_in_tx(tx: &mut Tx, actor: &Actor, d: &AwardDraft) -> Result<
     .bind(event_id)
     .bind(&note)
     .bind(now())
+    .bind(issued.recipient_old.as_ref().map(|o| o.code.clone()))
+    .bind(issued.recipient_old.as_ref().map(|o| o.name.clone()))
     .fetch_one(&mut **tx)
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
-            AppError::conflict("full_name", format!("Họ và tên: {} đã được tặng Kỷ niệm chương; chỉ tặng một lần.", to.name))
+            AppError::conflict(
+                "full_name",
+                format!("Họ và tên: {} đã được tặng Kỷ niệm chương; chỉ tặng một lần.", to.name),
+            )
         } else {
             e.into()
         }
     })?;
     let award = Award::from_row(&row)?;
+    audit_award(tx, actor, "award.create", None, &award).await?;
+    Ok(award)
+}
+
+async fn audit_award(
+    tx: &mut Tx,
+    actor: &Actor,
+    action: &'static str,
+    before: Option<&Award>,
+    after: &Award,
+) -> Result<()> {
     audit::record(
         tx,
         actor,
         Change {
-            action: "award.create",
+            action,
             target_kind: "award",
-            target_id: award.id.to_string(),
+            target_id: after.id.to_string(),
             target_label: format!(
                 "{} – {} – QĐ {}",
-                award.type_label(),
-                award.recipient_name,
-                award.decision_number
+                after.type_label(),
+                after.recipient_name,
+                after.decision_number
             ),
-            scope_path: award.scope_path.clone(),
-            before: None,
-            after: Some(json!(award)),
+            scope_path: after.scope_path.clone(),
+            before: before.map(|b| json!(b)),
+            after: Some(json!(after)),
         },
     )
-    .await?;
-    Ok(award)
+    .await
 }
 
-/// The Kỷ niệm chương is given once per person; the earlier decision is
-/// named only when the actor may see it.
-async fn badge_once(tx: &mut Tx, actor: &Actor, key: &str, name: &str) -> Result<()> {
-    let earlier = sqlx::query("SELECT decision_number, decided_on, scope_path FROM awards WHERE award_type = $1 AND person_key = $2")
-        .bind(BADGE)
-        .bind(key)
-        .fetch_optional(&mut **tx)
-        .await?;
+/// Cancels an award recorded by mistake: it stays, marked, with the reason,
+/// and leaves the counts (and, for a Kỷ niệm chương, the once-only rule).
+pub async fn cancel(db: &Db, actor: &Actor, id: i64, reason: Option<&str>) -> Result<Award> {
+    let scope = Scope::new(actor, Action::ViewGeography)?;
+    let mut tx = db.begin().await?;
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM awards WHERE id = $1 AND scope_path LIKE $2{}",
+        db.lock_clause()
+    ))
+    .bind(id)
+    .bind(scope.like())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let before = Award::from_row(&row.ok_or_else(AppError::not_found)?)?;
+    policy::authorize(actor, Action::RecordAward, &before.scope_path)?;
+    let mut inv = Invalid::default();
+    let reason = required_text(&mut inv, "reason", "Lý do hủy", reason, 500);
+    inv.finish()?;
+    if before.cancelled_at.is_some() {
+        return Err(AppError::conflict(
+            "reason",
+            "Khen thưởng này đã được hủy trước đó.",
+        ));
+    }
+    let row = sqlx::query(&format!(
+        "UPDATE awards SET cancelled_at = $1, cancel_reason = $2 WHERE id = $3 RETURNING {COLUMNS}"
+    ))
+    .bind(now())
+    .bind(&reason)
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let after = Award::from_row(&row)?;
+    audit_award(&mut tx, actor, "award.cancel", Some(&before), &after).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// The Kỷ niệm chương is given once per person — found by who they are or,
+/// for a team member, by the member record (whose details may have been
+/// corrected since); the earlier decision is named only when the actor may
+/// see it.
+async fn badge_once(
+    tx: &mut Tx,
+    actor: &Actor,
+    key: Option<&str>,
+    member: Option<i64>,
+    name: &str,
+) -> Result<()> {
+    let earlier = sqlx::query(
+        "SELECT decision_number, decided_on, scope_path FROM awards WHERE award_type = $1 AND cancelled_at IS NULL \
+         AND (person_key = $2 OR member_id = $3)",
+    )
+    .bind(BADGE)
+    .bind(key.unwrap_or(""))
+    .bind(member.unwrap_or(-1))
+    .fetch_optional(&mut **tx)
+    .await?;
     let Some(r) = earlier else { return Ok(()) };
     let path: String = r.try_get("scope_path")?;
     let visible = Scope::new(actor, Action::ViewGeography).is_ok_and(|s| s.contains(&path));
@@ -897,7 +1115,8 @@ pub async fn list(db: &Db, actor: &Actor, unit: &Unit, f: &AwardFilter) -> Resul
     let rows = match (&f.event_kind, f.event_id) {
         (Some(kind), Some(id)) => {
             sqlx::query(&format!(
-                "SELECT {COLUMNS} FROM awards WHERE scope_path LIKE $1 AND event_kind = $2 AND event_id = $3 {ORDER}"
+                "SELECT {COLUMNS} FROM awards WHERE scope_path LIKE $1 AND event_kind = $2 AND event_id = $3 \
+                 AND cancelled_at IS NULL {ORDER}"
             ))
             .bind(scope.like())
             .bind(kind)
@@ -908,7 +1127,8 @@ pub async fn list(db: &Db, actor: &Actor, unit: &Unit, f: &AwardFilter) -> Resul
         _ => {
             let (from, to) = crate::activities::period(f.year, f.from.as_deref(), f.to.as_deref())?;
             sqlx::query(&format!(
-                "SELECT {COLUMNS} FROM awards WHERE scope_path LIKE $1 AND decided_on >= $2 AND decided_on <= $3 {ORDER}"
+                "SELECT {COLUMNS} FROM awards WHERE scope_path LIKE $1 AND decided_on >= $2 AND decided_on <= $3 \
+                 AND cancelled_at IS NULL {ORDER}"
             ))
             .bind(scope.like())
             .bind(from)
@@ -936,7 +1156,8 @@ pub struct AtEvent {
 pub async fn at_event(db: &Db, actor: &Actor, kind: &str, id: i64) -> Result<AtEvent> {
     let scope = Scope::new(actor, Action::ViewGeography)?;
     let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM awards WHERE scope_path LIKE $1 AND event_kind = $2 AND event_id = $3 {ORDER}"
+        "SELECT {COLUMNS} FROM awards WHERE scope_path LIKE $1 AND event_kind = $2 AND event_id = $3 \
+                 AND cancelled_at IS NULL {ORDER}"
     ))
     .bind(scope.like())
     .bind(kind)
@@ -1029,42 +1250,67 @@ pub fn sentences(tallies: &[Tally]) -> Vec<String> {
         .collect()
 }
 
-/// The issuers an award form offers for a recipient in this unit: the
-/// ministry, the province's authorities, the commune's, and (for decisions
-/// before 1/7/2025) the district the commune belonged to.
-pub async fn issuer_choices(db: &Db, unit: &Unit) -> Result<Vec<(String, String, String)>> {
-    let mut out = vec![(
-        "bo_cong_an".to_string(),
-        "VN".to_string(),
-        "Bộ Công an".to_string(),
-    )];
-    let province = province_of(unit);
-    if let Some(p) = crate::units::find_current(db, &province).await? {
-        for i in ISSUERS.iter().filter(|i| i.level == "province") {
-            out.push((i.code.into(), p.code.clone(), issuer_name(i, &p)));
-        }
+/// The issuers an award form offers for a recipient in this unit, as
+/// (form value "issuer:unit:era", label): the ministry; the province's and
+/// the commune's authorities of today; and, for decisions before 1/7/2025,
+/// those of the provinces, districts and communes the unit was formed from.
+pub async fn issuer_choices(db: &Db, unit: &Unit) -> Result<Vec<(String, String)>> {
+    let mut out = vec![("bo_cong_an:VN:current".to_string(), "Bộ Công an".to_string())];
+    let choice = |i: &Issuer, u: &Unit, era: &str| {
+        let label = if era == "legacy" {
+            format!("{} (trước 01/07/2025)", issuer_name(i, u))
+        } else {
+            issuer_name(i, u)
+        };
+        (format!("{}:{}:{era}", i.code, u.code), label)
+    };
+    if unit.level == "nation" {
+        return Ok(out);
+    }
+    if let Some(p) = crate::units::find_current(db, &province_of(unit)).await? {
+        out.extend(
+            ISSUERS
+                .iter()
+                .filter(|i| i.level == "province")
+                .map(|i| choice(i, &p, "current")),
+        );
     }
     if unit.level == "commune" {
-        let districts = sqlx::query(&format!(
-            "SELECT DISTINCT {UNIT_COLUMNS} FROM units u JOIN units c ON c.era = 'legacy' AND c.parent_code = u.code \
-             JOIN crosswalk_2025 x ON x.old_code = c.code \
-             WHERE u.era = 'legacy' AND u.level = 'district' AND x.new_code = $1 ORDER BY u.code"
-        ))
-        .bind(&unit.code)
-        .fetch_all(&db.pool)
-        .await?;
-        for r in districts {
-            let d = Unit::from_row(&r)?;
-            if let Some(i) = issuer("ubnd_huyen") {
-                out.push((
-                    i.code.into(),
-                    d.code.clone(),
-                    format!("{} (trước 01/07/2025)", issuer_name(i, &d)),
-                ));
+        out.extend(
+            ISSUERS
+                .iter()
+                .filter(|i| i.level == "commune")
+                .map(|i| choice(i, unit, "current")),
+        );
+    }
+    // The old units, ancestors included, that the unit was formed from.
+    let mut tx = db.pool.begin().await?;
+    let old = formed_from(&mut tx, unit).await?;
+    tx.commit().await?;
+    let mut seen = std::collections::BTreeSet::new();
+    for level in ["province", "district", "commune"] {
+        for o in &old {
+            let parts: Vec<&str> = o.path.trim_matches('/').split('/').collect();
+            let depth = match level {
+                "province" => 1,
+                "district" => 2,
+                _ => 3,
+            };
+            let Some(code) = parts.get(depth) else { continue };
+            if !seen.insert((level, code.to_string())) {
+                continue;
             }
-        }
-        for i in ISSUERS.iter().filter(|i| i.level == "commune") {
-            out.push((i.code.into(), unit.code.clone(), issuer_name(i, unit)));
+            if let Some(u) = crate::units::find(db, "legacy", code)
+                .await?
+                .filter(|u| u.level == level)
+            {
+                out.extend(
+                    ISSUERS
+                        .iter()
+                        .filter(|i| i.level == level)
+                        .map(|i| choice(i, &u, "legacy")),
+                );
+            }
         }
     }
     Ok(out)

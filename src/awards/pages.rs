@@ -45,7 +45,8 @@ struct ListPage {
     tally: Vec<Tally>,
     sentences: Vec<String>,
     can_edit: bool,
-    issuers: Vec<(String, String, String)>,
+    /// (form value "issuer:unit:era", label)
+    issuers: Vec<(String, String)>,
     types: Choices,
     genders: Choices,
     villages: Vec<Village>,
@@ -56,10 +57,6 @@ struct ListPage {
 }
 
 impl ListPage {
-    fn issuer_value(&self, code: &str, unit: &str) -> String {
-        format!("{code}:{unit}")
-    }
-
     fn unit_choice(&self) -> String {
         format!("unit:{}", self.unit.code)
     }
@@ -173,10 +170,11 @@ pub async fn list(
 /// in another (`issuer:unit`), so that a plain form without script works.
 fn draft_of(form: &Form, unit: &str) -> AwardDraft {
     let s = |k: &str| form.get(k).cloned().filter(|v| !v.trim().is_empty());
-    let (issuer, issuer_unit) = match s("issuer").as_deref().and_then(|i| i.split_once(':')) {
-        Some((i, u)) => (Some(i.to_string()), Some(u.to_string())),
-        None => (None, None),
-    };
+    // "issuer:unit:era", as issuer_choices builds it.
+    let parts: Vec<String> = s("issuer")
+        .map(|i| i.split(':').map(str::to_string).collect())
+        .unwrap_or_default();
+    let part = |n: usize| parts.get(n).cloned().filter(|p| !p.is_empty());
     let (kind, reference) = match s("recipient").as_deref().and_then(|r| r.split_once(':')) {
         Some((k, r)) => (Some(k.to_string()), Some(r.to_string())),
         None => (None, None),
@@ -184,8 +182,10 @@ fn draft_of(form: &Form, unit: &str) -> AwardDraft {
     let person = kind.as_deref() == Some("person");
     AwardDraft {
         award_type: s("award_type"),
-        issuer_kind: issuer,
-        issuer_unit,
+        issuer_kind: part(0),
+        issuer_unit: part(1),
+        issuer_era: part(2),
+        legacy_code: s("legacy_code"),
         recipient_kind: kind,
         recipient_ref: if person {
             None
@@ -281,17 +281,59 @@ pub async fn import(
 struct ShowPage {
     ctx: PageCtx,
     a: Award,
+    can_cancel: bool,
+    form: FormState,
 }
 
-pub async fn show(State(state): State<AppState>, actor: Actor, Id(id): Id) -> PageResult {
-    let a = super::get(&state.db, &actor, id).await?;
+impl ShowPage {
+    fn year(&self) -> &str {
+        self.a.decided_on.get(0..4).unwrap_or_default()
+    }
+}
+
+async fn show_page(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    form: FormState,
+    notice: Option<&str>,
+) -> Result<ShowPage, PageError> {
+    let a = super::get(&state.db, actor, id).await?;
+    Ok(ShowPage {
+        ctx: PageCtx::new(actor, format!("{} – {}", a.type_label(), a.recipient_name)).with_notice(notice),
+        can_cancel: a.cancelled_at.is_none()
+            && policy::authorize(actor, Action::RecordAward, &a.scope_path).is_ok(),
+        form,
+        a,
+    })
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    actor: Actor,
+    Id(id): Id,
+    Q(q): Q<NoticeQuery>,
+) -> PageResult {
     Ok(render(
         StatusCode::OK,
-        &ShowPage {
-            ctx: PageCtx::new(&actor, format!("{} – {}", a.type_label(), a.recipient_name)),
-            a,
-        },
+        &show_page(&state, &actor, id, FormState::default(), q.ok_code()).await?,
     ))
+}
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    actor: Actor,
+    Id(id): Id,
+    PageForm(form): PageForm<Form>,
+) -> PageResult {
+    let reason = form.get("reason").map(String::as_str);
+    match refused_or(super::cancel(&state.db, &actor, id, reason).await)? {
+        Ok(_) => Ok(see_other(&format!("/awards/{id}"), Some("award_cancelled"))),
+        Err(e) => Ok(render(
+            e.status(),
+            &show_page(&state, &actor, id, FormState::refused(form, &e), None).await?,
+        )),
+    }
 }
 
 #[derive(Template)]

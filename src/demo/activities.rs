@@ -14,7 +14,7 @@ use crate::activities::programmes::{self, CovenantDraft, ProgrammeDraft, ReviewD
 use crate::activities::{self, ActivityDraft};
 use crate::auth::Actor;
 use crate::awards::eligibility::{self, ServiceDraft};
-use crate::awards::{self, AwardDraft};
+use crate::awards::{self, AwardDraft, BADGE};
 use crate::db::Db;
 use crate::error::{AppError, Result};
 use crate::registry::teams::{self, TeamFilter};
@@ -27,6 +27,7 @@ pub async fn load(db: &Db, system: &Actor) -> Result<()> {
     son_lu(db, system).await?;
     ngoc_chien(db, system).await?;
     programme_09(db, system).await?;
+    lao_cai_2021(db, system).await?;
     sessions(db, system).await?;
     Ok(())
 }
@@ -50,18 +51,23 @@ fn collective(kind: &str, reference: Value) -> AwardDraft {
     }
 }
 
-/// Gives `whom` the award of one issuer at one event.
-#[allow(clippy::too_many_arguments)]
+/// Where and when awards were handed out, and the recipients' pre-2025 unit.
+#[derive(Clone, Copy)]
+struct Occasion<'a> {
+    decided_on: &'a str,
+    event: Option<(&'a str, i64)>,
+    reason: &'a str,
+    /// The recipients' commune before 1/7/2025, when theirs was formed from several.
+    legacy: Option<&'a str>,
+}
+
+/// Gives `whom` the award of one issuer on one occasion.
 async fn give(
     db: &Db,
     system: &Actor,
     whom: Vec<AwardDraft>,
-    award_type: &str,
-    issuer: &str,
-    issuer_unit: &str,
-    decided_on: &str,
-    event: Option<(&str, i64)>,
-    reason: &str,
+    (award_type, issuer, issuer_unit): (&str, &str, &str),
+    at: Occasion<'_>,
 ) -> Result<()> {
     for w in whom {
         let draft = AwardDraft {
@@ -69,10 +75,11 @@ async fn give(
             issuer_kind: Some(issuer.into()),
             issuer_unit: Some(issuer_unit.into()),
             decision_number: Some(NO_NUMBER.into()),
-            decided_on: Some(decided_on.into()),
-            reason: Some(reason.into()),
-            event_kind: event.map(|e| e.0.to_string()),
-            event_id: event.map(|e| json!(e.1)),
+            decided_on: Some(at.decided_on.into()),
+            reason: Some(at.reason.into()),
+            event_kind: at.event.map(|e| e.0.to_string()),
+            event_id: at.event.map(|e| json!(e.1)),
+            legacy_code: w.legacy_code.clone().or(at.legacy.map(str::to_string)),
             ..w
         };
         awards::create(db, system, &draft).await?;
@@ -141,8 +148,9 @@ async fn khong_lao(db: &Db, system: &Actor) -> Result<()> {
         },
     )
     .await?;
-    // The twelve collectives of the commune: itself, its bản, its
-    // organisations and its teams.
+    // The collectives the commune had in 2023: itself, its bản, its
+    // organisations and the teams then in existence (the security teams
+    // came with Luật 30/2023/QH15 in July 2024).
     let mut groups = vec![collective("unit", json!("03583"))];
     groups.extend(vs.iter().map(|v| collective("village", json!(v.id))));
     for o in organisations::list(db, system, &unit).await? {
@@ -150,12 +158,10 @@ async fn khong_lao(db: &Db, system: &Actor) -> Result<()> {
             groups.push(collective("organisation", json!(o.id)));
         }
     }
-    let all_teams = TeamFilter {
-        all: Some("1".into()),
-        ..Default::default()
-    };
-    for t in teams::list_teams(db, system, &unit, &all_teams).await? {
-        groups.push(collective("team", json!(t.id)));
+    for t in teams::list_teams(db, system, &unit, &TeamFilter::default()).await? {
+        if t.established_on.as_str() <= on {
+            groups.push(collective("team", json!(t.id)));
+        }
     }
     let take = |from: usize, n: usize| {
         groups
@@ -166,92 +172,57 @@ async fn khong_lao(db: &Db, system: &Actor) -> Result<()> {
             .cloned()
             .collect::<Vec<_>>()
     };
-    let event = Some(("festival_day", day.id));
-    let reason = "Có thành tích xuất sắc trong phong trào toàn dân bảo vệ an ninh Tổ quốc";
-    give(
-        db,
-        system,
-        take(0, 1),
-        "bang_khen",
-        "bo_cong_an",
-        "VN",
-        on,
-        event,
-        reason,
-    )
-    .await?;
+    let at = Occasion {
+        decided_on: on,
+        event: Some(("festival_day", day.id)),
+        reason: "Có thành tích xuất sắc trong phong trào toàn dân bảo vệ an ninh Tổ quốc",
+        legacy: Some("03583"),
+    };
+    give(db, system, take(0, 1), ("bang_khen", "bo_cong_an", "VN"), at).await?;
     give(
         db,
         system,
         people("Lò", 1, "03583", 1),
-        "bang_khen",
-        "bo_cong_an",
-        "VN",
-        on,
-        event,
-        reason,
+        ("bang_khen", "bo_cong_an", "VN"),
+        at,
     )
     .await?;
     give(
         db,
         system,
         people("Tao", 5, "03583", 2),
-        "ky_niem_chuong",
-        "bo_cong_an",
-        "VN",
-        on,
-        event,
-        reason,
+        (BADGE, "bo_cong_an", "VN"),
+        at,
     )
     .await?;
     give(
         db,
         system,
         take(1, 5),
-        "giay_khen",
-        "giam_doc_cong_an_tinh",
-        "12",
-        on,
-        event,
-        reason,
+        ("giay_khen", "giam_doc_cong_an_tinh", "12"),
+        at,
     )
     .await?;
     give(
         db,
         system,
         people("Lù", 8, "03583", 7),
-        "giay_khen",
-        "giam_doc_cong_an_tinh",
-        "12",
-        on,
-        event,
-        reason,
+        ("giay_khen", "giam_doc_cong_an_tinh", "12"),
+        at,
     )
     .await?;
-    let reason = "Có thành tích xuất sắc trong công tác tham mưu, tổ chức thực hiện phong trào toàn dân bảo vệ an ninh \
-                  Tổ quốc và tham gia Ngày hội toàn dân bảo vệ an ninh Tổ quốc năm 2023";
-    give(
-        db,
-        system,
-        take(6, 6),
-        "giay_khen",
-        "ubnd_huyen",
-        "109",
-        on,
-        event,
-        reason,
-    )
-    .await?;
+    let at = Occasion {
+        reason: "Có thành tích xuất sắc trong công tác tham mưu, tổ chức thực hiện phong trào toàn dân bảo vệ an ninh \
+                 Tổ quốc và tham gia Ngày hội toàn dân bảo vệ an ninh Tổ quốc năm 2023",
+        ..at
+    };
+    give(db, system, take(3, 6), ("giay_khen", "ubnd_huyen", "109"), at).await?;
     give(
         db,
         system,
         people("Hoàng", 12, "03583", 15),
-        "giay_khen",
-        "ubnd_huyen",
-        "109",
-        on,
-        event,
-        reason,
+        ("giay_khen", "ubnd_huyen", "109"),
+        at,
     )
     .await?;
 
@@ -360,43 +331,29 @@ async fn son_lu(db: &Db, system: &Actor) -> Result<()> {
         },
     )
     .await?;
-    let event = Some(("festival_day", day.id));
-    let reason = "Có thành tích xuất sắc trong xây dựng phong trào \"Toàn dân bảo vệ ANTQ\" và tổ chức các hoạt động Ngày hội năm 2023";
+    let at = Occasion {
+        decided_on: on,
+        event: Some(("festival_day", day.id)),
+        reason: "Có thành tích xuất sắc trong xây dựng phong trào \"Toàn dân bảo vệ ANTQ\" và tổ chức các hoạt động Ngày hội năm 2023",
+        legacy: Some("15016"),
+    };
+    // "cho cán bộ và Nhân dân thị trấn Sơn Lư": the commune as it was then.
     let commune = || vec![collective("unit", json!("15016"))];
     give(
         db,
         system,
         commune(),
-        "bang_khen",
-        "chu_tich_ubnd_tinh",
-        "38",
-        on,
-        event,
-        reason,
+        ("bang_khen", "chu_tich_ubnd_tinh", "38"),
+        at,
     )
     .await?;
-    give(
-        db,
-        system,
-        commune(),
-        "giay_khen",
-        "cong_an_tinh",
-        "38",
-        on,
-        event,
-        reason,
-    )
-    .await?;
+    give(db, system, commune(), ("giay_khen", "cong_an_tinh", "38"), at).await?;
     give(
         db,
         system,
         people("Hà", 1, "15016", 1),
-        "giay_khen",
-        "cong_an_tinh",
-        "38",
-        on,
-        event,
-        reason,
+        ("giay_khen", "cong_an_tinh", "38"),
+        at,
     )
     .await?;
     let unit = units::find_current(db, "15016")
@@ -410,28 +367,13 @@ async fn son_lu(db: &Db, system: &Actor) -> Result<()> {
         Some(o) => vec![collective("organisation", json!(o.id))],
         None => commune(),
     };
-    give(
-        db,
-        system,
-        group,
-        "giay_khen",
-        "ubnd_huyen",
-        "387",
-        on,
-        event,
-        reason,
-    )
-    .await?;
+    give(db, system, group, ("giay_khen", "ubnd_huyen", "387"), at).await?;
     give(
         db,
         system,
         people("Phạm", 3, "15016", 2),
-        "giay_khen",
-        "ubnd_huyen",
-        "387",
-        on,
-        event,
-        reason,
+        ("giay_khen", "ubnd_huyen", "387"),
+        at,
     )
     .await?;
     Ok(())
@@ -513,114 +455,173 @@ async fn programme_09(db: &Db, system: &Actor) -> Result<()> {
         },
     )
     .await?;
-    // 19 collectives and 36 individuals; the seed does not say which of the
-    // three issuers gave which, so the split is illustrative.
-    let on = "2023-05-24";
-    let event = Some(("programme_review", review.id));
-    let reason = "Có thành tích xuất sắc trong thực hiện chương trình phối hợp số 09";
-    let province = units::find_current(db, "12")
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    // Collectives of the province other than Xã Khổng Lào, so that the
-    // commune's 2023 figures stay those of its own festival day.
-    let doan_ket = units::find_current(db, "03388")
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    let mut groups = vec![collective("unit", json!("03388"))];
-    for o in organisations::list(db, system, &province).await? {
-        if o.unit_code == "12" {
-            groups.push(collective("organisation", json!(o.id)));
-        }
-    }
-    for v in villages::list(db, system, &doan_ket, false).await? {
-        groups.push(collective("village", json!(v.id)));
-    }
-    let all_teams = TeamFilter {
-        all: Some("1".into()),
-        ..Default::default()
+    // 19 collectives and 36 individuals; the seed names neither them nor
+    // which of the three issuers gave which, so both are illustrative: the
+    // collectives are 19 communes of the province as they were in 2023
+    // (Xã Khổng Lào aside, whose figures stay those of its festival day).
+    let at = Occasion {
+        decided_on: "2023-05-24",
+        event: Some(("programme_review", review.id)),
+        reason: "Có thành tích xuất sắc trong thực hiện chương trình phối hợp số 09 (đối tượng: dữ liệu minh họa)",
+        legacy: Some("12"),
     };
-    for t in teams::list_teams(db, system, &doan_ket, &all_teams).await? {
-        groups.push(collective("team", json!(t.id)));
-    }
-    let take = |from: usize, n: usize| {
-        groups
-            .iter()
-            .cycle()
-            .skip(from)
-            .take(n)
-            .cloned()
-            .collect::<Vec<_>>()
-    };
-    give(
-        db,
-        system,
-        take(0, 7),
-        "bang_khen",
-        "ubnd_tinh",
-        "12",
-        on,
-        event,
-        reason,
-    )
-    .await?;
+    let communes = old_communes(db, "12", "12", &["03583"], 19).await?;
+    let take =
+        |from: usize, n: usize| communes[from.min(communes.len())..(from + n).min(communes.len())].to_vec();
+    give(db, system, take(0, 7), ("bang_khen", "ubnd_tinh", "12"), at).await?;
     give(
         db,
         system,
         people("Vàng", 12, "12", 40),
-        "bang_khen",
-        "ubnd_tinh",
-        "12",
-        on,
-        event,
-        reason,
+        ("bang_khen", "ubnd_tinh", "12"),
+        at,
     )
     .await?;
-    give(
-        db,
-        system,
-        take(7, 5),
-        "bang_khen",
-        "ubmttq_tinh",
-        "12",
-        on,
-        event,
-        reason,
-    )
-    .await?;
+    give(db, system, take(7, 5), ("bang_khen", "ubmttq_tinh", "12"), at).await?;
     give(
         db,
         system,
         people("Giàng", 10, "12", 60),
-        "bang_khen",
-        "ubmttq_tinh",
-        "12",
-        on,
-        event,
-        reason,
+        ("bang_khen", "ubmttq_tinh", "12"),
+        at,
     )
     .await?;
-    give(
-        db,
-        system,
-        take(12, 7),
-        "giay_khen",
-        "cong_an_tinh",
-        "12",
-        on,
-        event,
-        reason,
-    )
-    .await?;
+    give(db, system, take(12, 7), ("giay_khen", "cong_an_tinh", "12"), at).await?;
     give(
         db,
         system,
         people("Sùng", 14, "12", 80),
-        "giay_khen",
-        "cong_an_tinh",
-        "12",
-        on,
-        event,
-        reason,
+        ("giay_khen", "cong_an_tinh", "12"),
+        at,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Up to `n` of today's communes of a province, each as the unit recipient
+/// it was before 1/7/2025 (its first predecessor in the old province).
+async fn old_communes(
+    db: &Db,
+    province: &str,
+    old_province: &str,
+    skip: &[&str],
+    n: usize,
+) -> Result<Vec<AwardDraft>> {
+    use sqlx::Row;
+    let rows = sqlx::query(
+        "SELECT x.new_code, MIN(x.old_code) AS old_code FROM crosswalk_2025 x \
+         JOIN units c ON c.era = 'current' AND c.code = x.new_code AND c.parent_code = $1 \
+         JOIN units o ON o.era = 'legacy' AND o.code = x.old_code AND o.path LIKE $2 \
+         GROUP BY x.new_code ORDER BY x.new_code",
+    )
+    .bind(province)
+    .bind(format!("/VN/{old_province}/%"))
+    .fetch_all(&db.pool)
+    .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let code: String = r.try_get("new_code")?;
+        if skip.contains(&code.as_str()) || out.len() == n {
+            continue;
+        }
+        out.push(AwardDraft {
+            legacy_code: Some(r.try_get("old_code")?),
+            ..collective("unit", json!(code))
+        });
+    }
+    Ok(out)
+}
+
+/// The sơ kết conference of Lào Cai on 21/01/2021 (seed 002): five years
+/// of Chỉ thị 06/CT-UBND, and the awards handed out there. The province of
+/// then (Lào Cai, code 10) is today part of the new Tỉnh Lào Cai (code 15).
+async fn lao_cai_2021(db: &Db, system: &Actor) -> Result<()> {
+    let on = "2021-01-21";
+    let conference = activities::create(
+        db,
+        system,
+        "15",
+        &ActivityDraft {
+            kind: Some("conference".into()),
+            legacy_code: Some("10".into()),
+            held_on: Some(on.into()),
+            title: Some(
+                "Hội nghị sơ kết 5 năm thực hiện Chỉ thị số 06/CT-UBND và phong trào thi đua \"Toàn dân tham gia xây \
+                 dựng và củng cố quốc phòng – an ninh vững chắc\" giai đoạn 2016 – 2020"
+                    .into(),
+            ),
+            subtype: Some("so_ket".into()),
+            level: Some("tinh".into()),
+            period_from: Some(json!(2016)),
+            period_to: Some(json!(2020)),
+            note: Some(
+                "Đã có 49 xã được Bộ Công an quyết định đưa ra khỏi diện trọng điểm, phức tạp về ANTT; năm 2020 trên 90% \
+                 xã, phường, thị trấn, đơn vị, nhà trường có phong trào đạt loại khá trở lên"
+                    .into(),
+            ),
+            ..Default::default()
+        },
+    )
+    .await?;
+    // The seed gives the counts; the recipients and the split of the 20
+    // collectives and 31 individuals between Bộ Công an and the chairman
+    // are illustrative.
+    let at = Occasion {
+        decided_on: on,
+        event: Some(("activity", conference.id)),
+        reason: "Có thành tích xuất sắc trong phong trào thi đua giai đoạn 2016 – 2020 (đối tượng: dữ liệu minh họa)",
+        legacy: Some("10"),
+    };
+    let communes = old_communes(db, "15", "10", &[], 42).await?;
+    let take =
+        |from: usize, n: usize| communes[from.min(communes.len())..(from + n).min(communes.len())].to_vec();
+    give(
+        db,
+        system,
+        take(0, 5),
+        ("co_thi_dua", "chu_tich_ubnd_tinh", "10"),
+        at,
+    )
+    .await?;
+    give(db, system, take(5, 5), ("bang_khen", "bo_cong_an", "VN"), at).await?;
+    give(
+        db,
+        system,
+        people("Lý", 6, "15", 100),
+        ("bang_khen", "bo_cong_an", "VN"),
+        at,
+    )
+    .await?;
+    give(
+        db,
+        system,
+        take(10, 15),
+        ("bang_khen", "chu_tich_ubnd_tinh", "10"),
+        at,
+    )
+    .await?;
+    give(
+        db,
+        system,
+        people("Đặng", 25, "15", 110),
+        ("bang_khen", "chu_tich_ubnd_tinh", "10"),
+        at,
+    )
+    .await?;
+    give(
+        db,
+        system,
+        take(25, 17),
+        ("giay_khen", "giam_doc_cong_an_tinh", "10"),
+        at,
+    )
+    .await?;
+    give(
+        db,
+        system,
+        people("Hầu", 56, "15", 140),
+        ("giay_khen", "giam_doc_cong_an_tinh", "10"),
+        at,
     )
     .await?;
     Ok(())

@@ -955,6 +955,24 @@ pub async fn update_member(db: &Db, actor: &Actor, id: i64, draft: &MemberDraft)
     .fetch_one(&mut *tx)
     .await?;
     let after = Member::from_row(&row)?;
+    // Who the person is may have changed (a corrected birth year, a citizen
+    // id added): their awards and service records follow, so the
+    // Kỷ niệm chương stays once per person and their service still counts.
+    let (old_key, new_key) = (before.person_key(), after.person_key());
+    if old_key != new_key {
+        sqlx::query("UPDATE awards SET person_key = $1 WHERE member_id = $2")
+            .bind(&new_key)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE service_records SET person_key = $1, full_name = $2 WHERE person_key = $3 AND scope_path = $4")
+            .bind(&new_key)
+            .bind(&after.full_name)
+            .bind(&old_key)
+            .bind(&after.scope_path)
+            .execute(&mut *tx)
+            .await?;
+    }
     audit_member(&mut tx, actor, "member.update", &before, &after).await?;
     tx.commit().await?;
     Ok(after)

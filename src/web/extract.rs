@@ -79,8 +79,19 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let path = original_path(req.extensions(), req.uri());
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+        match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            // A NUL in a string would reach PostgreSQL, which refuses the
+            // whole statement; it is no one's data, so the body is refused.
+            Ok(axum::Json(v)) if holds_nul(&v) => Err(reject(
+                &path,
+                AppError::BadRequest("Nội dung JSON không được chứa ký tự NUL (\\u0000).".into()),
+            )),
+            Ok(axum::Json(v)) => serde_json::from_value::<T>(v).map(ApiJson).map_err(|e| {
+                reject(
+                    &path,
+                    AppError::BadRequest(format!("Nội dung JSON không hợp lệ: {e}")),
+                )
+            }),
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(reject(&path, too_large())),
             Err(e) if e.status() == StatusCode::UNSUPPORTED_MEDIA_TYPE => Err(reject(
                 &path,
@@ -91,5 +102,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 AppError::BadRequest(format!("Nội dung JSON không hợp lệ: {}", e.body_text())),
             )),
         }
+    }
+}
+
+fn holds_nul(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::String(s) => s.contains('\0'),
+        serde_json::Value::Array(items) => items.iter().any(holds_nul),
+        serde_json::Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
+        _ => false,
     }
 }

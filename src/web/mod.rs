@@ -146,6 +146,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/units/{code}/awards/import", post(awards::pages::import))
         .route("/awards/{id}", get(awards::pages::show))
+        .route("/awards/{id}/cancel", post(awards::pages::cancel))
         .route("/members/{id}/badge", get(awards::pages::badge))
         .route("/members/{id}/service-records", post(awards::pages::add_service))
         .route("/account", get(auth::pages::account))
@@ -280,6 +281,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "review_saved" => "Đã ghi nhận hội nghị sơ kết, tổng kết.",
         "covenant_saved" => "Đã ghi nhận giao ước thi đua.",
         "award_saved" => "Đã ghi nhận khen thưởng.",
+        "award_cancelled" => "Đã hủy khen thưởng; khen thưởng không còn được tính.",
         "awards_imported" => "Đã nhập danh sách khen thưởng.",
         "service_saved" => "Đã ghi nhận quá trình công tác.",
         "password_set" => "Đã đặt mật khẩu mới; các phiên đăng nhập cũ của tài khoản đã kết thúc.",
@@ -360,6 +362,19 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for PageForm<T> {
     type Rejection = PageError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        // A NUL (%00) in a field would reach PostgreSQL, which refuses the
+        // whole statement; no form has a use for it.
+        let (parts, body) = req.into_parts();
+        let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+            Ok(b) => b,
+            Err(_) => return Err(PageError(auth::middleware::too_large())),
+        };
+        if bytes.windows(3).any(|w| w.eq_ignore_ascii_case(b"%00")) || bytes.contains(&0) {
+            return Err(PageError(AppError::BadRequest(
+                "Biểu mẫu không được chứa ký tự NUL.".into(),
+            )));
+        }
+        let req = Request::from_parts(parts, axum::body::Body::from(bytes));
         match Form::<T>::from_request(req, state).await {
             Ok(Form(v)) => Ok(PageForm(v)),
             Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {

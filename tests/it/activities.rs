@@ -777,7 +777,12 @@ async fn every_activity_and_award_route_for_every_role_inside_and_outside_scope(
                     Some(
                         json!({"award_type": "giay_khen", "issuer_kind": "ubnd_xa", "recipient_kind": "village", "recipient_ref": t.villages[1], "decision_number": "9/QĐ", "decided_on": "2025-08-19"}),
                     ),
-                    create(ri, inside),
+                    match (ri, inside) {
+                        (0, _) => 403,
+                        (_, true) => 201,
+                        // An id outside the scope reads as one that does not exist.
+                        _ => 422,
+                    },
                 ),
                 (
                     "GET",
@@ -921,4 +926,292 @@ async fn festival_days_export_and_import_back() {
         res.text
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM festival_days").await, before);
+}
+
+#[tokio::test]
+async fn awards_before_the_reform_name_the_old_units() {
+    let app = demo_app().await;
+    let nation = app.user("bocongan", "reviewer", "VN").await;
+    // Sơn Lư's 2023 awards went to the town as it was.
+    let th = app.get("/units/38/awards?year=2023", &nation.token).await.json();
+    let names: Vec<&str> = th["awards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["recipient_name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"Thị trấn Sơn Lư"), "{names:?}");
+    assert!(!names.contains(&"Xã Quan Sơn"), "{names:?}");
+    // Lào Cai's 2021 conference: the chairman of the old Tỉnh Lào Cai.
+    let lc = app.get("/units/15/awards?year=2021", &nation.token).await.json();
+    let sentences = lc["sentences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect::<Vec<_>>();
+    assert!(
+        sentences.contains(&"Chủ tịch UBND tỉnh Lào Cai tặng Cờ thi đua cho 5 tập thể, tặng Bằng khen cho 15 tập thể, 25 cá nhân"),
+        "{sentences:?}"
+    );
+    assert!(
+        sentences.contains(&"Giám đốc Công an tỉnh Lào Cai tặng Giấy khen cho 17 tập thể, 56 cá nhân"),
+        "{sentences:?}"
+    );
+    // Yên Bái's chairman (the old province 15) did not cover Phường Lào Cai.
+    let reviewer = app.user("laocai", "reviewer", "15").await;
+    let bad = app
+        .api(
+            "POST",
+            "/awards",
+            Some(&reviewer.token),
+            Some(json!({"award_type": "bang_khen", "issuer_kind": "chu_tich_ubnd_tinh", "issuer_unit": "15", "recipient_kind": "unit", "recipient_ref": "02647", "decision_number": "1/QĐ", "decided_on": "2021-01-21"})),
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.text);
+    assert!(
+        bad.text.contains("ngoài địa bàn") || bad.text.contains("legacy_code"),
+        "{}",
+        bad.text
+    );
+}
+
+#[tokio::test]
+async fn the_badge_stays_once_per_person_after_corrections_and_cancellations() {
+    let app = demo_app().await;
+    let officer = app.user("canbo", "officer", "03583").await;
+    let member: i64 = sqlx::query_scalar(
+        "SELECT m.id FROM members m JOIN teams t ON t.id = m.team_id WHERE t.commune_code = '03583' AND t.kind = 'to_bao_ve_antt' ORDER BY m.id LIMIT 1",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    let badge = json!({"award_type": "ky_niem_chuong", "issuer_kind": "bo_cong_an", "recipient_kind": "person", "member_id": member, "decision_number": "12/QĐ-BCA", "decided_on": "2025-08-19"});
+    let first = app
+        .api("POST", "/awards", Some(&officer.token), Some(badge.clone()))
+        .await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    // The member's details are corrected; the person is the same.
+    let fix = app
+        .api(
+            "PATCH",
+            &format!("/members/{member}"),
+            Some(&officer.token),
+            Some(json!({"birth_year": 1971})),
+        )
+        .await;
+    assert_eq!(fix.status, 200, "{}", fix.text);
+    let again = app
+        .api("POST", "/awards", Some(&officer.token), Some(badge.clone()))
+        .await;
+    assert_eq!(again.status, 409, "{}", again.text);
+    assert!(again.text.contains("12/QĐ-BCA"), "{}", again.text);
+    // A badge recorded by mistake is cancelled; then it may be recorded.
+    let id = first.json()["id"].as_i64().unwrap();
+    let c = app
+        .api(
+            "POST",
+            &format!("/awards/{id}/cancel"),
+            Some(&officer.token),
+            Some(json!({"reason": "Ghi nhầm người"})),
+        )
+        .await;
+    assert_eq!(c.status, 200, "{}", c.text);
+    let third = app
+        .api("POST", "/awards", Some(&officer.token), Some(badge))
+        .await;
+    assert_eq!(third.status, 201, "{}", third.text);
+}
+
+#[tokio::test]
+async fn review_findings_stay_fixed() {
+    let app = demo_app().await;
+    let officer = app.user("canbo", "officer", "03583").await;
+    let nation = app.user("bocongan", "reviewer", "VN").await;
+    let province = app.user("laichau", "reviewer", "12").await;
+    let post = |token: &str, path: &str, body: Value| {
+        let (token, path) = (token.to_string(), path.to_string());
+        let app = &app;
+        async move { app.api("POST", &path, Some(&token), Some(body)).await }
+    };
+    // A province's campaign opens, read-only, for a commune it covered.
+    let c = post(
+        &province.token,
+        "/units/12/activities",
+        json!({"kind": "campaign", "title": "Đợt cao điểm", "held_on": "2025-04-01", "unit_codes": ["03583"]}),
+    )
+    .await;
+    let id = c.json()["id"].as_i64().unwrap();
+    assert_eq!(
+        app.get(&format!("/activities/{id}"), &officer.token).await.status,
+        200
+    );
+    let patch = app
+        .api(
+            "PATCH",
+            &format!("/activities/{id}"),
+            Some(&officer.token),
+            Some(json!({"title": "Đổi"})),
+        )
+        .await;
+    assert_eq!(patch.status, 404, "{}", patch.text);
+    // Showcase sites of the ministry are the ministry's to choose.
+    let f = post(
+        &officer.token,
+        "/units/03583/festival-days",
+        json!({"held_on": "2025-08-19", "showcase_level": "bo_cong_an"}),
+    )
+    .await;
+    assert_eq!(f.status, 422, "{}", f.text);
+    assert!(
+        f.json()["error"]["fields"]["showcase_level"]
+            .as_str()
+            .unwrap()
+            .contains("Bộ Công an")
+    );
+    let f = post(
+        &nation.token,
+        "/units/03583/festival-days",
+        json!({"held_on": "2025-08-19", "showcase_level": "bo_cong_an", "guests": "Dòng 1\nDòng 2"}),
+    )
+    .await;
+    assert_eq!(f.status, 201, "{}", f.text);
+    assert_eq!(f.json()["guests"], "Dòng 1\nDòng 2", "line breaks are kept");
+    // One drug-free decision per commune and year, on update too.
+    let d23 = post(
+        &officer.token,
+        "/units/03583/activities",
+        json!({"kind": "drug_free", "year": 2023, "held_on": "2023-12-01", "decision_ref": "1/QĐ"}),
+    )
+    .await;
+    assert_eq!(d23.status, 201, "{}", d23.text);
+    let d24: i64 = sqlx::query_scalar(
+        "SELECT id FROM activities WHERE kind = 'drug_free' AND unit_code = '03583' AND year = 2024",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    let clash = app
+        .api(
+            "PATCH",
+            &format!("/activities/{d24}"),
+            Some(&officer.token),
+            Some(json!({"year": 2023})),
+        )
+        .await;
+    assert_eq!(clash.status, 409, "{}", clash.text);
+    // A cancelled record is not edited.
+    let id23 = d23.json()["id"].as_i64().unwrap();
+    post(
+        &officer.token,
+        &format!("/activities/{id23}/cancel"),
+        json!({"reason": "nhầm"}),
+    )
+    .await;
+    let edit = app
+        .api(
+            "PATCH",
+            &format!("/activities/{id23}"),
+            Some(&officer.token),
+            Some(json!({"note": "x"})),
+        )
+        .await;
+    assert_eq!(edit.status, 409, "{}", edit.text);
+    // A NUL never reaches the database.
+    let nul = post(&officer.token, "/units/03583/activities", json!({"kind": "session", "held_on": "2025-03-01", "title": "a\u{0}b", "subtype": "hop_dan", "attendance": 1})).await;
+    assert_eq!(nul.status, 400, "{}", nul.text);
+    // The village's key-area flag follows its decisions, also when the last is cancelled.
+    let village: i64 =
+        sqlx::query_scalar("SELECT id FROM villages WHERE commune_code = '03583' ORDER BY id LIMIT 1")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    let k = post(&officer.token, "/units/03583/activities", json!({"kind": "key_area", "village_id": village, "subtype": "dua_vao", "held_on": "2025-02-01", "decision_ref": "5/QĐ"})).await;
+    assert_eq!(k.status, 201, "{}", k.text);
+    let flag_sql = format!("SELECT key_area FROM villages WHERE id = {village}");
+    let flag = || app.count(&flag_sql);
+    assert_eq!(flag().await, 1);
+    post(
+        &officer.token,
+        &format!("/activities/{}/cancel", k.json()["id"]),
+        json!({"reason": "nhầm"}),
+    )
+    .await;
+    assert_eq!(flag().await, 0);
+    // A team is not commended before it existed.
+    let team: i64 = sqlx::query_scalar(
+        "SELECT id FROM teams WHERE commune_code = '03583' AND kind = 'to_bao_ve_antt' ORDER BY id LIMIT 1",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    let early = post(&officer.token, "/awards", json!({"award_type": "giay_khen", "issuer_kind": "ubnd_xa", "recipient_kind": "team", "recipient_ref": team, "decision_number": "2/QĐ", "decided_on": "2024-01-10"})).await;
+    assert_eq!(early.status, 422, "{}", early.text);
+    assert!(early.text.contains("thành lập"), "{}", early.text);
+    // A namesake elsewhere lends no years; a member of another kind of team
+    // is not judged as a security-team member.
+    let ngoc_chien: i64 =
+        sqlx::query_scalar("SELECT id FROM villages WHERE commune_code = '03820' ORDER BY id LIMIT 1")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    let mediation_team = post(&nation.token, "/units/03820/teams", json!({"kind": "to_hoa_giai", "name": "Tổ hòa giải thử", "established_on": "2015-01-01", "village_ids": [ngoc_chien]})).await;
+    assert_eq!(mediation_team.status, 201, "{}", mediation_team.text);
+    let m = sqlx::query_scalar::<_, i64>(
+        "SELECT id FROM members WHERE team_id = $1 ORDER BY id LIMIT 1 OFFSET 2",
+    )
+    .bind(team)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    let (name, born, gender): (String, i64, String) = {
+        use sqlx::Row;
+        let r = sqlx::query("SELECT full_name, birth_year, gender FROM members WHERE id = $1")
+            .bind(m)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+        (r.get("full_name"), r.get("birth_year"), r.get("gender"))
+    };
+    let twin = post(
+        &nation.token,
+        &format!("/teams/{}/members", mediation_team.json()["id"]),
+        json!({"role": "to_vien", "full_name": name, "birth_year": born, "gender": gender, "joined_on": "2015-01-01"}),
+    )
+    .await;
+    assert_eq!(twin.status, 201, "{}", twin.text);
+    let s = post(
+        &nation.token,
+        &format!("/members/{}/service-records", twin.json()["id"]),
+        json!({"kind": "cong_an_xa_ban_chuyen_trach", "started_on": "2000-01-01", "ended_on": "2016-06-30"}),
+    )
+    .await;
+    assert_eq!(s.status, 201, "{}", s.text);
+    let mine = app
+        .get(&format!("/members/{m}/badge-eligibility"), &officer.token)
+        .await
+        .json();
+    assert_eq!(mine["eligible"], false, "{mine}");
+    assert!(
+        mine["periods"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["from"] != "2000-01-01"),
+        "{mine}"
+    );
+    let theirs = app
+        .get(
+            &format!("/members/{}/badge-eligibility", twin.json()["id"]),
+            &nation.token,
+        )
+        .await
+        .json();
+    assert_eq!(theirs["eligible"], false, "{theirs}");
+    assert!(
+        theirs["reasons"]
+            .to_string()
+            .contains("Tổ bảo vệ an ninh, trật tự"),
+        "{theirs}"
+    );
 }
