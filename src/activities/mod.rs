@@ -237,8 +237,8 @@ struct Input {
     note: String,
 }
 
-/// A current unit read on the transaction's connection, refused by field
-/// when it does not exist.
+/// A current unit read on the transaction's connection (`None` when there
+/// is no such code), for callers that name the field in their refusal.
 pub(crate) async fn current_unit(tx: &mut Tx, code: &str) -> Result<Option<Unit>> {
     let row = sqlx::query(&format!(
         "SELECT {UNIT_COLUMNS} FROM units u WHERE u.era = 'current' AND u.code = $1"

@@ -20,17 +20,9 @@ use crate::units::pages::{FormState, NoticeQuery};
 use crate::units::villages::{self, Village};
 use crate::units::{self, Unit};
 use crate::web::extract::{Id, Q};
-use crate::web::{PageCtx, PageError, PageForm, PageResult, filters, render, see_other};
+use crate::web::{PageCtx, PageError, PageForm, PageResult, filters, refused_or, render, see_other};
 
 type Form = BTreeMap<String, String>;
-
-fn refused_or<T>(result: Result<T, AppError>) -> Result<Result<T, AppError>, PageError> {
-    match result {
-        Ok(v) => Ok(Ok(v)),
-        Err(e @ (AppError::Validation { .. } | AppError::Conflict { .. })) => Ok(Err(e)),
-        Err(e) => Err(e.into()),
-    }
-}
 
 fn this_year() -> i64 {
     i64::from(input::today().year())

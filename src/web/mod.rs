@@ -355,6 +355,17 @@ impl IntoResponse for PageError {
 
 pub type PageResult = Result<Response, PageError>;
 
+/// Splits a service's answer for a form post: input it refused (shown again
+/// with the form, the field messages beside their fields) or anything else
+/// (an error page).
+pub fn refused_or<T>(result: Result<T, AppError>) -> Result<Result<T, AppError>, PageError> {
+    match result {
+        Ok(v) => Ok(Ok(v)),
+        Err(e @ (AppError::Validation { .. } | AppError::Conflict { .. })) => Ok(Err(e)),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// A urlencoded form whose rejection is a Vietnamese error page.
 pub struct PageForm<T>(pub T);
 
