@@ -270,3 +270,35 @@ pub async fn create_covenant(
         Json(programmes::create_covenant(&state.db, &actor, &code, &d).await?),
     ))
 }
+
+pub async fn export_programmes(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(code): Path<String>,
+    Q(q): Q<YearQuery>,
+) -> Result<Response> {
+    let format = Format::parse(q.format.as_deref())?;
+    let unit = units::open_for(&state.db, &actor, &code).await?;
+    let bytes = super::io::export_programmes(&state.db, &actor, &unit, format).await?;
+    Ok(crate::web::download(
+        format,
+        &format!("chuong-trinh-phoi-hop-{}", unit.code),
+        bytes,
+    ))
+}
+
+pub async fn export_covenants(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(code): Path<String>,
+    Q(q): Q<YearQuery>,
+) -> Result<Response> {
+    let format = Format::parse(q.format.as_deref())?;
+    let unit = units::open_for(&state.db, &actor, &code).await?;
+    let bytes = super::io::export_covenants(&state.db, &actor, &unit, q.year, format).await?;
+    Ok(crate::web::download(
+        format,
+        &format!("giao-uoc-{}", unit.code),
+        bytes,
+    ))
+}

@@ -144,6 +144,89 @@ fn festival_row(f: &festival::FestivalDay) -> Vec<String> {
 
 const FESTIVAL_SHEET: &str = "Ngày hội";
 
+pub const PROGRAMME_COLUMNS: [&str; 11] = [
+    "ma_chuong_trinh",
+    "ma_don_vi",
+    "so",
+    "ten",
+    "cac_ben",
+    "tu_nam",
+    "den_nam",
+    "ngay_ky",
+    "van_ban",
+    "tiep_noi",
+    "so_ket_tong_ket",
+];
+
+/// The programmes of a unit's subtree, one row each; parties are separated
+/// by ";" and each review is written "ngày – loại – tên".
+pub async fn export_programmes(db: &Db, actor: &Actor, unit: &Unit, format: Format) -> Result<Vec<u8>> {
+    let mut rows = Vec::new();
+    for p in super::programmes::list(db, actor, unit).await? {
+        let reviews = super::programmes::reviews(db, actor, &p)
+            .await?
+            .iter()
+            .map(|r| format!("{} – {} – {}", format_date(&r.held_on), r.kind_label(), r.title))
+            .collect::<Vec<_>>()
+            .join("; ");
+        rows.push(vec![
+            p.id.to_string(),
+            p.unit_code.clone(),
+            p.number.clone(),
+            p.title.clone(),
+            p.party_list().join("; "),
+            p.from_year.to_string(),
+            p.to_year.to_string(),
+            format_date(&p.signed_on),
+            p.documents.clone(),
+            opt(&p.continues_id),
+            reviews,
+        ]);
+    }
+    write(format, "Chương trình phối hợp", &PROGRAMME_COLUMNS, &rows)
+}
+
+pub const COVENANT_COLUMNS: [&str; 8] = [
+    "ma_giao_uoc",
+    "ma_xa",
+    "nam",
+    "ngay_ky",
+    "ten",
+    "cac_thon",
+    "noi_dung",
+    "ma_ngay_hoi",
+];
+
+pub async fn export_covenants(
+    db: &Db,
+    actor: &Actor,
+    unit: &Unit,
+    year: Option<i64>,
+    format: Format,
+) -> Result<Vec<u8>> {
+    let rows: Vec<Vec<String>> = super::programmes::covenants(db, actor, unit, year)
+        .await?
+        .into_iter()
+        .map(|c| {
+            vec![
+                c.id.to_string(),
+                c.commune_code,
+                c.year.to_string(),
+                format_date(&c.signed_on),
+                c.title,
+                c.villages
+                    .iter()
+                    .map(|(_, n)| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                c.terms,
+                opt(&c.festival_day_id),
+            ]
+        })
+        .collect();
+    write(format, "Giao ước thi đua", &COVENANT_COLUMNS, &rows)
+}
+
 /// Imports festival days (sheet "Ngày hội", the export's columns; ten_xa and
 /// nam are informative). A row with its code updates that festival day and
 /// is skipped when unchanged; a row without records a new one. All rows or

@@ -851,3 +851,51 @@ pub async fn add_review(
         )),
     }
 }
+
+// ------------------------------------------------------------- downloads
+
+/// The downloads of the lists, for a signed-in browser (the API handlers
+/// answer the same, with the page's errors).
+pub async fn export(
+    state: State<AppState>,
+    actor: Actor,
+    path: Path<String>,
+    query: Q<super::api::ExportQuery>,
+) -> PageResult {
+    super::api::export(state, actor, path, query)
+        .await
+        .map_err(PageError)
+}
+
+pub async fn export_festival_days(
+    state: State<AppState>,
+    actor: Actor,
+    path: Path<String>,
+    query: Q<super::api::YearQuery>,
+) -> PageResult {
+    super::api::export_festival_days(state, actor, path, query)
+        .await
+        .map_err(PageError)
+}
+
+pub async fn export_programmes(
+    state: State<AppState>,
+    actor: Actor,
+    path: Path<String>,
+    query: Q<super::api::YearQuery>,
+) -> PageResult {
+    super::api::export_programmes(state, actor, path, query)
+        .await
+        .map_err(PageError)
+}
+
+pub async fn export_covenants(
+    state: State<AppState>,
+    actor: Actor,
+    path: Path<String>,
+    query: Q<super::api::YearQuery>,
+) -> PageResult {
+    super::api::export_covenants(state, actor, path, query)
+        .await
+        .map_err(PageError)
+}

@@ -128,6 +128,14 @@ pub fn routes(state: AppState) -> Router<AppState> {
             "/units/{code}/programmes",
             get(activities::api::programmes).post(activities::api::create_programme),
         )
+        .route(
+            "/units/{code}/programmes/export",
+            get(activities::api::export_programmes),
+        )
+        .route(
+            "/units/{code}/covenants/export",
+            get(activities::api::export_covenants),
+        )
         .route("/programmes/{id}", get(activities::api::programme))
         .route("/programmes/{id}/reviews", post(activities::api::add_review))
         .route(

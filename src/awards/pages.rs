@@ -407,3 +407,15 @@ pub async fn add_service(
         )),
     }
 }
+
+/// The awards download, for a signed-in browser.
+pub async fn export(
+    state: State<AppState>,
+    actor: Actor,
+    path: Path<String>,
+    query: Q<super::api::ExportQuery>,
+) -> PageResult {
+    super::api::export(state, actor, path, query)
+        .await
+        .map_err(PageError)
+}

@@ -113,6 +113,20 @@ pub fn routes() -> Router<AppState> {
             get(activities::pages::list).post(activities::pages::create),
         )
         .route("/units/{code}/activities/import", post(activities::pages::import))
+        .route("/units/{code}/activities/export", get(activities::pages::export))
+        .route(
+            "/units/{code}/festival-days/export",
+            get(activities::pages::export_festival_days),
+        )
+        .route(
+            "/units/{code}/programmes/export",
+            get(activities::pages::export_programmes),
+        )
+        .route(
+            "/units/{code}/covenants/export",
+            get(activities::pages::export_covenants),
+        )
+        .route("/units/{code}/awards/export", get(awards::pages::export))
         .route(
             "/activities/{id}",
             get(activities::pages::show).post(activities::pages::update),

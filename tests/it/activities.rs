@@ -420,6 +420,28 @@ async fn the_pages_show_the_records_and_a_form_post_counts_at_once() {
         assert_eq!(res.status, 200, "{path}: {}", res.text);
         assert!(res.text.contains(words), "{path} lacks {words}");
     }
+    for path in [
+        "/units/03583/activities/export?year=2025&format=xlsx",
+        "/units/03583/festival-days/export?year=2023&format=xlsx",
+        "/units/03583/awards/export?year=2023&format=xlsx",
+        "/units/12/programmes/export?format=xlsx",
+        "/units/03583/covenants/export?format=csv",
+    ] {
+        let res = app.page(&b, path).await;
+        assert_eq!(res.status, 200, "{path}: {}", res.text);
+        assert!(
+            res.headers["content-disposition"]
+                .to_str()
+                .unwrap()
+                .contains("attachment"),
+            "{path}"
+        );
+    }
+    let csv = app.page(&b, "/units/03583/covenants/export?format=csv").await;
+    assert!(
+        csv.text
+            .contains("Giao ước thi đua bảo vệ an ninh Tổ quốc giữa các bản")
+    );
     let day: i64 = sqlx::query_scalar("SELECT id FROM festival_days WHERE unit_code = '03583'")
         .fetch_one(&app.db.pool)
         .await
