@@ -113,6 +113,14 @@ pub fn read_table(bytes: &[u8], sheet: &str, columns: &[&str], aliases: &[(&str,
         let mut ordered = vec![String::new(); columns.len()];
         for (pos, value) in cells.into_iter().enumerate() {
             if let Some(Some(i)) = index.get(pos) {
+                // A NUL would make PostgreSQL refuse the import's statements;
+                // no cell has a use for it.
+                if value.contains('\0') {
+                    return Err(bad(format!(
+                        "Tệp: dòng {line}, cột \"{}\" chứa ký tự NUL.",
+                        columns[*i]
+                    )));
+                }
                 ordered[*i] = value;
             }
         }

@@ -34,8 +34,9 @@ CREATE TABLE activities (
 );
 CREATE INDEX activities_scope ON activities (kind, scope_path, held_on);
 CREATE INDEX activities_village ON activities (village_id);
--- One drug-free decision per commune (or pre-2025 commune) and year.
-CREATE UNIQUE INDEX activities_drug_free ON activities (COALESCE(legacy_code, unit_code), year)
+-- One drug-free decision per commune and year; a pre-2025 commune ('l:')
+-- is another place than a commune of today ('c:') even with the same code.
+CREATE UNIQUE INDEX activities_drug_free ON activities (COALESCE('l:' || legacy_code, 'c:' || unit_code), year)
     WHERE kind = 'drug_free' AND cancelled_at IS NULL;
 
 -- The units a crackdown campaign covered, besides the one that ran it.

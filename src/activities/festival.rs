@@ -13,7 +13,7 @@ use crate::audit::{self, Change};
 use crate::auth::{Action, Actor, Scope, policy};
 use crate::db::{Db, Tx, now};
 use crate::error::{AppError, Invalid, Result, is_unique_violation};
-use crate::input::{self, optional_count, optional_text};
+use crate::input::{self, optional_count, optional_text, value_text};
 use crate::text::format_date;
 use crate::units::Unit;
 
@@ -208,15 +208,18 @@ async fn parse(
             &SHOWCASE_LEVELS[1..],
         ),
     };
-    if !showcase_level.is_empty()
-        && before != Some(showcase_level.as_str())
-        && !may_choose(actor, &showcase_level)
-    {
+    // Setting a ministry's or province's choice, or taking it away, is theirs.
+    let changed =
+        before.is_some_and(|b| b != showcase_level) || (before.is_none() && !showcase_level.is_empty());
+    let guarded = [showcase_level.as_str(), before.unwrap_or_default()]
+        .into_iter()
+        .find(|level| !level.is_empty() && !may_choose(actor, level));
+    if let (true, Some(level)) = (changed, guarded) {
         inv.add(
             "showcase_level",
-            match showcase_level.as_str() {
-                "bo_cong_an" => "Cấp chọn làm điểm: điểm của Bộ Công an do tài khoản cấp Bộ (toàn quốc) ghi nhận.",
-                _ => "Cấp chọn làm điểm: điểm của tỉnh (hoặc huyện trước 01/07/2025) do tài khoản cấp tỉnh ghi nhận.",
+            match level {
+                "bo_cong_an" => "Cấp chọn làm điểm: điểm của Bộ Công an do tài khoản cấp Bộ (toàn quốc) chọn hoặc bỏ.",
+                _ => "Cấp chọn làm điểm: điểm của tỉnh (hoặc huyện trước 01/07/2025) do tài khoản cấp tỉnh chọn hoặc bỏ.",
             },
         );
     }
@@ -235,6 +238,25 @@ async fn parse(
         Some(held_on.as_str()).filter(|s| !s.is_empty()),
     )
     .await?;
+    // Before the reform a festival day was one old commune's; a commune
+    // formed from several must say which (each may have had its own).
+    if legacy.is_none()
+        && year < 2025
+        && d.village_id
+            .as_ref()
+            .and_then(value_text)
+            .is_none_or(|v| v.trim().is_empty())
+        && !inv.has("legacy_code")
+        && super::formed_from(tx, unit).await?.len() > 1
+    {
+        inv.add(
+            "legacy_code",
+            format!(
+                "Đơn vị trước sắp xếp: {} được hợp thành từ nhiều xã; ghi mã xã (trước 01/07/2025) nơi tổ chức.",
+                unit.name
+            ),
+        );
+    }
     let text = |inv: &mut Invalid, field: &str, label: &str, raw: &Option<String>| {
         crate::input::optional_lines(inv, field, label, raw.as_deref(), 4000)
     };
@@ -283,13 +305,19 @@ fn may_choose(actor: &Actor, level: &str) -> bool {
 }
 
 /// One festival day per place and year: a village, a commune, or — for a
-/// year before the reform — the pre-2025 commune it was held in, so that
-/// two communes merged since each keep their own.
-fn subject_key(unit: &Unit, village: Option<&(i64, String)>, legacy: Option<&(String, String)>) -> String {
+/// year before 2025 — the pre-2025 commune it was held in, so that two
+/// communes merged since each keep their own. From 2025 (whose festival
+/// days fall after the reform) the place is today's commune.
+fn subject_key(
+    unit: &Unit,
+    year: i64,
+    village: Option<&(i64, String)>,
+    legacy: Option<&(String, String)>,
+) -> String {
     match (village, legacy) {
         (Some((id, _)), _) => format!("v:{id}"),
-        (None, Some((code, _))) => format!("l:{code}"),
-        (None, None) => format!("c:{}", unit.code),
+        (None, Some((code, _))) if year < 2025 => format!("l:{code}"),
+        (None, _) => format!("c:{}", unit.code),
     }
 }
 
@@ -316,30 +344,35 @@ pub async fn create_in_tx(
         ));
     }
     let input = parse(tx, actor, &unit, d, None).await?;
-    let key = subject_key(&unit, input.village.as_ref(), input.legacy.as_ref());
-    let who = input
-        .village
-        .as_ref()
-        .map(|v| v.1.clone())
-        .unwrap_or_else(|| unit.name.clone());
-    let taken: Option<String> =
-        sqlx::query_scalar("SELECT held_on FROM festival_days WHERE subject_key = $1 AND year = $2")
+    let key = subject_key(&unit, input.year, input.village.as_ref(), input.legacy.as_ref());
+    let who = match (&input.village, &input.legacy) {
+        (Some(v), _) => v.1.clone(),
+        (None, Some(l)) if input.year < 2025 => l.1.clone(),
+        _ => unit.name.clone(),
+    };
+    let taken =
+        sqlx::query("SELECT held_on, scope_path FROM festival_days WHERE subject_key = $1 AND year = $2")
             .bind(&key)
             .bind(input.year)
             .fetch_optional(&mut **tx)
             .await?;
-    let twice = |on: &str| {
+    // The date of another commune's record is not the actor's to see.
+    let twice = |on: Option<&str>| {
+        let when = on
+            .map(|d| format!(" (ngày {})", format_date(d)))
+            .unwrap_or_else(|| " (ghi ở đơn vị khác)".into());
         AppError::conflict(
             "held_on",
             format!(
-                "Ngày tổ chức: {who} đã có Ngày hội năm {} (ngày {}); mỗi năm một Ngày hội.",
-                input.year,
-                format_date(on)
+                "Ngày tổ chức: {who} đã có Ngày hội năm {}{when}; mỗi năm một Ngày hội.",
+                input.year
             ),
         )
     };
-    if let Some(on) = taken {
-        return Err(twice(&on));
+    if let Some(r) = taken {
+        let (on, path): (String, String) = (r.try_get("held_on")?, r.try_get("scope_path")?);
+        let visible = Scope::new(actor, Action::ViewGeography).is_ok_and(|s| s.contains(&path));
+        return Err(twice(visible.then_some(on.as_str())));
     }
     let ts = now();
     let id: i64 = sqlx::query_scalar(
@@ -369,7 +402,7 @@ pub async fn create_in_tx(
     .bind(&ts)
     .fetch_one(&mut **tx)
     .await
-    .map_err(|e| if is_unique_violation(&e) { twice(&input.held_on) } else { e.into() })?;
+    .map_err(|e| if is_unique_violation(&e) { twice(None) } else { e.into() })?;
     let f = read_in_tx(tx, id).await?;
     audit_festival(tx, actor, "festival_day.create", None, &f).await?;
     Ok(f)

@@ -240,6 +240,9 @@ struct Input {
 /// A current unit read on the transaction's connection (`None` when there
 /// is no such code), for callers that name the field in their refusal.
 pub(crate) async fn current_unit(tx: &mut Tx, code: &str) -> Result<Option<Unit>> {
+    if code.chars().any(char::is_control) {
+        return Ok(None);
+    }
     let row = sqlx::query(&format!(
         "SELECT {UNIT_COLUMNS} FROM units u WHERE u.era = 'current' AND u.code = $1"
     ))
@@ -349,18 +352,19 @@ pub(crate) async fn formed_from(tx: &mut Tx, unit: &Unit) -> Result<Vec<OldUnit>
         .map_err(Into::into)
 }
 
-/// The old unit that is plainly today's: the only one it was formed from,
-/// or the one whose code it kept.
-pub(crate) fn plain_predecessor(unit: &Unit, old: &[OldUnit]) -> Option<OldUnit> {
+/// The old unit that is plainly today's: the only one it was formed from.
+/// (A unit formed from several — even one that kept a code — could be any
+/// of them, so then the caller must be told which.)
+pub(crate) fn plain_predecessor(old: &[OldUnit]) -> Option<OldUnit> {
     match old {
         [one] => Some(one.clone()),
-        _ => old.iter().find(|o| o.code == unit.code).cloned(),
+        _ => None,
     }
 }
 
 /// The pre-2025 unit a record dated before the reform happened in: the one
 /// named (it must be one the current unit was formed from), or else the
-/// plain predecessor; `None` for a record dated after the reform.
+/// only predecessor; `None` after the reform or when it cannot be told.
 pub(crate) async fn legacy_origin(
     tx: &mut Tx,
     inv: &mut Invalid,
@@ -387,7 +391,7 @@ pub(crate) async fn legacy_origin(
     }
     let old = formed_from(tx, unit).await?;
     if code.is_empty() {
-        return Ok(plain_predecessor(unit, &old).map(|o| (o.code, o.name)));
+        return Ok(plain_predecessor(&old).map(|o| (o.code, o.name)));
     }
     match old.into_iter().find(|o| o.code == code) {
         Some(o) => Ok(Some((o.code, o.name))),
@@ -750,7 +754,8 @@ pub async fn create_in_tx(
     .bind(&input.note)
     .bind(&ts)
     .fetch_one(&mut **tx)
-    .await?;
+    .await
+    .map_err(|e| drug_free_taken(e, &input))?;
     for u in &input.units {
         sqlx::query("INSERT INTO activity_units (activity_id, unit_code, scope_path) VALUES ($1, $2, $3)")
             .bind(id)
@@ -769,12 +774,16 @@ pub async fn create_in_tx(
 
 /// One drug-free decision per commune (or pre-2025 commune) and year.
 async fn drug_free_once(tx: &mut Tx, unit: &Unit, input: &Input, except: Option<i64>) -> Result<()> {
-    let place = input.legacy.as_ref().map_or(unit.code.as_str(), |l| l.0.as_str());
+    // Old and current codes are told apart, as the unique index does.
+    let place = match &input.legacy {
+        Some(l) => format!("l:{}", l.0),
+        None => format!("c:{}", unit.code),
+    };
     let taken: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM activities WHERE kind = 'drug_free' AND COALESCE(legacy_code, unit_code) = $1 AND year = $2 \
-         AND cancelled_at IS NULL AND id <> $3",
+        "SELECT id FROM activities WHERE kind = 'drug_free' \
+         AND COALESCE('l:' || legacy_code, 'c:' || unit_code) = $1 AND year = $2 AND cancelled_at IS NULL AND id <> $3",
     )
-    .bind(place)
+    .bind(&place)
     .bind(input.year)
     .bind(except.unwrap_or(-1))
     .fetch_optional(&mut **tx)
@@ -790,6 +799,21 @@ async fn drug_free_once(tx: &mut Tx, unit: &Unit, input: &Input, except: Option<
         ));
     }
     Ok(())
+}
+
+/// A race past [`drug_free_once`] ends at the unique index: the same refusal.
+fn drug_free_taken(e: sqlx::Error, input: &Input) -> AppError {
+    if crate::error::is_unique_violation(&e) {
+        AppError::conflict(
+            "year",
+            format!(
+                "Năm công nhận: đã có quyết định công nhận năm {}.",
+                input.year.unwrap_or_default()
+            ),
+        )
+    } else {
+        e.into()
+    }
 }
 
 /// A village's key-area flag follows the latest dated decision about it
@@ -923,7 +947,8 @@ pub async fn update_in_tx(
     .bind(now())
     .bind(id)
     .execute(&mut **tx)
-    .await?;
+    .await
+    .map_err(|e| drug_free_taken(e, &input))?;
     if before.kind == "campaign" {
         sqlx::query("DELETE FROM activity_units WHERE activity_id = $1")
             .bind(id)

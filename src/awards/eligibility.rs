@@ -90,11 +90,31 @@ pub fn weighted_days(periods: &[(time::Date, time::Date, u32)]) -> i64 {
     total
 }
 
-/// Years of service in tenths, from weighted days: a year is 365 days, so
-/// ten calendar years (3.652 or 3.653 days) are 10 years, and partial
-/// tenths are not rounded up.
-fn tenths(days: i64) -> i64 {
-    days * 10 / 365
+/// Years of service in tenths, from weighted days (a year of 365,25 days,
+/// partial tenths not rounded up), and whether they make `years` full
+/// calendar years: as many days as the `years` years before the day after
+/// `end` hold, leap days included. The shown figure is kept on the right
+/// side of the threshold, so "10 năm" and "còn thiếu" never disagree.
+fn tenths(days: i64, years: i64, end: time::Date) -> (i64, bool) {
+    let after = end.next_day().unwrap_or(end);
+    let start = after
+        .replace_year(after.year() - years as i32)
+        .or_else(|_| {
+            after
+                .previous_day()
+                .unwrap_or(after)
+                .replace_year(after.year() - years as i32)
+        })
+        .unwrap_or(after);
+    let needed = (after - start).whole_days();
+    let met = days >= needed;
+    let shown = (days * 40 / 1461).max(0);
+    let shown = if met {
+        shown.max(years * 10)
+    } else {
+        shown.min(years * 10 - 1)
+    };
+    (shown, met)
 }
 
 fn years_text(tenths: i64) -> String {
@@ -165,7 +185,7 @@ pub async fn compute(db: &Db, actor: &Actor, person: &Person) -> Result<Eligibil
     for r in rows {
         let path: String = r.try_get("scope_path")?;
         let role: String = r.try_get("role")?;
-        memberships.push(r.try_get::<i64, _>("id")?);
+        memberships.push((r.try_get::<i64, _>("id")?, scope.contains(&path)));
         counted.push(Counted {
             period: Period {
                 what: format!(
@@ -229,14 +249,16 @@ pub async fn compute(db: &Db, actor: &Actor, person: &Person) -> Result<Eligibil
         .filter(|c| c.leader)
         .filter_map(|c| span(&c.period))
         .collect();
-    let member_tenths = tenths(weighted_days(&member_spans));
-    let leader_tenths = tenths(weighted_days(&leader_spans));
+    // The counting ends on the last day served (today for ongoing service).
+    let last_day = |spans: &[(time::Date, time::Date, u32)]| spans.iter().map(|s| s.1).max().unwrap_or(today);
+    let member_days = weighted_days(&member_spans);
+    let leader_days = weighted_days(&leader_spans);
     let in_security_team = counted.iter().any(|c| c.security_team);
 
     // Thông tư 20/2025/TT-BCA asks that the member completed their tasks
     // well: the latest rating of their security-team memberships.
-    let mut latest_rating: Option<(i64, String)> = None;
-    for m in &memberships {
+    let mut latest_rating: Option<(i64, String, bool)> = None;
+    for (m, visible) in &memberships {
         let r: Option<(i64, String)> = sqlx::query(
             "SELECT year, level FROM ratings WHERE subject_kind = 'member' AND subject_id = $1 ORDER BY year DESC LIMIT 1",
         )
@@ -245,15 +267,15 @@ pub async fn compute(db: &Db, actor: &Actor, person: &Person) -> Result<Eligibil
         .await?
         .map(|r| Ok::<_, sqlx::Error>((r.try_get("year")?, r.try_get("level")?)))
         .transpose()?;
-        if let Some(r) = r
-            && latest_rating.as_ref().is_none_or(|l| r.0 > l.0)
+        if let Some((year, level)) = r
+            && latest_rating.as_ref().is_none_or(|l| year > l.0)
         {
-            latest_rating = Some(r);
+            latest_rating = Some((year, level, *visible));
         }
     }
     let rated_well = latest_rating
         .as_ref()
-        .is_some_and(|(_, l)| l == "tot" || l == "xuat_sac");
+        .is_some_and(|(_, l, _)| l == "tot" || l == "xuat_sac");
 
     let badge: Option<(String, String, String)> = sqlx::query(
         "SELECT decision_number, decided_on, scope_path FROM awards WHERE award_type = $1 AND cancelled_at IS NULL \
@@ -284,8 +306,8 @@ pub async fn compute(db: &Db, actor: &Actor, person: &Person) -> Result<Eligibil
                 (MEMBER_YEARS_MEN, "nam")
             };
             let need_tenths = (need * 10.0) as i64;
+            let (member_tenths, enough) = tenths(member_days, need as i64, last_day(&member_spans));
             let missing = (need_tenths - member_tenths).max(0);
-            let enough = member_tenths >= need_tenths;
             let met = enough && in_security_team && rated_well;
             tracks.push(Track {
                 name: "Thành viên lực lượng tham gia bảo vệ ANTT ở cơ sở",
@@ -318,10 +340,14 @@ pub async fn compute(db: &Db, actor: &Actor, person: &Person) -> Result<Eligibil
                 );
             }
             match &latest_rating {
-                Some((year, level)) if !rated_well => reasons.push(format!(
+                Some((year, level, true)) if !rated_well => reasons.push(format!(
                     "Xếp loại năm {year}: {}; cần \"Hoàn thành tốt nhiệm vụ\" trở lên.",
                     label(&crate::registry::ratings::LEVELS, level)
                 )),
+                Some((_, _, false)) if !rated_well => reasons.push(
+                    "Kết quả xếp loại gần nhất (ở đơn vị khác) chưa đạt \"Hoàn thành tốt nhiệm vụ\" trở lên."
+                        .into(),
+                ),
                 None if in_security_team => {
                     reasons.push("Chưa có kết quả xếp loại \"Hoàn thành tốt nhiệm vụ\" trở lên.".into())
                 }
@@ -333,8 +359,9 @@ pub async fn compute(db: &Db, actor: &Actor, person: &Person) -> Result<Eligibil
     }
     if !leader_spans.is_empty() {
         let need_tenths = (LEADER_YEARS * 10.0) as i64;
+        let (leader_tenths, enough) = tenths(leader_days, LEADER_YEARS as i64, last_day(&leader_spans));
         let missing = (need_tenths - leader_tenths).max(0);
-        let met = leader_tenths >= need_tenths && commended > 0;
+        let met = enough && commended > 0;
         tracks.push(Track {
             name: "Lãnh đạo cấp ủy, chính quyền, Mặt trận, đoàn thể",
             required_years: LEADER_YEARS,
@@ -342,7 +369,7 @@ pub async fn compute(db: &Db, actor: &Actor, person: &Person) -> Result<Eligibil
             missing_years: missing as f64 / 10.0,
             met,
         });
-        if leader_tenths < need_tenths {
+        if !enough {
             reasons.push(format!(
                 "Thời gian giữ chức vụ lãnh đạo: {} năm; cần 10 năm, còn thiếu {} năm.",
                 years_text(leader_tenths),
@@ -567,11 +594,21 @@ mod tests {
         // Jan–Jun once (181 days), Jul–Dec twice (184 × 2).
         assert_eq!(weighted_days(&[a, doubled]), 181 + 184 * 2);
         assert_eq!(weighted_days(&[]), 0);
-        // Ten calendar years with two leap days are ten years.
+        // Ten calendar years with two leap days are ten years; two days
+        // short of fifteen are not fifteen.
         let ten = (date!(2013 - 01 - 01), date!(2022 - 12 - 31), 1);
-        assert_eq!(tenths(weighted_days(&[ten])), 100);
-        assert_eq!(tenths(365 * 15 + 4), 150);
-        assert_eq!(tenths(364), 9);
+        assert_eq!(
+            tenths(weighted_days(&[ten]), 10, date!(2022 - 12 - 31)),
+            (100, true)
+        );
+        let short = (date!(2010 - 01 - 04), date!(2024 - 12 - 31), 1);
+        assert_eq!(
+            tenths(weighted_days(&[short]), 15, date!(2024 - 12 - 31)),
+            (149, false)
+        );
+        let woman = (date!(2015 - 01 - 03), date!(2024 - 12 - 31), 1);
+        assert!(!tenths(weighted_days(&[woman]), 10, date!(2024 - 12 - 31)).1);
+        assert_eq!(tenths(364, 1, date!(2021 - 12 - 31)).0, 9);
         assert_eq!(years_text(125), "12,5");
         assert_eq!(years_text(150), "15");
     }

@@ -572,8 +572,9 @@ async fn person(tx: &mut Tx, inv: &mut Invalid, scope: &Scope, d: &AwardDraft) -
 
 /// Who issued the award: the issuer's unit on the map of the decision date,
 /// checked to cover the recipient, and — for a decision before 1/7/2025 —
-/// the pre-2025 unit the recipient belonged to (named by `legacy_code`,
-/// or the only one its unit was formed from).
+/// the pre-2025 unit the recipient belonged to (named by `legacy_code`, or
+/// the only one its unit was formed from; a unit formed from several must
+/// be told which when the issuer covers only some of them).
 struct Issued {
     era: &'static str,
     unit: Unit,
@@ -640,7 +641,7 @@ async fn issued(
                 return Ok(None);
             }
         },
-        None => plain_predecessor(&to.unit, &candidates),
+        None => plain_predecessor(&candidates),
     };
     if issuer.level == "nation" {
         let unit = current_unit(tx, "VN").await?.ok_or_else(AppError::not_found)?;
@@ -711,6 +712,18 @@ async fn issued(
     } else {
         match &recipient_old {
             Some(old) => old.path.starts_with(&unit.path),
+            // A unit with no old commune (the island zones were districts
+            // without communes): its old province's authorities covered it.
+            None if candidates.is_empty() && issuer.level == "province" => {
+                let n: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM province_crosswalk_2025 WHERE old_code = $1 AND new_code = $2",
+                )
+                .bind(&unit.code)
+                .bind(province_of(&to.unit))
+                .fetch_one(&mut **tx)
+                .await?;
+                n > 0
+            }
             // Formed from several old units: the issuer must cover them all,
             // or the recipient's own old unit must be named.
             None => !candidates.is_empty() && candidates.iter().all(|c| c.path.starts_with(&unit.path)),

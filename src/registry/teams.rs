@@ -960,11 +960,45 @@ pub async fn update_member(db: &Db, actor: &Actor, id: i64, draft: &MemberDraft)
     // Kỷ niệm chương stays once per person and their service still counts.
     let (old_key, new_key) = (before.person_key(), after.person_key());
     if old_key != new_key {
-        sqlx::query("UPDATE awards SET person_key = $1 WHERE member_id = $2")
+        // Awards of the person: by this member record, and those recorded
+        // by name in the member's commune before the correction.
+        let own =
+            "(COALESCE(member_id, -1) = $2 OR (member_id IS NULL AND person_key = $3 AND scope_path = $4))";
+        let clash: Option<String> = sqlx::query_scalar(&format!(
+            "SELECT decision_number FROM awards a WHERE award_type = 'ky_niem_chuong' AND cancelled_at IS NULL \
+             AND person_key = $1 AND NOT {own} AND EXISTS (SELECT 1 FROM awards b WHERE b.award_type = 'ky_niem_chuong' \
+             AND b.cancelled_at IS NULL AND (b.member_id = $2 OR (b.member_id IS NULL AND b.person_key = $3 AND b.scope_path = $4)))"
+        ))
+        .bind(&new_key)
+        .bind(id)
+        .bind(&old_key)
+        .bind(&after.scope_path)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if clash.is_some() {
+            return Err(AppError::conflict(
+                "citizen_id",
+                "Số định danh cá nhân: người mang số này đã được tặng Kỷ niệm chương, và thành viên này cũng vậy; \
+                 một người chỉ được tặng một lần — hãy kiểm tra lại hai bản ghi khen thưởng.",
+            ));
+        }
+        sqlx::query(&format!("UPDATE awards SET person_key = $1 WHERE {own}"))
             .bind(&new_key)
             .bind(id)
+            .bind(&old_key)
+            .bind(&after.scope_path)
             .execute(&mut *tx)
-            .await?;
+            .await
+            .map_err(|e| {
+                if crate::error::is_unique_violation(&e) {
+                    AppError::conflict(
+                        "citizen_id",
+                        "Số định danh cá nhân: người này đã được tặng Kỷ niệm chương.",
+                    )
+                } else {
+                    e.into()
+                }
+            })?;
         sqlx::query("UPDATE service_records SET person_key = $1, full_name = $2 WHERE person_key = $3 AND scope_path = $4")
             .bind(&new_key)
             .bind(&after.full_name)

@@ -98,6 +98,11 @@ pub async fn find_current(db: &Db, code: &str) -> Result<Option<Unit>> {
 }
 
 pub async fn find(db: &Db, era: &str, code: &str) -> Result<Option<Unit>> {
+    // Codes are digits (or "VN"); anything with a control character is no
+    // code, and a NUL would make PostgreSQL refuse the statement.
+    if code.chars().any(char::is_control) {
+        return Ok(None);
+    }
     let row = sqlx::query(&format!(
         "SELECT {UNIT_COLUMNS} FROM units u WHERE u.era = $1 AND u.code = $2"
     ))

@@ -59,6 +59,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Q<T> {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let path = original_path(&parts.extensions, &parts.uri);
+        // A NUL would reach the database as a bound value, which PostgreSQL
+        // refuses; no parameter has a use for it.
+        if parts
+            .uri
+            .query()
+            .is_some_and(|q| q.to_ascii_lowercase().contains("%00"))
+        {
+            return Err(reject(
+                &path,
+                AppError::BadRequest("Tham số truy vấn không được chứa ký tự NUL.".into()),
+            ));
+        }
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(v)| Q(v))
@@ -79,24 +91,46 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let path = original_path(req.extensions(), req.uri());
-        match axum::Json::<serde_json::Value>::from_request(req, state).await {
-            // A NUL in a string would reach PostgreSQL, which refuses the
-            // whole statement; it is no one's data, so the body is refused.
-            Ok(axum::Json(v)) if holds_nul(&v) => Err(reject(
-                &path,
-                AppError::BadRequest("Nội dung JSON không được chứa ký tự NUL (\\u0000).".into()),
-            )),
-            Ok(axum::Json(v)) => serde_json::from_value::<T>(v).map(ApiJson).map_err(|e| {
-                reject(
-                    &path,
-                    AppError::BadRequest(format!("Nội dung JSON không hợp lệ: {e}")),
-                )
-            }),
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(reject(&path, too_large())),
-            Err(e) if e.status() == StatusCode::UNSUPPORTED_MEDIA_TYPE => Err(reject(
+        let is_json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                let mime = v
+                    .split(';')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_ascii_lowercase();
+                mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+            });
+        if !is_json {
+            return Err(reject(
                 &path,
                 AppError::BadRequest("Nội dung phải là JSON (Content-Type: application/json).".into()),
-            )),
+            ));
+        }
+        let bytes = match axum::body::Bytes::from_request(req, state).await {
+            Ok(b) => b,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(reject(&path, too_large())),
+            Err(e) => {
+                return Err(reject(
+                    &path,
+                    AppError::BadRequest(format!("Nội dung không đọc được: {}", e.body_text())),
+                ));
+            }
+        };
+        // A NUL in a string would reach PostgreSQL, which refuses the whole
+        // statement; it is no one's data, so the body is refused.
+        if serde_json::from_slice::<serde_json::Value>(&bytes).is_ok_and(|v| holds_nul(&v)) {
+            return Err(reject(
+                &path,
+                AppError::BadRequest("Nội dung JSON không được chứa ký tự NUL (\\u0000).".into()),
+            ));
+        }
+        // axum's own parsing names the field of a type error ("decided_on: …").
+        match axum::Json::<T>::from_bytes(&bytes) {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
             Err(e) => Err(reject(
                 &path,
                 AppError::BadRequest(format!("Nội dung JSON không hợp lệ: {}", e.body_text())),

@@ -211,7 +211,7 @@ async fn bad_input_is_refused_by_field_and_writes_nothing() {
         ),
         (
             "/units/03583/festival-days",
-            json!({"held_on": "2023-07-20"}),
+            json!({"held_on": "2023-07-20", "legacy_code": "03583"}),
             "held_on",
             "mỗi năm một Ngày hội",
         ),
@@ -574,7 +574,8 @@ async fn targets(app: &TestApp, commune: &str, n: usize, secret: &str) -> Target
         &system,
         commune,
         &FestivalDraft {
-            held_on: Some(format!("{}-08-01", 2005 + n)),
+            village_id: Some(json!(vs[0])),
+            held_on: Some("2025-08-01".into()),
             guests: Some(secret.into()),
             ..Default::default()
         },
@@ -737,7 +738,7 @@ async fn every_activity_and_award_route_for_every_role_inside_and_outside_scope(
                 (
                     "POST",
                     format!("/units/{code}/festival-days"),
-                    Some(json!({"held_on": format!("{}-08-02", 2014 + n)})),
+                    Some(json!({"held_on": "2025-08-02", "village_id": t.villages[1]})),
                     create(ri, inside),
                 ),
                 (
@@ -933,7 +934,8 @@ async fn festival_days_export_and_import_back() {
     assert_eq!(res.json()["unchanged"], 1, "{}", res.text);
     // A second festival day for Xã Quan Sơn in 2023 refuses the whole file.
     let header = csv.text.lines().next().unwrap();
-    let text = format!("{header}\n,15016,,,,2023,01/08/2023,,,,,,,,,\n,15016,,,,2026,20/09/2026,,,,,,,,,\n");
+    let text =
+        format!("{header}\n,15016,,,15016,2023,01/08/2023,,,,,,,,,\n,15016,,,,2026,20/09/2026,,,,,,,,,\n");
     let before = app.count("SELECT COUNT(*) FROM festival_days").await;
     let res = app.request(post(text)).await;
     assert_eq!(res.status, 422, "{}", res.text);
@@ -1236,4 +1238,139 @@ async fn review_findings_stay_fixed() {
             .contains("Tổ bảo vệ an ninh, trật tự"),
         "{theirs}"
     );
+}
+
+#[tokio::test]
+async fn second_review_findings_stay_fixed() {
+    let app = demo_app().await;
+    let nation = app.user("bocongan", "reviewer", "VN").await;
+    let officer = app.user("canbo", "officer", "03820").await;
+    // Phường Lào Cai was formed from several old communes: a 2023 award by
+    // an old district must say which one the person belonged to.
+    let base = json!({"award_type": "giay_khen", "issuer_kind": "ubnd_huyen", "issuer_unit": "086", "recipient_kind": "person",
+        "full_name": "Người thử (dữ liệu minh họa)", "birth_year": 1980, "gender": "nam", "unit_code": "02647",
+        "decision_number": "3/QĐ", "decided_on": "2023-08-10"});
+    let ask = app
+        .api("POST", "/awards", Some(&nation.token), Some(base.clone()))
+        .await;
+    assert_eq!(ask.status, 422, "{}", ask.text);
+    assert!(
+        ask.json()["error"]["fields"]["legacy_code"].is_string(),
+        "{}",
+        ask.text
+    );
+    let mut named = base.clone();
+    named["legacy_code"] = json!("02911");
+    let ok = app.api("POST", "/awards", Some(&nation.token), Some(named)).await;
+    assert_eq!(ok.status, 201, "{}", ok.text);
+    assert_eq!(ok.json()["recipient_legacy_code"], "02911");
+    // One festival day a year from 2025, whether before or after 1 July.
+    let first = app
+        .api(
+            "POST",
+            "/units/03820/festival-days",
+            Some(&officer.token),
+            Some(json!({"held_on": "2025-06-28", "outside_reason": "Trùng lịch mùa vụ"})),
+        )
+        .await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    let second = app
+        .api(
+            "POST",
+            "/units/03820/festival-days",
+            Some(&officer.token),
+            Some(json!({"held_on": "2025-08-19"})),
+        )
+        .await;
+    assert_eq!(second.status, 409, "{}", second.text);
+    // The ministry's showcase choice is not the commune's to take away.
+    let day: i64 = sqlx::query_scalar(
+        "SELECT id FROM festival_days WHERE unit_code = '03820' AND showcase_level = 'bo_cong_an'",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    let clear = app
+        .api(
+            "PATCH",
+            &format!("/festival-days/{day}"),
+            Some(&officer.token),
+            Some(json!({"showcase_level": ""})),
+        )
+        .await;
+    assert_eq!(clear.status, 422, "{}", clear.text);
+    // A type error in JSON names its field; NULs are refused everywhere.
+    let typed = app
+        .api(
+            "POST",
+            "/awards",
+            Some(&nation.token),
+            Some(json!({"decided_on": 5})),
+        )
+        .await;
+    assert_eq!(typed.status, 400);
+    assert!(typed.text.contains("decided_on"), "{}", typed.text);
+    assert_eq!(
+        app.get("/units/03820/awards?event_kind=%00&event_id=1", &officer.token)
+            .await
+            .status,
+        400
+    );
+    assert_eq!(app.get("/units/%00/awards", &officer.token).await.status, 404);
+    let csv = "ma_hoat_dong,loai,ma_don_vi,ngay,noi_dung,phan_loai,so_luot_nguoi\n,session,03820\u{0},01/04/2025,A,hop_dan,3\n";
+    let res = app
+        .request(
+            axum::http::Request::post("/api/v1/activities/import")
+                .header("authorization", format!("Bearer {}", officer.token))
+                .body(axum::body::Body::from(csv))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text);
+    // A corrected citizen id that is another badge-holder's is refused, not a 500.
+    let member: i64 = sqlx::query_scalar(
+        "SELECT m.id FROM members m JOIN teams t ON t.id = m.team_id WHERE t.commune_code = '03820' ORDER BY m.id LIMIT 1",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    let badge = |who: Value| {
+        let mut b = json!({"award_type": "ky_niem_chuong", "issuer_kind": "bo_cong_an", "recipient_kind": "person",
+            "decision_number": "7/QĐ-BCA", "decided_on": "2025-08-19", "unit_code": "03820"});
+        b.as_object_mut()
+            .unwrap()
+            .extend(who.as_object().unwrap().clone());
+        b
+    };
+    assert_eq!(
+        app.api(
+            "POST",
+            "/awards",
+            Some(&officer.token),
+            Some(badge(json!({"member_id": member})))
+        )
+        .await
+        .status,
+        201
+    );
+    let other = app
+        .api(
+            "POST",
+            "/awards",
+            Some(&officer.token),
+            Some(badge(
+                json!({"full_name": "Người khác", "citizen_id": "012345678901"}),
+            )),
+        )
+        .await;
+    assert_eq!(other.status, 201, "{}", other.text);
+    let fix = app
+        .api(
+            "PATCH",
+            &format!("/members/{member}"),
+            Some(&officer.token),
+            Some(json!({"citizen_id": "012345678901"})),
+        )
+        .await;
+    assert_eq!(fix.status, 409, "{}", fix.text);
 }
