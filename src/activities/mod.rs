@@ -1163,11 +1163,14 @@ pub async fn list(db: &Db, actor: &Actor, unit: &Unit, f: &ActivityFilter) -> Re
     if !campaigns.is_empty() {
         let rows = sqlx::query(
             "SELECT activity_id, unit_code FROM activity_units au WHERE au.activity_id IN \
-             (SELECT a.id FROM activities a WHERE a.kind = 'campaign' AND a.held_on >= $1 AND a.held_on <= $2) \
+             (SELECT a.id FROM activities a WHERE a.kind = 'campaign' AND a.held_on >= $1 AND a.held_on <= $2 \
+              AND (a.scope_path LIKE $3 OR EXISTS \
+                (SELECT 1 FROM activity_units x WHERE x.activity_id = a.id AND x.scope_path LIKE $3))) \
              ORDER BY unit_code",
         )
         .bind(&from)
         .bind(&to)
+        .bind(scope.like())
         .fetch_all(&db.pool)
         .await?;
         for r in rows {

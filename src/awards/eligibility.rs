@@ -4,7 +4,11 @@
 //! (men) or 10 (women), earlier service as semi-professional commune police
 //! (Công an xã bán chuyên trách) or civil guard (bảo vệ dân phố) counting;
 //! leaders need 10 years in post and an earlier commendation; a year in an
-//! especially difficult, border or island area counts double.
+//! especially difficult, border or island area counts double. A member must
+//! have served in a Tổ bảo vệ an ninh, trật tự and be rated "hoàn thành tốt
+//! nhiệm vụ" or better. A person known only by name, birth year and gender
+//! is counted with the service of their own commune: elsewhere it could be a
+//! namesake's; a citizen id joins their service across the country.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
