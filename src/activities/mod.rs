@@ -15,7 +15,13 @@ pub mod festival;
 pub mod figures;
 pub mod io;
 pub mod pages;
+mod places;
 pub mod programmes;
+
+pub(crate) use places::{
+    OldUnit, current_unit, formed_from, legacy_origin, plain_predecessor, province_of, unit_for_write,
+    village_of,
+};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -27,7 +33,7 @@ use crate::auth::{Action, Actor, Scope, policy};
 use crate::db::{Db, Tx, now};
 use crate::error::{AppError, Invalid, Result};
 use crate::input::{self, optional_count, optional_text, required_text, shorten, value_text};
-use crate::units::{UNIT_COLUMNS, Unit};
+use crate::units::Unit;
 
 /// The most people one record may count: more is a typing error.
 pub const MAX_ATTENDANCE: i64 = 1_000_000;
@@ -235,178 +241,6 @@ struct Input {
     decision_ref: String,
     units: Vec<Unit>,
     note: String,
-}
-
-/// A current unit read on the transaction's connection (`None` when there
-/// is no such code), for callers that name the field in their refusal.
-pub(crate) async fn current_unit(tx: &mut Tx, code: &str) -> Result<Option<Unit>> {
-    if code.chars().any(char::is_control) {
-        return Ok(None);
-    }
-    let row = sqlx::query(&format!(
-        "SELECT {UNIT_COLUMNS} FROM units u WHERE u.era = 'current' AND u.code = $1"
-    ))
-    .bind(code.trim())
-    .fetch_optional(&mut **tx)
-    .await?;
-    Ok(row.map(|r| Unit::from_row(&r)).transpose()?)
-}
-
-/// The unit a record is written at, checked against the actor's scope.
-pub(crate) async fn unit_for_write(tx: &mut Tx, actor: &Actor, action: Action, code: &str) -> Result<Unit> {
-    policy::require_role(actor, action)?;
-    let unit = current_unit(tx, code).await?.ok_or_else(|| {
-        AppError::NotFound(format!(
-            "Không có đơn vị hành chính mã \"{}\".",
-            shorten(code.trim())
-        ))
-    })?;
-    policy::authorize(actor, action, &unit.path)?;
-    Ok(unit)
-}
-
-/// The province code of a unit path ('/VN/12/03583/' → "12"); the nation's own.
-pub(crate) fn province_of(unit: &Unit) -> String {
-    unit.path
-        .trim_matches('/')
-        .split('/')
-        .nth(1)
-        .unwrap_or(&unit.code)
-        .to_string()
-}
-
-/// An active village of the commune, by id (as a number or text).
-pub(crate) async fn village_of(
-    tx: &mut Tx,
-    inv: &mut Invalid,
-    unit: &Unit,
-    raw: Option<&Value>,
-) -> Result<Option<(i64, String)>> {
-    let Some(text) = raw.filter(|v| !v.is_null()).and_then(value_text) else {
-        return Ok(None);
-    };
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(None);
-    }
-    let Ok(id) = text.parse::<i64>() else {
-        inv.add(
-            "village_id",
-            format!("Thôn, tổ dân phố: \"{}\" không hợp lệ.", shorten(text)),
-        );
-        return Ok(None);
-    };
-    let row = sqlx::query("SELECT name FROM villages WHERE id = $1 AND commune_code = $2 AND active = 1")
-        .bind(id)
-        .bind(&unit.code)
-        .fetch_optional(&mut **tx)
-        .await?;
-    match row {
-        Some(r) => Ok(Some((id, r.try_get("name")?))),
-        None => {
-            inv.add(
-                "village_id",
-                format!(
-                    "Thôn, tổ dân phố: không có thôn mã {id} đang hoạt động thuộc {}.",
-                    unit.name
-                ),
-            );
-            Ok(None)
-        }
-    }
-}
-
-/// A unit of the pre-2025 map.
-#[derive(Clone, Debug)]
-pub(crate) struct OldUnit {
-    pub code: String,
-    pub name: String,
-    pub path: String,
-}
-
-/// The pre-2025 units today's unit was formed from: the communes of the
-/// crosswalk (the default successor's first), or the provinces of the
-/// province crosswalk.
-pub(crate) async fn formed_from(tx: &mut Tx, unit: &Unit) -> Result<Vec<OldUnit>> {
-    let sql = match unit.level.as_str() {
-        "commune" => {
-            "SELECT u.code, u.name, u.path FROM crosswalk_2025 x JOIN units u ON u.era = 'legacy' AND u.code = x.old_code \
-             WHERE x.new_code = $1 ORDER BY x.is_default DESC, u.code"
-        }
-        "province" => {
-            "SELECT u.code, u.name, u.path FROM province_crosswalk_2025 x \
-             JOIN units u ON u.era = 'legacy' AND u.code = x.old_code WHERE x.new_code = $1 ORDER BY u.code"
-        }
-        _ => return Ok(Vec::new()),
-    };
-    let rows = sqlx::query(sql).bind(&unit.code).fetch_all(&mut **tx).await?;
-    rows.iter()
-        .map(|r| {
-            Ok(OldUnit {
-                code: r.try_get("code")?,
-                name: r.try_get("name")?,
-                path: r.try_get("path")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
-}
-
-/// The old unit that is plainly today's: the only one it was formed from.
-/// (A unit formed from several — even one that kept a code — could be any
-/// of them, so then the caller must be told which.)
-pub(crate) fn plain_predecessor(old: &[OldUnit]) -> Option<OldUnit> {
-    match old {
-        [one] => Some(one.clone()),
-        _ => None,
-    }
-}
-
-/// The pre-2025 unit a record dated before the reform happened in: the one
-/// named (it must be one the current unit was formed from), or else the
-/// only predecessor; `None` after the reform or when it cannot be told.
-pub(crate) async fn legacy_origin(
-    tx: &mut Tx,
-    inv: &mut Invalid,
-    unit: &Unit,
-    raw: Option<&str>,
-    on: Option<&str>,
-) -> Result<Option<(String, String)>> {
-    let code = raw.map(str::trim).unwrap_or_default();
-    let after = on.is_none_or(|d| d >= REFORM_DAY);
-    if after {
-        if !code.is_empty() && on.is_some() {
-            inv.add(
-                "legacy_code",
-                "Đơn vị trước sắp xếp: chỉ ghi cho sự kiện trước ngày 01/07/2025.",
-            );
-        }
-        return Ok(None);
-    }
-    if unit.level != "commune" && unit.level != "province" {
-        if !code.is_empty() {
-            inv.add("legacy_code", "Đơn vị trước sắp xếp: chỉ ghi cho xã hoặc tỉnh.");
-        }
-        return Ok(None);
-    }
-    let old = formed_from(tx, unit).await?;
-    if code.is_empty() {
-        return Ok(plain_predecessor(&old).map(|o| (o.code, o.name)));
-    }
-    match old.into_iter().find(|o| o.code == code) {
-        Some(o) => Ok(Some((o.code, o.name))),
-        None => {
-            inv.add(
-                "legacy_code",
-                format!(
-                    "Đơn vị trước sắp xếp: mã \"{}\" không phải đơn vị đã hợp thành {}.",
-                    shorten(code),
-                    unit.name
-                ),
-            );
-            Ok(None)
-        }
-    }
 }
 
 /// A past or present date: required, real, not after today.
