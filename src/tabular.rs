@@ -335,6 +335,19 @@ pub fn unguard_formula(text: String) -> String {
     }
 }
 
+/// Writes a table in the format asked for (XLSX with one sheet).
+pub fn write(format: Format, sheet: &str, columns: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>> {
+    match format {
+        Format::Csv => write_csv(columns, rows),
+        Format::Xlsx => write_xlsx(sheet, columns, rows),
+    }
+}
+
+/// An optional value as a cell: empty when absent.
+pub fn opt<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref().map(ToString::to_string).unwrap_or_default()
+}
+
 /// Writes a table as CSV.
 pub fn write_csv(columns: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());

@@ -56,34 +56,23 @@ pub const FESTIVAL_COLUMNS: [&str; 16] = [
 
 const SHEET: &str = "Hoạt động";
 
-fn opt<T: ToString>(v: &Option<T>) -> String {
-    v.as_ref().map(ToString::to_string).unwrap_or_default()
-}
-
-fn write(format: Format, sheet: &str, columns: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>> {
-    match format {
-        Format::Csv => tabular::write_csv(columns, rows),
-        Format::Xlsx => tabular::write_xlsx(sheet, columns, rows),
-    }
-}
-
 fn row_of(a: &Activity) -> Vec<String> {
     vec![
         a.id.to_string(),
         a.kind.clone(),
         a.unit_code.clone(),
         a.unit_name.clone(),
-        opt(&a.village_id),
-        opt(&a.legacy_code),
+        tabular::opt(&a.village_id),
+        tabular::opt(&a.legacy_code),
         format_date(&a.held_on),
         a.ends_on.as_deref().map(format_date).unwrap_or_default(),
-        opt(&a.period_from),
-        opt(&a.period_to),
-        opt(&a.year),
+        tabular::opt(&a.period_from),
+        tabular::opt(&a.period_to),
+        tabular::opt(&a.year),
         a.title.clone(),
         a.subtype.clone(),
         a.level.clone(),
-        opt(&a.attendance),
+        tabular::opt(&a.attendance),
         a.decision_ref.clone(),
         a.unit_codes.join(";"),
         a.note.clone(),
@@ -102,7 +91,7 @@ pub async fn export_activities(
         .iter()
         .map(row_of)
         .collect();
-    write(format, SHEET, &ACTIVITY_COLUMNS, &rows)
+    tabular::write(format, SHEET, &ACTIVITY_COLUMNS, &rows)
 }
 
 pub async fn export_festival_days(
@@ -117,7 +106,7 @@ pub async fn export_festival_days(
         .iter()
         .map(festival_row)
         .collect();
-    write(format, FESTIVAL_SHEET, &FESTIVAL_COLUMNS, &rows)
+    tabular::write(format, FESTIVAL_SHEET, &FESTIVAL_COLUMNS, &rows)
 }
 
 fn festival_row(f: &festival::FestivalDay) -> Vec<String> {
@@ -126,8 +115,8 @@ fn festival_row(f: &festival::FestivalDay) -> Vec<String> {
         f.id.to_string(),
         f.unit_code,
         f.unit_name,
-        opt(&f.village_id),
-        opt(&f.legacy_code),
+        tabular::opt(&f.village_id),
+        tabular::opt(&f.legacy_code),
         f.year.to_string(),
         format_date(&f.held_on),
         f.outside_reason,
@@ -136,8 +125,8 @@ fn festival_row(f: &festival::FestivalDay) -> Vec<String> {
         f.guests,
         f.programme,
         f.gifts,
-        opt(&f.gifts_value),
-        opt(&f.attendance),
+        tabular::opt(&f.gifts_value),
+        tabular::opt(&f.attendance),
         f.note,
     ]
 }
@@ -179,11 +168,11 @@ pub async fn export_programmes(db: &Db, actor: &Actor, unit: &Unit, format: Form
             p.to_year.to_string(),
             format_date(&p.signed_on),
             p.documents.clone(),
-            opt(&p.continues_id),
+            tabular::opt(&p.continues_id),
             reviews,
         ]);
     }
-    write(format, "Chương trình phối hợp", &PROGRAMME_COLUMNS, &rows)
+    tabular::write(format, "Chương trình phối hợp", &PROGRAMME_COLUMNS, &rows)
 }
 
 pub const COVENANT_COLUMNS: [&str; 8] = [
@@ -220,11 +209,11 @@ pub async fn export_covenants(
                     .collect::<Vec<_>>()
                     .join("; "),
                 c.terms,
-                opt(&c.festival_day_id),
+                tabular::opt(&c.festival_day_id),
             ]
         })
         .collect();
-    write(format, "Giao ước thi đua", &COVENANT_COLUMNS, &rows)
+    tabular::write(format, "Giao ước thi đua", &COVENANT_COLUMNS, &rows)
 }
 
 /// Imports festival days (sheet "Ngày hội", the export's columns; ten_xa and

@@ -38,10 +38,6 @@ pub const COLUMNS: [&str; 19] = [
 
 const SHEET: &str = "Khen thưởng";
 
-fn opt<T: ToString>(v: &Option<T>) -> String {
-    v.as_ref().map(ToString::to_string).unwrap_or_default()
-}
-
 fn row_of(a: &Award) -> Vec<String> {
     vec![
         a.id.to_string(),
@@ -55,18 +51,18 @@ fn row_of(a: &Award) -> Vec<String> {
         } else {
             a.recipient_ref.clone()
         },
-        opt(&a.member_id),
+        tabular::opt(&a.member_id),
         a.recipient_name.clone(),
-        opt(&a.birth_year),
-        opt(&a.gender),
+        tabular::opt(&a.birth_year),
+        tabular::opt(&a.gender),
         a.position.clone(),
         a.unit_code.clone(),
         a.decision_number.clone(),
         format_date(&a.decided_on),
         a.reason.clone(),
-        opt(&a.event_kind),
-        opt(&a.event_id),
-        opt(&a.recipient_legacy_code),
+        tabular::opt(&a.event_kind),
+        tabular::opt(&a.event_id),
+        tabular::opt(&a.recipient_legacy_code),
     ]
 }
 
@@ -76,10 +72,7 @@ pub async fn export(db: &Db, actor: &Actor, unit: &Unit, f: &AwardFilter, format
         .iter()
         .map(row_of)
         .collect();
-    match format {
-        Format::Csv => tabular::write_csv(&COLUMNS, &rows),
-        Format::Xlsx => tabular::write_xlsx(SHEET, &COLUMNS, &rows),
-    }
+    tabular::write(format, SHEET, &COLUMNS, &rows)
 }
 
 #[derive(Debug, Default, serde::Serialize)]

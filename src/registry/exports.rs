@@ -51,17 +51,6 @@ pub const REGISTRATION_COLUMNS: [&str; 10] = [
     "so_ho_dang_ky",
 ];
 
-fn write(format: Format, sheet: &str, columns: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>> {
-    match format {
-        Format::Csv => tabular::write_csv(columns, rows),
-        Format::Xlsx => tabular::write_xlsx(sheet, columns, rows),
-    }
-}
-
-fn opt<T: ToString>(v: &Option<T>) -> String {
-    v.as_ref().map(ToString::to_string).unwrap_or_default()
-}
-
 pub async fn teams(db: &Db, actor: &Actor, unit: &Unit, format: Format) -> Result<Vec<u8>> {
     let filter = TeamFilter {
         all: Some("1".into()),
@@ -87,7 +76,7 @@ pub async fn teams(db: &Db, actor: &Actor, unit: &Unit, format: Format) -> Resul
             ]
         })
         .collect();
-    write(format, "Tổ, đội", &TEAM_COLUMNS, &rows)
+    tabular::write(format, "Tổ, đội", &TEAM_COLUMNS, &rows)
 }
 
 pub async fn points(db: &Db, actor: &Actor, unit: &Unit, format: Format) -> Result<Vec<u8>> {
@@ -100,16 +89,16 @@ pub async fn points(db: &Db, actor: &Actor, unit: &Unit, format: Format) -> Resu
                 p.commune_code,
                 p.model_name,
                 p.name,
-                opt(&p.village_id),
+                tabular::opt(&p.village_id),
                 format_date(&p.started_on),
                 p.status,
                 p.ended_on.as_deref().map(format_date).unwrap_or_default(),
-                opt(&p.replicated_from),
-                opt(&p.advanced_decision),
+                tabular::opt(&p.replicated_from),
+                tabular::opt(&p.advanced_decision),
                 p.advanced_on.as_deref().map(format_date).unwrap_or_default(),
-                opt(&p.advanced_issuer),
-                opt(&p.lat),
-                opt(&p.lon),
+                tabular::opt(&p.advanced_issuer),
+                tabular::opt(&p.lat),
+                tabular::opt(&p.lon),
                 p.team_ids
                     .iter()
                     .map(i64::to_string)
@@ -118,7 +107,7 @@ pub async fn points(db: &Db, actor: &Actor, unit: &Unit, format: Format) -> Resu
             ]
         })
         .collect();
-    write(format, "Điểm mô hình", &POINT_COLUMNS, &rows)
+    tabular::write(format, "Điểm mô hình", &POINT_COLUMNS, &rows)
 }
 
 pub async fn registrations(
@@ -141,10 +130,10 @@ pub async fn registrations(
                 format_date(&r.registered_on),
                 r.resolution_ref,
                 r.plan_ref,
-                opt(&r.households_resident),
-                opt(&r.households_registered),
+                tabular::opt(&r.households_resident),
+                tabular::opt(&r.households_registered),
             ]
         })
         .collect();
-    write(format, "Đăng ký", &REGISTRATION_COLUMNS, &rows)
+    tabular::write(format, "Đăng ký", &REGISTRATION_COLUMNS, &rows)
 }
