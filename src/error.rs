@@ -151,6 +151,10 @@ impl Invalid {
         self.fields.is_empty()
     }
 
+    pub fn into_fields(self) -> Vec<(String, String)> {
+        self.fields
+    }
+
     pub fn into_messages(self) -> Vec<String> {
         self.fields.into_iter().map(|(_, m)| m).collect()
     }

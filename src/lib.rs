@@ -6,6 +6,7 @@
 pub mod activities;
 pub mod api;
 pub mod app;
+pub mod assessment;
 pub mod audit;
 pub mod auth;
 pub mod awards;

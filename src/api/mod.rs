@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::app::AppState;
 use crate::auth::{self, Actor};
-use crate::{activities, audit, awards, registry, units, users};
+use crate::{activities, assessment, audit, awards, registry, units, users};
 
 pub const OPENAPI: &str = include_str!("openapi.json");
 
@@ -150,6 +150,30 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/awards/{id}/cancel", post(awards::api::cancel))
         .route("/members/{id}/badge-eligibility", get(awards::api::eligibility))
         .route("/members/{id}/service-records", post(awards::api::add_service))
+        .route(
+            "/criteria-sets",
+            get(assessment::api::list_sets).post(assessment::api::import_set),
+        )
+        .route("/criteria-sets/{id}", get(assessment::api::show_set))
+        .route("/criteria-sets/{id}/active", put(assessment::api::set_active))
+        .route("/units/{code}/assessments", get(assessment::api::list))
+        .route("/assessments", post(assessment::api::create))
+        .route("/assessments/{id}", get(assessment::api::show))
+        .route("/assessments/{id}/items", put(assessment::api::judge))
+        .route("/assessments/{id}/submit", post(assessment::api::submit))
+        .route("/assessments/{id}/return", post(assessment::api::return_back))
+        .route("/assessments/{id}/approve", post(assessment::api::approve))
+        .route("/assessments/{id}/recognise", post(assessment::api::recognise))
+        .route("/assessments/{id}/correct", post(assessment::api::correct))
+        .route("/assessments/{id}/files", post(assessment::api::upload))
+        .route(
+            "/assessments/{id}/files/{file_id}",
+            get(assessment::api::file).delete(assessment::api::remove_file),
+        )
+        .route(
+            "/assessments/{id}/certificate.pdf",
+            get(assessment::api::certificate),
+        )
         .route_layer(middleware::from_fn_with_state(state, auth::middleware::api_token));
     Router::new()
         .route("/openapi.json", get(openapi))

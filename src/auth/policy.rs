@@ -22,6 +22,13 @@ pub enum Action {
     RecordActivity,
     /// Record awards and the service records the Kỷ niệm chương is judged on.
     RecordAward,
+    /// Import, version and withdraw criteria sets (they bind the whole country).
+    ManageCriteria,
+    /// Prepare assessments of villages, communes and organisations in scope:
+    /// judge criteria, attach evidence, submit, correct after approval.
+    PrepareAssessment,
+    /// Return, approve and recognise assessments whose deciding unit is in scope.
+    DecideAssessment,
 }
 
 impl Action {
@@ -32,6 +39,9 @@ impl Action {
             Action::ViewAudit => Role::Reviewer,
             Action::ManageUsers => Role::Admin,
             Action::RecordActivity | Action::RecordAward => Role::Officer,
+            Action::ManageCriteria => Role::Admin,
+            Action::PrepareAssessment => Role::Officer,
+            Action::DecideAssessment => Role::Reviewer,
         }
     }
 
@@ -43,6 +53,9 @@ impl Action {
             Action::ManageUsers => "quản lý tài khoản",
             Action::RecordActivity => "ghi nhận hoạt động của phong trào",
             Action::RecordAward => "ghi nhận khen thưởng",
+            Action::ManageCriteria => "quản lý bộ tiêu chí",
+            Action::PrepareAssessment => "lập bản đánh giá",
+            Action::DecideAssessment => "xét duyệt, công nhận kết quả đánh giá",
         }
     }
 

@@ -96,7 +96,8 @@ impl Db {
     /// Migrations plus the reference geography: everything `serve` needs.
     pub async fn prepare(&self) -> anyhow::Result<()> {
         self.migrate().await?;
-        reference::load_if_missing(self).await
+        reference::load_if_missing(self).await?;
+        crate::assessment::criteria::ensure_shipped(self).await
     }
 
     /// Suffix for a SELECT that reads a row about to be changed: PostgreSQL

@@ -13,12 +13,13 @@ use crate::units::villages::{self, VillageDraft};
 use crate::users::{self, UserDraft};
 
 mod activities;
+mod assessments;
 
 pub const PASSWORD: &str = "antq-demo-2025";
 const ILLUSTRATIVE: &str = "dữ liệu minh họa";
 
 /// (username, full name, role, scope code, what the account is for)
-pub const ACCOUNTS: [(&str, &str, &str, &str, &str); 5] = [
+pub const ACCOUNTS: [(&str, &str, &str, &str, &str); 6] = [
     ("quantri", "Quản trị hệ thống (demo)", "admin", "VN", "toàn quốc"),
     (
         "v05.bocongan",
@@ -38,6 +39,13 @@ pub const ACCOUNTS: [(&str, &str, &str, &str, &str); 5] = [
         "khonglao.ca",
         "Công an xã Khổng Lào (demo)",
         "officer",
+        "03583",
+        "Xã Khổng Lào",
+    ),
+    (
+        "khonglao.ubnd",
+        "Thường trực Ban Chỉ đạo xã Khổng Lào (demo)",
+        "reviewer",
         "03583",
         "Xã Khổng Lào",
     ),
@@ -166,6 +174,7 @@ pub async fn load(db: &Db) -> Result<bool> {
     }
     registries(db, &system).await?;
     activities::load(db, &system).await?;
+    assessments::load(db).await?;
     sqlx::query("INSERT INTO meta (key, value) VALUES ('demo_loaded', $1)")
         .bind(crate::db::now())
         .execute(&db.pool)

@@ -327,11 +327,7 @@ fn check_service(team: &Team, member: Option<&Member>, year: i64, inv: &mut Inva
     };
     let from = began.max(start.as_str());
     let to = ended.unwrap_or(end.as_str()).min(end.as_str());
-    let served_enough = match (input::parse_date(from), input::parse_date(to)) {
-        (Some(f), Some(t)) => add_months(f, 9).is_some_and(|nine| t >= nine),
-        _ => false,
-    };
-    if !served_enough {
+    if !served_nine_months(began, ended, year) {
         inv.add(
             "year",
             format!(
@@ -342,6 +338,18 @@ fn check_service(team: &Team, member: Option<&Member>, year: i64, inv: &mut Inva
                 year - 1
             ),
         );
+    }
+}
+
+/// Whether service from `began` to `ended` (or on) lasts 9 months inside
+/// the rating period of `year`: only then is a team or member rated.
+pub fn served_nine_months(began: &str, ended: Option<&str>, year: i64) -> bool {
+    let (start, end) = period(year);
+    let from = began.max(start.as_str());
+    let to = ended.unwrap_or(end.as_str()).min(end.as_str());
+    match (input::parse_date(from), input::parse_date(to)) {
+        (Some(f), Some(t)) => add_months(f, 9).is_some_and(|nine| t >= nine),
+        _ => false,
     }
 }
 

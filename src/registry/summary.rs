@@ -22,6 +22,8 @@ pub struct Summary {
     pub registrations: super::registrations::Figures,
     /// Sessions, festival days, campaigns, mediation, key areas and awards.
     pub activities: crate::activities::figures::Figures,
+    /// Assessed and recognised per level of unit, classification, typical communes.
+    pub assessments: crate::assessment::figures::Figures,
 }
 
 #[derive(Debug, Serialize)]
@@ -157,6 +159,7 @@ pub async fn for_unit(db: &Db, actor: &Actor, unit: &Unit, year: i64) -> Result<
     }
     let registrations = super::registrations::figures(db, &scope, year).await?;
     let activities = crate::activities::figures::figures(db, &scope, &first, &last).await?;
+    let assessments = crate::assessment::figures::figures(db, &scope, year).await?;
     Ok(Summary {
         unit_code: unit.code.clone(),
         unit_name: unit.name.clone(),
@@ -166,5 +169,6 @@ pub async fn for_unit(db: &Db, actor: &Actor, unit: &Unit, year: i64) -> Result<
         ratings,
         registrations,
         activities,
+        assessments,
     })
 }

@@ -51,6 +51,24 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
     }
 }
 
+/// Two numeric path segments (`/assessments/{id}/files/{file_id}`).
+pub struct IdPair(pub i64, pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdPair {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let path = original_path(&parts.extensions, &parts.uri);
+        let raw = Path::<(String, String)>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| reject(&path, AppError::not_found()))?;
+        match (raw.0.0.parse::<i64>(), raw.0.1.parse::<i64>()) {
+            (Ok(a), Ok(b)) => Ok(IdPair(a, b)),
+            _ => Err(reject(&path, AppError::NotFound("Mã số không hợp lệ.".into()))),
+        }
+    }
+}
+
 /// Query parameters.
 pub struct Q<T>(pub T);
 

@@ -18,7 +18,7 @@ use crate::app::AppState;
 use crate::auth::{self, Action, Actor, Role, policy};
 use crate::config::Config;
 use crate::error::AppError;
-use crate::{activities, audit, awards, registry, units, users};
+use crate::{activities, assessment, audit, awards, registry, units, users};
 
 pub fn routes() -> Router<AppState> {
     let protected = Router::new()
@@ -163,6 +163,37 @@ pub fn routes() -> Router<AppState> {
         .route("/awards/{id}/cancel", post(awards::pages::cancel))
         .route("/members/{id}/badge", get(awards::pages::badge))
         .route("/members/{id}/service-records", post(awards::pages::add_service))
+        .route(
+            "/units/{code}/assessments",
+            get(assessment::pages::list).post(assessment::pages::create),
+        )
+        .route("/assessments/{id}", get(assessment::pages::show))
+        .route("/assessments/{id}/judge", post(assessment::pages::judge))
+        .route("/assessments/{id}/submit", post(assessment::pages::submit))
+        .route("/assessments/{id}/return", post(assessment::pages::return_back))
+        .route("/assessments/{id}/approve", post(assessment::pages::approve))
+        .route("/assessments/{id}/recognise", post(assessment::pages::recognise))
+        .route("/assessments/{id}/correct", post(assessment::pages::correct))
+        .route("/assessments/{id}/files", post(assessment::pages::upload))
+        .route("/assessments/{id}/files/{file_id}", get(assessment::pages::file))
+        .route(
+            "/assessments/{id}/files/{file_id}/delete",
+            post(assessment::pages::remove_file),
+        )
+        .route(
+            "/assessments/{id}/certificate.pdf",
+            get(assessment::pages::certificate),
+        )
+        .route(
+            "/criteria",
+            get(assessment::pages::criteria_list).post(assessment::pages::criteria_import),
+        )
+        .route("/criteria/{id}", get(assessment::pages::criteria_show))
+        .route(
+            "/criteria/{id}/export.json",
+            get(assessment::pages::criteria_export),
+        )
+        .route("/criteria/{id}/active", post(assessment::pages::criteria_active))
         .route("/account", get(auth::pages::account))
         .route("/account/tokens", post(auth::pages::create_token))
         .route("/account/tokens/{id}/revoke", post(auth::pages::revoke_token))
@@ -298,6 +329,18 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "award_cancelled" => "Đã hủy khen thưởng; khen thưởng không còn được tính.",
         "awards_imported" => "Đã nhập danh sách khen thưởng.",
         "service_saved" => "Đã ghi nhận quá trình công tác.",
+        "assessment_created" => "Đã lập bản đánh giá.",
+        "assessment_saved" => "Đã lưu đánh giá các tiêu chí.",
+        "assessment_submitted" => "Đã gửi bản đánh giá để xét duyệt.",
+        "assessment_returned" => "Đã trả lại bản đánh giá, kèm lý do.",
+        "assessment_approved" => "Đã phê duyệt kết quả đánh giá.",
+        "assessment_recognised" => "Đã công nhận và cấp giấy công nhận.",
+        "assessment_corrected" => {
+            "Đã lập bản đính chính; bản đã phê duyệt được giữ nguyên đến khi bản đính chính được phê duyệt."
+        }
+        "evidence_added" => "Đã thêm tệp minh chứng.",
+        "evidence_removed" => "Đã xóa tệp minh chứng.",
+        "criteria_saved" => "Đã lưu bộ tiêu chí.",
         "password_set" => "Đã đặt mật khẩu mới; các phiên đăng nhập cũ của tài khoản đã kết thúc.",
         _ => return None,
     })

@@ -1,0 +1,172 @@
+//! The assessment's figures in the unit summary, counted from the records
+//! at read time (so an approval is in them at once): subjects assessed and
+//! recognised "An toàn về ANTT" per level of unit and their share, the
+//! classification levels, and each commune's progress to "điển hình".
+
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::auth::Scope;
+use crate::db::Db;
+use crate::error::Result;
+
+#[derive(Debug, Serialize)]
+pub struct LevelFigure {
+    /// village, commune, organisation
+    pub subject_kind: String,
+    pub label: String,
+    pub total: i64,
+    /// Submitted at least once (the live version is past its draft).
+    pub assessed: i64,
+    /// Approved with result đạt on the newest decided version: the decision
+    /// of recognition, so the share moves at the approval.
+    pub recognised: i64,
+    /// Of those, the ones whose certificate (Giấy công nhận) is recorded.
+    pub certified: i64,
+    /// Recognised of total, in percent with one decimal; None when total is 0.
+    pub share: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ClassFigure {
+    pub subject_kind: String,
+    pub level: String,
+    pub count: i64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TypicalFigure {
+    pub subject_name: String,
+    pub passed: i64,
+    pub total: i64,
+    pub status: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Figures {
+    pub year: i64,
+    pub levels: Vec<LevelFigure>,
+    pub classification: Vec<ClassFigure>,
+    pub typical: Vec<TypicalFigure>,
+    /// Open assessments whose decision deadline has passed.
+    pub overdue: i64,
+}
+
+impl Figures {
+    pub fn level(&self, kind: &str) -> Option<&LevelFigure> {
+        self.levels.iter().find(|l| l.subject_kind == kind)
+    }
+}
+
+pub async fn figures(db: &Db, scope: &Scope, year: i64) -> Result<Figures> {
+    let like = scope.like();
+    let totals = sqlx::query(
+        "SELECT (SELECT COUNT(*) FROM villages WHERE scope_path LIKE $1 AND active = 1) AS villages, \
+         (SELECT COUNT(*) FROM units WHERE era = 'current' AND level = 'commune' AND path LIKE $1) AS communes, \
+         (SELECT COUNT(*) FROM organisations WHERE scope_path LIKE $1 AND active = 1) AS organisations",
+    )
+    .bind(&like)
+    .fetch_one(&db.pool)
+    .await?;
+    let rows = sqlx::query(
+        "SELECT subject_kind, \
+         COUNT(DISTINCT CASE WHEN submissions > 0 THEN subject_id END) AS assessed, \
+         COUNT(DISTINCT CASE WHEN status IN ('approved', 'recognised') AND result = 'dat' THEN subject_id END) \
+         AS recognised, \
+         COUNT(DISTINCT CASE WHEN status = 'recognised' THEN subject_id END) AS certified \
+         FROM assessments WHERE programme = 'an_toan' AND scope_path LIKE $1 AND year = $2 AND replaced = 0 \
+         GROUP BY subject_kind",
+    )
+    .bind(&like)
+    .bind(year)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut levels = Vec::new();
+    for (kind, label) in super::SUBJECTS {
+        let total: i64 = totals.try_get(match kind {
+            "village" => "villages",
+            "commune" => "communes",
+            _ => "organisations",
+        })?;
+        let row = rows
+            .iter()
+            .find(|r| r.try_get::<String, _>("subject_kind").ok().as_deref() == Some(kind));
+        let (assessed, recognised, certified) = match row {
+            Some(r) => (
+                r.try_get("assessed")?,
+                r.try_get("recognised")?,
+                r.try_get("certified")?,
+            ),
+            None => (0, 0, 0),
+        };
+        levels.push(LevelFigure {
+            subject_kind: kind.into(),
+            label: label.into(),
+            total,
+            assessed,
+            recognised,
+            certified,
+            share: (total > 0).then(|| (recognised as f64 * 1000.0 / total as f64).round() / 10.0),
+        });
+    }
+    // The classification (and the typical-commune tally) of an approved
+    // correction replaces the version before it; open versions do not count.
+    let class_rows = sqlx::query(
+        "SELECT subject_kind, level, COUNT(*) AS n FROM assessments WHERE programme = 'phan_loai' \
+         AND scope_path LIKE $1 AND year = $2 AND replaced = 0 AND status IN ('approved', 'recognised') \
+         AND level IS NOT NULL GROUP BY subject_kind, level ORDER BY subject_kind, level",
+    )
+    .bind(&like)
+    .bind(year)
+    .fetch_all(&db.pool)
+    .await?;
+    let classification = class_rows
+        .iter()
+        .map(|r| {
+            Ok(ClassFigure {
+                subject_kind: r.try_get("subject_kind")?,
+                level: r.try_get("level")?,
+                count: r.try_get("n")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let typical_rows = sqlx::query(
+        "SELECT subject_name, passed, total, status FROM assessments WHERE programme = 'dien_hinh' \
+         AND scope_path LIKE $1 AND year = $2 AND replaced = 0 AND submissions > 0 AND passed IS NOT NULL \
+         ORDER BY subject_name, version DESC",
+    )
+    .bind(&like)
+    .bind(year)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut typical: Vec<TypicalFigure> = Vec::new();
+    for r in &typical_rows {
+        let name: String = r.try_get("subject_name")?;
+        if typical.iter().any(|t| t.subject_name == name) {
+            continue;
+        }
+        typical.push(TypicalFigure {
+            subject_name: name,
+            passed: r.try_get("passed")?,
+            total: r.try_get("total")?,
+            status: r.try_get("status")?,
+        });
+    }
+    let today = crate::input::today().to_string();
+    let overdue: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM assessments WHERE scope_path LIKE $1 AND year = $2 \
+         AND status IN ('draft', 'submitted', 'returned') AND decide_by IS NOT NULL AND decide_by <= $3",
+    )
+    .bind(&like)
+    .bind(year)
+    .bind(&today)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(Figures {
+        year,
+        levels,
+        classification,
+        typical,
+        overdue,
+    })
+}
