@@ -77,9 +77,10 @@ CREATE INDEX assessments_subject ON assessments (programme, subject_kind, subjec
 -- At most one open (not yet decided) assessment per subject, programme and year.
 CREATE UNIQUE INDEX assessments_one_open ON assessments (programme, subject_kind, subject_id, year)
     WHERE status IN ('draft', 'submitted', 'returned');
--- One certificate number per deciding unit and year.
+-- One certificate number per deciding unit and year; a corrected decision
+-- may be issued again under the number of the version it replaces.
 CREATE UNIQUE INDEX assessments_cert_number ON assessments (decider_code, year, cert_number)
-    WHERE cert_number IS NOT NULL;
+    WHERE cert_number IS NOT NULL AND replaced = 0;
 
 -- The value of each criterion: what antq computed from its records, what the
 -- assessor judged, and why.

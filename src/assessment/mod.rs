@@ -557,8 +557,10 @@ pub async fn full(db: &Db, actor: &Actor, id: i64) -> Result<Full> {
     let a = get(db, actor, id).await?;
     let set = criteria::get(db, a.set_id).await?;
     let mut items = workflow::items(db, &set, a.id).await?;
-    if a.is_editable() {
-        let s = subject(db, &a.subject_kind, &a.subject_id, a.year).await?;
+    // A village deactivated since keeps its draft readable, without fresh figures.
+    if a.is_editable()
+        && let Ok(s) = subject(db, &a.subject_kind, &a.subject_id, a.year).await
+    {
         workflow::refresh_computed(db, &s, a.year, &mut items).await?;
     }
     let files = evidence::list(db, a.id).await?;

@@ -19,7 +19,7 @@ pub const PASSWORD: &str = "antq-demo-2025";
 const ILLUSTRATIVE: &str = "dữ liệu minh họa";
 
 /// (username, full name, role, scope code, what the account is for)
-pub const ACCOUNTS: [(&str, &str, &str, &str, &str); 6] = [
+pub const ACCOUNTS: [(&str, &str, &str, &str, &str); 7] = [
     ("quantri", "Quản trị hệ thống (demo)", "admin", "VN", "toàn quốc"),
     (
         "v05.bocongan",
@@ -48,6 +48,13 @@ pub const ACCOUNTS: [(&str, &str, &str, &str, &str); 6] = [
         "reviewer",
         "03583",
         "Xã Khổng Lào",
+    ),
+    (
+        "sonla.ptxd",
+        "Phòng xây dựng phong trào, Công an tỉnh Sơn La (demo)",
+        "reviewer",
+        "14",
+        "Tỉnh Sơn La",
     ),
     (
         "thanhhoa.bcd",
