@@ -13,28 +13,33 @@ use serde_json::{Value, json};
 use super::workflow::{self, CreateDraft, JudgeDraft, RecogniseDraft};
 use super::{Filter, criteria, evidence};
 use crate::app::AppState;
-use crate::auth::{Action, Actor, Scope};
+use crate::auth::{Action, Actor, Scope, policy};
 use crate::error::{AppError, Result};
 use crate::units;
 use crate::web::extract::{ApiJson, Id, IdPair, Q};
 
-fn set_json(set: &criteria::CriteriaSet) -> Value {
-    json!({
+/// A set version; how many assessments use it is a nationwide count, told
+/// to administrators of the nation only.
+fn set_json(set: &criteria::CriteriaSet, actor: &Actor) -> Value {
+    let mut v = json!({
         "id": set.id,
         "version": set.version,
         "active": set.active,
         "shipped": set.shipped,
         "created_by": set.created_by,
         "created_at": set.created_at,
-        "assessments": set.used,
         "document": set.doc.to_json(),
-    })
+    });
+    if policy::authorize(actor, Action::ManageCriteria, "/VN/").is_ok() {
+        v["assessments"] = json!(set.used);
+    }
+    v
 }
 
-pub async fn list_sets(State(state): State<AppState>, _actor: Actor) -> Result<Json<Value>> {
+pub async fn list_sets(State(state): State<AppState>, actor: Actor) -> Result<Json<Value>> {
     let sets = criteria::list(&state.db).await?;
     Ok(Json(
-        json!({"sets": sets.iter().map(set_json).collect::<Vec<_>>()}),
+        json!({"sets": sets.iter().map(|s| set_json(s, &actor)).collect::<Vec<_>>()}),
     ))
 }
 
@@ -45,11 +50,11 @@ pub async fn import_set(
     body: Bytes,
 ) -> Result<impl IntoResponse> {
     let set = criteria::import(&state.db, &actor, &body).await?;
-    Ok((StatusCode::CREATED, Json(set_json(&set))))
+    Ok((StatusCode::CREATED, Json(set_json(&set, &actor))))
 }
 
-pub async fn show_set(State(state): State<AppState>, _actor: Actor, Id(id): Id) -> Result<Json<Value>> {
-    Ok(Json(set_json(&criteria::get(&state.db, id).await?)))
+pub async fn show_set(State(state): State<AppState>, actor: Actor, Id(id): Id) -> Result<Json<Value>> {
+    Ok(Json(set_json(&criteria::get(&state.db, id).await?, &actor)))
 }
 
 #[derive(Deserialize)]
@@ -63,9 +68,8 @@ pub async fn set_active(
     Id(id): Id,
     ApiJson(b): ApiJson<ActiveBody>,
 ) -> Result<Json<Value>> {
-    Ok(Json(set_json(
-        &criteria::set_active(&state.db, &actor, id, b.active).await?,
-    )))
+    let set = criteria::set_active(&state.db, &actor, id, b.active).await?;
+    Ok(Json(set_json(&set, &actor)))
 }
 
 #[derive(Deserialize, Default)]

@@ -106,19 +106,16 @@ impl Page {
         self.content.end_text();
     }
 
-    /// Centred text wrapped to `max_width`, line by line downwards; returns
+    /// Centred text fitted to `max_lines` lines of `width` (shrinking down to
+    /// `min` points), line by line downwards from the baseline `y`; returns
     /// the baseline below the last line.
-    fn paragraph(&mut self, font: usize, size: f32, y: f32, max_width: f32, text: &str) -> f32 {
+    fn block(&mut self, pen: Pen, min: f32, y: f32, width: f32, max_lines: usize, text: &str) -> f32 {
+        let Pen(font, max, color) = pen;
+        let (size, lines) = fit(&mut self.fonts[font], max, min, width, max_lines, text);
         let mut y = y;
-        for line in wrap(&mut self.fonts[font], size, max_width, text) {
-            self.text(
-                Pen(font, size, (0.0, 0.0, 0.0)),
-                PAGE_W / 2.0,
-                y,
-                Align::Center,
-                &line,
-            );
-            y -= size * 1.45;
+        for line in lines {
+            self.text(Pen(font, size, color), PAGE_W / 2.0, y, Align::Center, &line);
+            y -= size * 1.35;
         }
         y
     }
@@ -127,18 +124,28 @@ impl Page {
 fn wrap(font: &mut FontUse, size: f32, max_width: f32, text: &str) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
+    // Measuring encodes the glyphs too; they are in the subset either way.
     for word in text.split_whitespace() {
         let candidate = if line.is_empty() {
             word.to_string()
         } else {
             format!("{line} {word}")
         };
-        // Measuring encodes the glyphs too; they are in the subset either way.
-        if font.encode(&candidate, size).1 > max_width && !line.is_empty() {
-            lines.push(std::mem::take(&mut line));
-            line = word.to_string();
-        } else {
+        if font.encode(&candidate, size).1 <= max_width {
             line = candidate;
+            continue;
+        }
+        if !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        // A word wider than the line is broken between characters.
+        for c in word.chars() {
+            let longer = format!("{line}{c}");
+            if font.encode(&longer, size).1 > max_width && !line.is_empty() {
+                lines.push(std::mem::replace(&mut line, c.to_string()));
+            } else {
+                line = longer;
+            }
         }
     }
     if !line.is_empty() {
@@ -147,11 +154,47 @@ fn wrap(font: &mut FontUse, size: f32, max_width: f32, text: &str) -> Vec<String
     lines
 }
 
+/// The largest size from `max` down to `min` at which the text fits in
+/// `max_lines` lines of `width`, and those lines; at `min` the lines beyond
+/// are dropped with an ellipsis, so no text runs into the next block.
+fn fit(
+    font: &mut FontUse,
+    max: f32,
+    min: f32,
+    width: f32,
+    max_lines: usize,
+    text: &str,
+) -> (f32, Vec<String>) {
+    let mut size = max;
+    loop {
+        let lines = wrap(font, size, width, text);
+        if lines.len() <= max_lines {
+            return (size, lines);
+        }
+        if size - 1.0 < min {
+            let mut kept: Vec<String> = lines.into_iter().take(max_lines).collect();
+            if let Some(last) = kept.last_mut() {
+                last.push('…');
+            }
+            return (size, kept);
+        }
+        size -= 1.0;
+    }
+}
+
 /// "ngày 14 tháng 11 năm 2025", as a Vietnamese document dates itself.
 fn long_date(iso: &str) -> String {
     let parts: Vec<&str> = iso.split('-').collect();
     match parts.as_slice() {
-        [y, m, d] => format!("ngày {d} tháng {m} năm {y}"),
+        // Nghị định 30/2020/NĐ-CP: days below 10 and the months 1 and 2
+        // take a leading zero ("ngày 05 tháng 01"), the other months none.
+        [y, m, d] => {
+            let month = match *m {
+                "01" | "02" => (*m).to_string(),
+                other => other.trim_start_matches('0').to_string(),
+            };
+            format!("ngày {d} tháng {month} năm {y}")
+        }
         _ => format_date(iso),
     }
 }
@@ -246,11 +289,11 @@ fn draw(l: &Lines) -> anyhow::Result<Vec<u8>> {
     let left_x = 200.0;
     let right_x = 590.0;
     let top = PAGE_H - 78.0;
-    let issuer_lines = wrap(&mut page.fonts[1], 11.5, 300.0, &l.issuer);
+    let (size, issuer_lines) = fit(&mut page.fonts[1], 11.5, 8.0, 300.0, 3, &l.issuer);
     let mut y = top;
     for line in &issuer_lines {
-        page.text(Pen(1, 11.5, black), left_x, y, Align::Center, line);
-        y -= 15.0;
+        page.text(Pen(1, size, black), left_x, y, Align::Center, line);
+        y -= size * 1.3;
     }
     page.text(Pen(0, 11.5, black), left_x, y - 4.0, Align::Center, &l.number);
     page.text(
@@ -272,25 +315,21 @@ fn draw(l: &Lines) -> anyhow::Result<Vec<u8>> {
     page.content.line_to(right_x + 85.0, top - 27.0);
     page.content.stroke();
 
+    // From the title down, each block has a bounded number of lines, so the
+    // legal basis always ends above the signature block (y = 150).
     let mid = PAGE_W / 2.0;
-    page.text(Pen(1, 30.0, RED), mid, PAGE_H - 190.0, Align::Center, &l.title);
-    let mut y = PAGE_H - 222.0;
-    for line in wrap(&mut page.fonts[1], 17.0, 680.0, &l.subtitle) {
-        page.text(Pen(1, 17.0, RED), mid, y, Align::Center, &line);
-        y -= 22.0;
-    }
-    page.text(Pen(1, 15.0, RED), mid, y - 2.0, Align::Center, &l.year);
-    page.text(Pen(0, 14.0, black), mid, y - 36.0, Align::Center, "Công nhận");
-    let mut y = y - 68.0;
-    for line in wrap(&mut page.fonts[1], 24.0, 700.0, &l.subject) {
-        page.text(Pen(1, 24.0, black), mid, y, Align::Center, &line);
-        y -= 30.0;
-    }
-    page.text(Pen(0, 13.0, black), mid, y + 4.0, Align::Center, &l.belongs);
-    page.paragraph(0, 11.0, y - 20.0, 680.0, &l.basis);
+    let mut y = PAGE_H - 190.0;
+    y = page.block(Pen(1, 30.0, RED), 18.0, y, 720.0, 1, &l.title) - 6.0;
+    y = page.block(Pen(1, 17.0, RED), 11.0, y, 700.0, 2, &l.subtitle);
+    page.text(Pen(1, 15.0, RED), mid, y, Align::Center, &l.year);
+    page.text(Pen(0, 14.0, black), mid, y - 32.0, Align::Center, "Công nhận");
+    y = page.block(Pen(1, 24.0, black), 13.0, y - 64.0, 700.0, 2, &l.subject);
+    y = page.block(Pen(0, 13.0, black), 9.0, y + 4.0, 700.0, 1, &l.belongs);
+    page.block(Pen(0, 11.0, black), 8.0, y - 6.0, 680.0, 2, &l.basis);
 
     let sign_x = 620.0;
-    page.text(Pen(0, 12.0, black), sign_x, 150.0, Align::Center, &l.place_date);
+    let (size, place) = fit(&mut page.fonts[0], 12.0, 8.0, 300.0, 1, &l.place_date);
+    page.text(Pen(0, size, black), sign_x, 150.0, Align::Center, &place.concat());
     page.text(
         Pen(1, 12.0, black),
         sign_x,
@@ -300,7 +339,8 @@ fn draw(l: &Lines) -> anyhow::Result<Vec<u8>> {
     );
     page.text(Pen(1, 12.0, black), sign_x, 116.0, Align::Center, "CHỦ TỊCH");
     if !l.signer.is_empty() {
-        page.text(Pen(1, 12.5, black), sign_x, 58.0, Align::Center, &l.signer);
+        let (size, signer) = fit(&mut page.fonts[1], 12.5, 8.0, 300.0, 1, &l.signer);
+        page.text(Pen(1, size, black), sign_x, 58.0, Align::Center, &signer.concat());
     }
     page.text(
         Pen(0, 8.0, (0.4, 0.4, 0.4)),
@@ -432,7 +472,24 @@ mod tests {
         }
         // Subsets: far smaller than the two 370 KB fonts.
         assert!(pdf.len() < 200_000, "{}", pdf.len());
+        // A name of 200 characters and a word wider than the line still fit.
+        let long = Lines {
+            subject: format!(
+                "{} {}",
+                "Công ty trách nhiệm hữu hạn một thành viên ".repeat(4),
+                "X".repeat(120)
+            ),
+            ..lines
+        };
+        let pdf = draw(&long).unwrap();
+        assert!(pdf.starts_with(b"%PDF-"));
+        let mut font = FontUse::new(BOLD).unwrap();
+        let (size, lines) = fit(&mut font, 24.0, 13.0, 700.0, 2, &long.subject);
+        assert!(lines.len() <= 2 && size >= 13.0);
+        assert!(lines.iter().all(|l| font.encode(l, size).1 <= 700.0 + 13.0));
         assert_eq!(long_date("2025-11-14"), "ngày 14 tháng 11 năm 2025");
+        assert_eq!(long_date("2025-03-05"), "ngày 05 tháng 3 năm 2025");
+        assert_eq!(long_date("2026-01-09"), "ngày 09 tháng 01 năm 2026");
         assert_eq!(
             title_lines("Giấy công nhận đạt tiêu chuẩn “An toàn về an ninh, trật tự”").0,
             "GIẤY CÔNG NHẬN"

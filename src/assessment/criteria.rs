@@ -14,7 +14,7 @@ use super::rules;
 use crate::audit::{self, Change};
 use crate::auth::{Action, Actor, policy};
 use crate::db::{Db, Tx, now};
-use crate::error::{AppError, Invalid, Result};
+use crate::error::{AppError, Invalid, Result, is_unique_violation};
 
 pub const FORMAT: &str = "antq-criteria/1";
 
@@ -339,7 +339,7 @@ pub fn parse(bytes: &[u8]) -> Result<Document> {
         ));
     };
     let mut inv = Invalid::default();
-    const KNOWN: [&str; 18] = [
+    const KNOWN: [&str; 17] = [
         "format",
         "code",
         "name",
@@ -357,7 +357,6 @@ pub fn parse(bytes: &[u8]) -> Result<Document> {
         "pass_count",
         "levels",
         "criteria",
-        "note",
     ];
     for key in obj.keys() {
         if !KNOWN.contains(&key.as_str()) {
@@ -521,7 +520,12 @@ pub fn parse(bytes: &[u8]) -> Result<Document> {
                     .map(nfc)
                     .unwrap_or_default();
                 let min = item.get("min_points").and_then(points_x10);
-                if name.is_empty() || name.chars().count() > 60 {
+                if has_control(&name) || name.contains('\n') {
+                    inv.add(
+                        &field,
+                        format!("Mức thứ {}: tên không được chứa ký tự điều khiển.", i + 1),
+                    );
+                } else if name.is_empty() || name.chars().count() > 60 {
                     inv.add(
                         &field,
                         format!("Mức thứ {}: ghi tên mức (tối đa 60 ký tự).", i + 1),
@@ -778,7 +782,15 @@ async fn store(tx: &mut Tx, doc: &Document, shipped: bool, who: &str) -> Result<
     .bind(who)
     .bind(now())
     .fetch_one(&mut **tx)
-    .await?;
+    .await
+    .map_err(|e| {
+        // Two imports of one code at once: the later one is told to retry.
+        if is_unique_violation(&e) {
+            AppError::conflict("file", format!("Bộ tiêu chí {}: một phiên bản khác vừa được lưu; hãy thử lại.", doc.code))
+        } else {
+            e.into()
+        }
+    })?;
     Ok(id)
 }
 
@@ -807,7 +819,8 @@ pub async fn ensure_shipped(db: &Db) -> anyhow::Result<()> {
 /// a known code becomes its next version; earlier versions stay, with the
 /// assessments judged on them.
 pub async fn import(db: &Db, actor: &Actor, bytes: &[u8]) -> Result<CriteriaSet> {
-    policy::require_role(actor, Action::ManageCriteria)?;
+    // Sets bind the whole country: only an administrator of the nation.
+    policy::authorize(actor, Action::ManageCriteria, "/VN/")?;
     let doc = parse(bytes)?;
     let mut tx = db.begin().await?;
     let id = store(&mut tx, &doc, false, &actor.username).await?;
@@ -835,7 +848,7 @@ pub async fn import(db: &Db, actor: &Actor, bytes: &[u8]) -> Result<CriteriaSet>
 /// Withdraws a version from new assessments (or offers it again); the
 /// assessments already judged on it keep it.
 pub async fn set_active(db: &Db, actor: &Actor, id: i64, active: bool) -> Result<CriteriaSet> {
-    policy::require_role(actor, Action::ManageCriteria)?;
+    policy::authorize(actor, Action::ManageCriteria, "/VN/")?;
     let mut tx = db.begin().await?;
     let before = get_in_tx(&mut tx, id).await?;
     sqlx::query("UPDATE criteria_sets SET active = $1 WHERE id = $2")
@@ -900,7 +913,8 @@ pub async fn applicable(db: &Db, programme: &str, subject_kind: &str, year: i64)
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM criteria_sets s WHERE s.active = 1 AND s.programme = $1 \
          AND s.year_from <= $2 AND (s.year_to IS NULL OR s.year_to >= $2) \
-         AND s.version = (SELECT MAX(o.version) FROM criteria_sets o WHERE o.code = s.code AND o.active = 1) \
+         AND s.version = (SELECT MAX(o.version) FROM criteria_sets o WHERE o.code = s.code AND o.active = 1 \
+                          AND o.year_from <= $2 AND (o.year_to IS NULL OR o.year_to >= $2)) \
          ORDER BY s.code"
     ))
     .bind(programme)

@@ -155,7 +155,11 @@ pub async fn upload(
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect::<String>();
+    // Checked again under the row lock: a submission committed meanwhile
+    // locks the assessment, and two uploads cannot both pass the cap.
     let mut tx = db.begin().await?;
+    let a = super::workflow::locked(db, &mut tx, actor, id).await?;
+    editable(actor, &a)?;
     let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM assessment_files WHERE assessment_id = $1")
         .bind(a.id)
         .fetch_one(&mut *tx)
@@ -231,9 +235,9 @@ pub async fn download(db: &Db, actor: &Actor, id: i64, file_id: i64) -> Result<(
 }
 
 pub async fn remove(db: &Db, actor: &Actor, id: i64, file_id: i64) -> Result<()> {
-    let a = get(db, actor, id).await?;
-    editable(actor, &a)?;
     let mut tx = db.begin().await?;
+    let a = super::workflow::locked(db, &mut tx, actor, id).await?;
+    editable(actor, &a)?;
     let name: Option<String> =
         sqlx::query_scalar("SELECT file_name FROM assessment_files WHERE id = $1 AND assessment_id = $2")
             .bind(file_id)

@@ -34,6 +34,12 @@ pub struct ClassFigure {
     pub count: i64,
 }
 
+impl ClassFigure {
+    pub fn label(&self) -> &'static str {
+        super::criteria::label(&super::SUBJECTS, &self.subject_kind)
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct TypicalFigure {
     pub subject_name: String,
@@ -68,13 +74,20 @@ pub async fn figures(db: &Db, scope: &Scope, year: i64) -> Result<Figures> {
     .bind(&like)
     .fetch_one(&db.pool)
     .await?;
+    // Only subjects still active count, as in the totals, so a share stays
+    // within 100%.
     let rows = sqlx::query(
         "SELECT subject_kind, \
          COUNT(DISTINCT CASE WHEN submissions > 0 THEN subject_id END) AS assessed, \
          COUNT(DISTINCT CASE WHEN status IN ('approved', 'recognised') AND result = 'dat' THEN subject_id END) \
          AS recognised, \
          COUNT(DISTINCT CASE WHEN status = 'recognised' THEN subject_id END) AS certified \
-         FROM assessments WHERE programme = 'an_toan' AND scope_path LIKE $1 AND year = $2 AND replaced = 0 \
+         FROM assessments a WHERE programme = 'an_toan' AND scope_path LIKE $1 AND year = $2 AND replaced = 0 \
+         AND (subject_kind = 'commune' \
+              OR EXISTS (SELECT 1 FROM villages v WHERE subject_kind = 'village' \
+                         AND CAST(v.id AS TEXT) = a.subject_id AND v.active = 1) \
+              OR EXISTS (SELECT 1 FROM organisations o WHERE subject_kind = 'organisation' \
+                         AND CAST(o.id AS TEXT) = a.subject_id AND o.active = 1)) \
          GROUP BY subject_kind",
     )
     .bind(&like)
@@ -131,22 +144,25 @@ pub async fn figures(db: &Db, scope: &Scope, year: i64) -> Result<Figures> {
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
     let typical_rows = sqlx::query(
-        "SELECT subject_name, passed, total, status FROM assessments WHERE programme = 'dien_hinh' \
+        "SELECT subject_id, subject_name, passed, total, status FROM assessments WHERE programme = 'dien_hinh' \
          AND scope_path LIKE $1 AND year = $2 AND replaced = 0 AND submissions > 0 AND passed IS NOT NULL \
-         ORDER BY subject_name, version DESC",
+         ORDER BY subject_name, subject_id, version DESC",
     )
     .bind(&like)
     .bind(year)
     .fetch_all(&db.pool)
     .await?;
     let mut typical: Vec<TypicalFigure> = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
     for r in &typical_rows {
-        let name: String = r.try_get("subject_name")?;
-        if typical.iter().any(|t| t.subject_name == name) {
+        // Communes of one name exist in several provinces: one row per code.
+        let id: String = r.try_get("subject_id")?;
+        if seen.contains(&id) {
             continue;
         }
+        seen.push(id);
         typical.push(TypicalFigure {
-            subject_name: name,
+            subject_name: r.try_get("subject_name")?,
             passed: r.try_get("passed")?,
             total: r.try_get("total")?,
             status: r.try_get("status")?,

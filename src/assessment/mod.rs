@@ -478,7 +478,8 @@ impl Assessment {
     }
 
     pub fn has_certificate(&self) -> bool {
-        self.status == "recognised" && self.result.as_deref() == Some("dat") && self.cert_number.is_some()
+        // A version replaced by an approved correction no longer certifies anything.
+        self.status == "recognised" && self.is_dat() && self.cert_number.is_some() && !self.replaced
     }
 
     pub fn cert_date_label(&self) -> String {
@@ -647,7 +648,10 @@ pub async fn list(db: &Db, actor: &Actor, unit: &Unit, filter: &Filter) -> Resul
             sql.push_str(&format!(" AND a.{column} = ${}", texts.len() + 2));
         }
     }
-    sql.push_str(" ORDER BY a.decide_by, a.subject_kind DESC, a.subject_name, a.version DESC");
+    // Both engines sort NULL deadlines last this way (they disagree on a bare NULL).
+    sql.push_str(
+        " ORDER BY (a.decide_by IS NULL), a.decide_by, a.subject_kind DESC, a.subject_name, a.version DESC",
+    );
     let mut q = sqlx::query(&sql).bind(scope.like()).bind(filter.year);
     for t in texts {
         q = q.bind(t);
@@ -661,18 +665,16 @@ pub async fn list(db: &Db, actor: &Actor, unit: &Unit, filter: &Filter) -> Resul
         out.retain(|a| {
             a.status == "submitted"
                 && a.submitted_by != actor.user_id
-                && policy::authorize(actor, Action::DecideAssessment, &decider_path(a)).is_ok()
+                && policy::authorize_as_unit(
+                    actor,
+                    Action::DecideAssessment,
+                    &a.decider_code,
+                    &a.decider_name,
+                    &a.scope_path,
+                )
+                .is_ok()
         });
     }
     out.sort_by_key(|a| !a.is_overdue());
     Ok(out)
-}
-
-/// The deciding unit's path: the scope path up to and including its code.
-pub fn decider_path(a: &Assessment) -> String {
-    let marker = format!("/{}/", a.decider_code);
-    match a.scope_path.find(&marker) {
-        Some(i) => a.scope_path[..i + marker.len()].to_string(),
-        None => a.scope_path.clone(),
-    }
 }

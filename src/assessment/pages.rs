@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::criteria::{self, CriteriaSet};
 use super::figures::{self, Figures};
 use super::workflow::{self, CreateDraft, JudgeDraft, RecogniseDraft};
-use super::{Assessment, Filter, Full, decider_path};
+use super::{Assessment, Filter, Full};
 use crate::app::AppState;
 use crate::auth::{Action, Actor, Scope, policy};
 use crate::error::AppError;
@@ -36,6 +36,7 @@ struct ListPage {
     year: i64,
     programme: String,
     to_decide: bool,
+    overdue: bool,
     assessments: Vec<Assessment>,
     figures: Figures,
     can_prepare: bool,
@@ -137,6 +138,7 @@ async fn list_page(
         year,
         programme,
         to_decide,
+        overdue: filter.overdue,
         assessments,
         figures,
         can_prepare,
@@ -213,6 +215,14 @@ impl ShowPage {
         &self.full.assessment
     }
 
+    /// A correction of this version is already open.
+    fn has_newer(&self) -> bool {
+        self.full
+            .versions
+            .iter()
+            .any(|v| v.version > self.full.assessment.version)
+    }
+
     fn refused_is(&self, which: &str) -> bool {
         self.refused == which
     }
@@ -263,8 +273,17 @@ async fn show_page(
     let full = super::full(&state.db, actor, id).await?;
     let a = &full.assessment;
     let can_prepare = policy::authorize(actor, Action::PrepareAssessment, &a.scope_path).is_ok();
-    let can_decide = policy::authorize(actor, Action::DecideAssessment, &decider_path(a)).is_ok();
-    let own_submission = a.submitted_by.is_some() && a.submitted_by == actor.user_id;
+    let can_decide = policy::authorize_as_unit(
+        actor,
+        Action::DecideAssessment,
+        &a.decider_code,
+        &a.decider_name,
+        &a.scope_path,
+    )
+    .is_ok();
+    let mut conn = state.db.pool.acquire().await.map_err(AppError::from)?;
+    let own_submission = workflow::took_part(&mut conn, actor, a).await?;
+    drop(conn);
     Ok(ShowPage {
         ctx: PageCtx::new(actor, format!("Đánh giá năm {} – {}", a.year, a.subject_name)),
         default_issuer: workflow::default_issuer(&a.decider_name),
@@ -337,7 +356,16 @@ pub async fn judge(
     let result = workflow::judge(&state.db, &actor, id, &drafts).await;
     let then = form.get("then").cloned().unwrap_or_default();
     if then == "submit" && result.is_ok() {
-        let submitted = workflow::submit(&state.db, &actor, id).await;
+        // The judgements are saved even when the submission is refused; say so.
+        let submitted = workflow::submit(&state.db, &actor, id)
+            .await
+            .map_err(|e| match e {
+                AppError::Validation { message, fields } => AppError::Validation {
+                    message: format!("Đã lưu các đánh giá, nhưng chưa gửi được: {message}"),
+                    fields,
+                },
+                other => other,
+            });
         return after(
             &state,
             &actor,
@@ -428,23 +456,28 @@ pub async fn correct(
 
 /// The fields of a multipart form, with the file's name and bytes.
 pub async fn multipart_form(mut multipart: Multipart) -> Result<(Form, Option<(String, Vec<u8>)>), AppError> {
-    let unreadable = |text: String| AppError::BadRequest(format!("Tệp tải lên không đọc được: {text}"));
+    // axum's own rejection texts are English; the user gets one Vietnamese line.
+    let unreadable = || {
+        AppError::BadRequest("Biểu mẫu tải tệp không đọc được (dữ liệu gửi lên bị lỗi hoặc quá lớn).".into())
+    };
     let mut fields = Form::new();
-    let mut file = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| unreadable(e.body_text()))?
-    {
+    let mut file: Option<(String, Vec<u8>)> = None;
+    while let Some(field) = multipart.next_field().await.map_err(|_| unreadable())? {
         let name = field.name().unwrap_or_default().to_string();
         if name == "file" {
             let file_name = field.file_name().unwrap_or_default().to_string();
-            let bytes = field.bytes().await.map_err(|e| unreadable(e.body_text()))?;
+            let bytes = field.bytes().await.map_err(|_| unreadable())?;
             if !bytes.is_empty() {
+                if file.is_some() {
+                    return Err(AppError::field("file", "Tệp: mỗi lần chỉ tải lên một tệp."));
+                }
                 file = Some((file_name, bytes.to_vec()));
             }
         } else {
-            let text = field.text().await.map_err(|e| unreadable(e.body_text()))?;
+            let text = field
+                .text()
+                .await
+                .map_err(|_| AppError::field(&name, "Biểu mẫu: trường chữ phải là văn bản UTF-8."))?;
             if text.contains('\0') {
                 return Err(AppError::BadRequest("Biểu mẫu không được chứa ký tự NUL.".into()));
             }
@@ -560,7 +593,7 @@ pub async fn criteria_list(State(state): State<AppState>, actor: Actor, Q(q): Q<
     let page = CriteriaPage {
         ctx: PageCtx::new(&actor, "Bộ tiêu chí đánh giá").with_notice(q.ok.as_deref()),
         sets: criteria::list(&state.db).await?,
-        is_admin: policy::require_role(&actor, Action::ManageCriteria).is_ok(),
+        is_admin: policy::authorize(&actor, Action::ManageCriteria, "/VN/").is_ok(),
         form: FormState::default(),
     };
     Ok(render(StatusCode::OK, &page))
@@ -592,7 +625,7 @@ pub async fn criteria_import(
             Some("criteria_saved"),
         )),
         Err(e) => {
-            let is_admin = policy::require_role(&actor, Action::ManageCriteria).is_ok();
+            let is_admin = policy::authorize(&actor, Action::ManageCriteria, "/VN/").is_ok();
             match form.get("from").and_then(|f| f.parse::<i64>().ok()) {
                 Some(from) => {
                     let page = SetPage {
@@ -628,7 +661,7 @@ pub async fn criteria_show(
     let page = SetPage {
         ctx: PageCtx::new(&actor, set.doc.name.clone()).with_notice(q.ok.as_deref()),
         editor: set.pretty_json(),
-        is_admin: policy::require_role(&actor, Action::ManageCriteria).is_ok(),
+        is_admin: policy::authorize(&actor, Action::ManageCriteria, "/VN/").is_ok(),
         set,
         form: FormState::default(),
     };

@@ -58,17 +58,25 @@ pub fn find(code: &str) -> Option<&'static RuleDef> {
     RULES.iter().find(|r| r.code == code)
 }
 
-/// What a rule found: the figure in words, and whether it holds.
+/// What a rule found: the figure in words, and whether it holds — `None`
+/// when the records cannot tell (a rating not given yet), which leaves the
+/// criterion to the assessor.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Outcome {
     pub value: String,
-    pub holds: bool,
+    pub holds: Option<bool>,
+}
+
+impl Outcome {
+    pub fn fails(&self) -> bool {
+        self.holds == Some(false)
+    }
 }
 
 fn outcome(holds: bool, parts: Vec<String>) -> Outcome {
     Outcome {
         value: parts.join("; "),
-        holds,
+        holds: Some(holds),
     }
 }
 
@@ -235,14 +243,21 @@ async fn village_team_rating(db: &Db, s: &Subject, year: i64) -> Result<Outcome>
     .bind(&first)
     .fetch_all(&db.pool)
     .await?;
+    // A village decided before 15/11 is often judged before its teams' ratings
+    // (the rating period runs to 14/11): a missing rating is not a failure,
+    // it leaves the criterion to the assessor.
+    let unknown = |parts: Vec<String>| Outcome {
+        value: parts.join("; "),
+        holds: None,
+    };
     if rows.is_empty() {
-        return Ok(outcome(
-            false,
-            vec!["Khu dân cư chưa có tổ bảo vệ ANTT nào được ghi nhận".into()],
-        ));
+        return Ok(unknown(vec![
+            "Chưa ghi nhận tổ bảo vệ ANTT nào của khu dân cư; người đánh giá kết luận".into(),
+        ]));
     }
     let mut holds = true;
     let mut rated = 0;
+    let mut unrated = 0;
     let mut parts = Vec::new();
     for r in rows {
         let name: String = r.try_get("name")?;
@@ -263,12 +278,15 @@ async fn village_team_rating(db: &Db, s: &Subject, year: i64) -> Result<Outcome>
                 ));
             }
             None => {
-                holds = false;
-                parts.push(format!("{name}: chưa được đánh giá năm {year}"));
+                unrated += 1;
+                parts.push(format!("{name}: chưa có kết quả xếp loại năm {year}"));
             }
         }
     }
-    Ok(outcome(holds && rated > 0, parts))
+    if holds && (unrated > 0 || rated == 0) {
+        return Ok(unknown(parts));
+    }
+    Ok(outcome(holds, parts))
 }
 
 async fn commune_registration_model(db: &Db, s: &Subject, year: i64) -> Result<Outcome> {

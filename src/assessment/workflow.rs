@@ -10,7 +10,7 @@ use serde_json::json;
 use sqlx::Row;
 
 use super::criteria::{self, CriteriaSet, Document};
-use super::{Assessment, COLUMNS, FROM, Item, Subject, decider_path, default_deadline, rules, subject};
+use super::{Assessment, COLUMNS, FROM, Item, Subject, default_deadline, rules, subject};
 use crate::audit::{self, Change};
 use crate::auth::{Action, Actor, policy};
 use crate::db::{Db, Tx, now};
@@ -135,7 +135,7 @@ pub async fn refresh_computed(db: &Db, s: &Subject, year: i64, items: &mut [Item
         if let Some(rule) = &item.rule {
             let o = rules::compute(db, rule, s, year).await?;
             item.computed_value = o.value;
-            item.computed_verdict = Some(if o.holds { "dat" } else { "chua_dat" }.into());
+            item.computed_verdict = o.holds.map(|h| if h { "dat" } else { "chua_dat" }.into());
         }
     }
     Ok(())
@@ -189,15 +189,22 @@ async fn audit_step(
 }
 
 /// Reads the row about to change, locked on PostgreSQL, inside the actor's scope.
-async fn locked(db: &Db, tx: &mut Tx, actor: &Actor, id: i64) -> Result<Assessment> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} {FROM} WHERE a.id = $1{}",
+/// The lock is taken on the assessment row alone (the read joins units,
+/// which a `FOR UPDATE` over the join would lock for every assessment).
+pub(super) async fn locked(db: &Db, tx: &mut Tx, actor: &Actor, id: i64) -> Result<Assessment> {
+    sqlx::query(&format!(
+        "SELECT id FROM assessments WHERE id = $1{}",
         db.lock_clause()
     ))
     .bind(id)
     .fetch_optional(&mut **tx)
     .await?
     .ok_or_else(AppError::not_found)?;
+    let row = sqlx::query(&format!("SELECT {COLUMNS} {FROM} WHERE a.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(AppError::not_found)?;
     let a = Assessment::from_row(&row)?;
     policy::authorize(actor, Action::ViewGeography, &a.scope_path)?;
     Ok(a)
@@ -213,21 +220,39 @@ fn refuse_status(a: &Assessment, wanted: &str) -> AppError {
     }
 }
 
-/// The decider's check: a reviewer whose scope holds the deciding unit, and
-/// never the one who submitted.
-fn may_decide(actor: &Actor, a: &Assessment) -> Result<()> {
-    policy::require_role(actor, Action::DecideAssessment)?;
-    if policy::authorize(actor, Action::DecideAssessment, &decider_path(a)).is_err() {
-        return Err(AppError::Forbidden(format!(
-            "{} được xét duyệt, công nhận bởi {}; đơn vị này nằm ngoài phạm vi của bạn ({}).",
-            a.subject_label(),
-            a.decider_name,
-            actor.scope_name
-        )));
+/// Whether the actor prepared this version: opened it, judged one of its
+/// criteria or submitted it. Such a user does not decide on it.
+pub async fn took_part(conn: &mut sqlx::AnyConnection, actor: &Actor, a: &Assessment) -> Result<bool> {
+    let Some(user) = actor.user_id else {
+        return Ok(false);
+    };
+    if a.submitted_by == Some(user) {
+        return Ok(true);
     }
-    if a.submitted_by.is_some() && a.submitted_by == actor.user_id {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM assessments WHERE id = $1 AND created_by = $2) \
+         + (SELECT COUNT(*) FROM assessment_items WHERE assessment_id = $1 AND judged_by = $2)",
+    )
+    .bind(a.id)
+    .bind(user)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(n > 0)
+}
+
+/// The decider's check: a reviewer of the deciding unit itself (policy::
+/// authorize_as_unit), who took no part in preparing this version.
+async fn may_decide(tx: &mut Tx, actor: &Actor, a: &Assessment) -> Result<()> {
+    policy::authorize_as_unit(
+        actor,
+        Action::DecideAssessment,
+        &a.decider_code,
+        &a.decider_name,
+        &a.scope_path,
+    )?;
+    if took_part(tx, actor, a).await? {
         return Err(AppError::Forbidden(
-            "Không được tự xét duyệt bản đánh giá do chính mình gửi; người khác trong cấp có thẩm quyền xét duyệt.".into(),
+            "Không được tự xét duyệt bản đánh giá do chính mình lập, đánh giá hoặc gửi; người khác của cấp có thẩm quyền xét duyệt.".into(),
         ));
     }
     Ok(())
@@ -286,6 +311,14 @@ pub async fn create(db: &Db, actor: &Actor, d: &CreateDraft) -> Result<Assessmen
     };
     inv.finish()?;
     let s = subject(db, &kind, d.subject_id.as_deref().unwrap_or_default(), year).await?;
+    // A subject outside the actor's scope is "not found", like an unknown one,
+    // so that ids of other provinces cannot be probed.
+    if policy::authorize(actor, Action::ViewGeography, &s.scope_path).is_err() {
+        return Err(AppError::field(
+            "subject_id",
+            "Đối tượng đánh giá: không tìm thấy.",
+        ));
+    }
     policy::authorize(actor, Action::PrepareAssessment, &s.scope_path)?;
     let sets = criteria::applicable(db, &programme, &s.set_kind, year).await?;
     let set = match (set_id, sets.len()) {
@@ -496,7 +529,7 @@ pub async fn judge(db: &Db, actor: &Actor, id: i64, drafts: &[JudgeDraft]) -> Re
                 inv.add(&field, format!("{name}: chọn Đạt hoặc Chưa đạt."));
             } else if v == "dat" && c.rule.is_some() {
                 let o = rules::compute(db, c.rule.as_deref().unwrap_or_default(), &s, a.year).await?;
-                if !o.holds {
+                if o.fails() {
                     inv.add(
                         &field,
                         format!(
@@ -517,6 +550,26 @@ pub async fn judge(db: &Db, actor: &Actor, id: i64, drafts: &[JudgeDraft]) -> Re
         writes.push((c.code.clone(), verdict, points, note));
     }
     inv.finish()?;
+    // Only what changed is written, so "judged by" keeps naming who judged.
+    let stored = sqlx::query(
+        "SELECT criterion_code, verdict, points_x10, note FROM assessment_items WHERE assessment_id = $1",
+    )
+    .bind(a.id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let unchanged = |code: &str, verdict: &Option<String>, points: &Option<i64>, note: &str| {
+        stored.iter().any(|r| {
+            r.try_get::<String, _>("criterion_code").ok().as_deref() == Some(code)
+                && r.try_get::<Option<String>, _>("verdict").ok().as_ref() == Some(verdict)
+                && r.try_get::<Option<i64>, _>("points_x10").ok().as_ref() == Some(points)
+                && r.try_get::<String, _>("note").ok().as_deref() == Some(note)
+        })
+    };
+    writes.retain(|(code, verdict, points, note)| !unchanged(code, verdict, points, note));
+    if writes.is_empty() {
+        tx.commit().await?;
+        return Ok(a);
+    }
     let ts = now();
     for (code, verdict, points, note) in &writes {
         let decided = verdict.is_some() || points.is_some();
@@ -658,7 +711,7 @@ pub async fn return_back(db: &Db, actor: &Actor, id: i64, reason: Option<&str>) 
     let reason = required_reason(reason, "reason", "Lý do trả lại")?;
     let mut tx = db.begin().await?;
     let a = locked(db, &mut tx, actor, id).await?;
-    may_decide(actor, &a)?;
+    may_decide(&mut tx, actor, &a).await?;
     if a.status != "submitted" {
         return Err(refuse_status(&a, "bản đã gửi mới trả lại được"));
     }
@@ -692,7 +745,7 @@ pub async fn approve(db: &Db, actor: &Actor, id: i64, note: Option<&str>) -> Res
     inv.finish()?;
     let mut tx = db.begin().await?;
     let a = locked(db, &mut tx, actor, id).await?;
-    may_decide(actor, &a)?;
+    may_decide(&mut tx, actor, &a).await?;
     if a.status != "submitted" {
         return Err(refuse_status(&a, "bản đã gửi mới phê duyệt được"));
     }
@@ -788,7 +841,7 @@ pub async fn recognise(db: &Db, actor: &Actor, id: i64, d: &RecogniseDraft) -> R
     inv.finish()?;
     let mut tx = db.begin().await?;
     let a = locked(db, &mut tx, actor, id).await?;
-    may_decide(actor, &a)?;
+    may_decide(&mut tx, actor, &a).await?;
     if a.status != "approved" {
         return Err(refuse_status(&a, "bản đã phê duyệt mới công nhận được"));
     }
@@ -816,6 +869,29 @@ pub async fn recognise(db: &Db, actor: &Actor, id: i64, d: &RecogniseDraft) -> R
     } else {
         issuer
     };
+    // The index allows a number again only to the correction of the same
+    // subject; another subject never shares it.
+    let taken: Option<String> = sqlx::query_scalar(
+        "SELECT subject_name FROM assessments WHERE decider_code = $1 AND year = $2 AND cert_number = $3 \
+         AND NOT (programme = $4 AND subject_kind = $5 AND subject_id = $6) LIMIT 1",
+    )
+    .bind(&a.decider_code)
+    .bind(a.year)
+    .bind(&number)
+    .bind(&a.programme)
+    .bind(&a.subject_kind)
+    .bind(&a.subject_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(other) = taken {
+        return Err(AppError::conflict(
+            "cert_number",
+            format!(
+                "Số quyết định, giấy công nhận: số {number} đã cấp năm {} cho {other}.",
+                a.year
+            ),
+        ));
+    }
     sqlx::query(
         "UPDATE assessments SET status = 'recognised', cert_number = $1, cert_date = $2, cert_issuer = $3, \
          cert_signer = $4, updated_at = $5 WHERE id = $6",
@@ -899,7 +975,7 @@ pub async fn correct(db: &Db, actor: &Actor, id: i64, reason: Option<&str>) -> R
          scope_path, year, period_from, period_to, decide_by, version, supersedes_id, correction_reason, status, \
          created_by, created_at, updated_at) \
          SELECT set_id, programme, subject_kind, subject_id, subject_name, unit_code, decider_code, scope_path, year, \
-         period_from, period_to, decide_by, version + 1, id, $1, 'draft', $2, $3, $3 FROM assessments WHERE id = $4 \
+         period_from, period_to, NULL, version + 1, id, $1, 'draft', $2, $3, $3 FROM assessments WHERE id = $4 \
          RETURNING id",
     )
     .bind(&reason)
@@ -919,6 +995,16 @@ pub async fn correct(db: &Db, actor: &Actor, id: i64, reason: Option<&str>) -> R
         "INSERT INTO assessment_items (assessment_id, criterion_code, verdict, points_x10, note, judged_by, \
          judged_name, judged_at) SELECT $1, criterion_code, verdict, points_x10, note, judged_by, judged_name, \
          judged_at FROM assessment_items WHERE assessment_id = $2",
+    )
+    .bind(new_id)
+    .bind(a.id)
+    .execute(&mut *tx)
+    .await?;
+    // The evidence goes with the judgements it supports.
+    sqlx::query(
+        "INSERT INTO assessment_files (assessment_id, criterion_code, file_name, content_type, size, sha256, data, \
+         uploaded_by, uploaded_name, uploaded_at) SELECT $1, criterion_code, file_name, content_type, size, sha256, \
+         data, uploaded_by, uploaded_name, uploaded_at FROM assessment_files WHERE assessment_id = $2",
     )
     .bind(new_id)
     .bind(a.id)

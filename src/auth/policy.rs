@@ -93,6 +93,27 @@ pub fn authorize(actor: &Actor, action: Action, target_path: &str) -> Result<()>
     }
 }
 
+/// Checks role and scope for an act the law gives to one unit: the actor's
+/// scope must be that unit itself, not an ancestor of it. A village is
+/// recognised by its commune (Thông tư 124/2021/TT-BCA Điều 10), so neither
+/// the province nor the ministry decides in the commune's place.
+pub fn authorize_as_unit(
+    actor: &Actor,
+    action: Action,
+    unit_code: &str,
+    unit_name: &str,
+    target_path: &str,
+) -> Result<()> {
+    authorize(actor, action, target_path)?;
+    if actor.scope_code != unit_code {
+        return Err(AppError::Forbidden(format!(
+            "Việc này thuộc thẩm quyền của {unit_name}; tài khoản của bạn thuộc {}.",
+            actor.scope_name
+        )));
+    }
+    Ok(())
+}
+
 /// A unit page may be opened inside the scope and on the way down to it
 /// (the nation and province above a commune officer), so navigation works;
 /// the page of an ancestor shows only what lies inside the scope.
@@ -181,6 +202,32 @@ mod tests {
         assert!(!scope.contains("/VN/120/"));
         assert!(scope.narrow("/VN/14/").is_err());
         assert_eq!(scope.narrow("/VN/").unwrap().like(), "/VN/12/%");
+    }
+
+    #[test]
+    fn a_unit_act_is_the_unit_s_own() {
+        let commune = Actor {
+            role: Role::Reviewer,
+            ..officer_of_khong_lao()
+        };
+        let province = Actor {
+            role: Role::Reviewer,
+            scope_code: "12".into(),
+            scope_path: "/VN/12/".into(),
+            ..Actor::system()
+        };
+        let act = |a: &Actor| {
+            authorize_as_unit(
+                a,
+                Action::DecideAssessment,
+                "03583",
+                "Xã Khổng Lào",
+                "/VN/12/03583/",
+            )
+        };
+        assert!(act(&commune).is_ok());
+        assert_eq!(act(&province).unwrap_err().status(), 403);
+        assert_eq!(act(&officer_of_khong_lao()).unwrap_err().status(), 403);
     }
 
     #[test]

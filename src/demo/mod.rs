@@ -126,7 +126,7 @@ const ORGANISATIONS: [(&str, &str, &str); 6] = [
     (
         "03583",
         "co_so_giao_duc",
-        "Trường Phổ thông dân tộc bán trú Tiểu học Khổng Lào",
+        "Trường Phổ thông dân tộc bán trú Trung học cơ sở Khổng Lào",
     ),
     ("03583", "co_quan", "Trạm Y tế xã Khổng Lào"),
     ("02647", "doanh_nghiep", "Công ty cổ phần Vận tải Lào Cai"),

@@ -256,6 +256,14 @@ async fn a_village_from_draft_through_return_to_certificate() {
     );
     // Criterion 1 is computed from the registrations: none yet for 2026.
     assert_eq!(item(&full, "1")["computed_verdict"], "chua_dat");
+    // Criterion 5: the teams are not rated for 2026 yet, which is no failure;
+    // the records cannot tell, so the assessor will.
+    assert_eq!(
+        item(&full, "5")["computed_verdict"],
+        Value::Null,
+        "{}",
+        item(&full, "5")
+    );
     assert!(
         item(&full, "1")["computed_value"]
             .as_str()
@@ -362,6 +370,23 @@ async fn a_village_from_draft_through_return_to_certificate() {
     assert_eq!(res.json()["result"], "dat");
     assert_eq!(res.json()["passed"], 5);
 
+    // The province may read it but does not decide in the commune's place.
+    let province = app.user("tinh", "reviewer", "12").await;
+    let res = app
+        .api(
+            "POST",
+            &format!("/assessments/{id}/approve"),
+            Some(&province.token),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(res.status, 403, "{}", res.text);
+    assert!(
+        res.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("thẩm quyền của Xã Khổng Lào")
+    );
     // A reviewer of another province neither sees nor decides it.
     assert_eq!(
         app.get(&format!("/assessments/{id}"), &elsewhere.token)
@@ -622,7 +647,7 @@ async fn nobody_approves_their_own_submission() {
         res.json()["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("chính mình gửi")
+            .contains("chính mình lập, đánh giá hoặc gửi")
     );
     assert_eq!(
         app.count(&format!(
@@ -669,6 +694,65 @@ async fn nobody_approves_their_own_submission() {
         )
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
+
+    // Judging one criterion is taking part, too: after the officer submits,
+    // that reviewer still does not decide.
+    let officer = app.user("canbo", "officer", "03583").await;
+    let second = village_id(&app, "Bản Phiêng Chá").await;
+    prepare_2026(&app, second, 96).await;
+    let b = create(&app, &officer, "village", &second.to_string(), 2026, json!({}))
+        .await
+        .json();
+    let bid = b["id"].as_i64().unwrap();
+    let res = app
+        .api(
+            "PUT",
+            &format!("/assessments/{bid}/items"),
+            Some(&commune.token),
+            Some(judged(&["2"], "dat")),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    app.api(
+        "PUT",
+        &format!("/assessments/{bid}/items"),
+        Some(&officer.token),
+        Some(judged(&["3", "4", "5"], "dat")),
+    )
+    .await;
+    // Sending the same judgement again changes nothing, not even who judged it.
+    app.api(
+        "PUT",
+        &format!("/assessments/{bid}/items"),
+        Some(&officer.token),
+        Some(judged(&["2"], "dat")),
+    )
+    .await;
+    let full = app
+        .get(&format!("/assessments/{bid}"), &officer.token)
+        .await
+        .json();
+    assert_eq!(item(&full, "2")["judged_name"], "Người thử ubndxa (ubndxa)");
+    assert_eq!(
+        app.api(
+            "POST",
+            &format!("/assessments/{bid}/submit"),
+            Some(&officer.token),
+            None
+        )
+        .await
+        .status,
+        200
+    );
+    let res = app
+        .api(
+            "POST",
+            &format!("/assessments/{bid}/approve"),
+            Some(&commune.token),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(res.status, 403, "{}", res.text);
 }
 
 #[tokio::test]
@@ -784,7 +868,11 @@ async fn fixture_count_and_points_sets_tally_and_classify() {
         "subject_kinds": ["commune"], "year_from": 2026,
         "levels": [{"name": "Xuất sắc", "min_points": 18}, {"name": "Khá", "min_points": 12.5}, {"name": "Yếu", "min_points": 0}],
         "criteria": [{"code": "1", "text": "Một", "max_points": 10}, {"code": "2", "text": "Hai", "max_points": 10}]});
-    for set in [count_set, points_set] {
+    // A later version for later years leaves the earlier years their version.
+    let mut later = count_set.clone();
+    later["year_from"] = json!(2027);
+    later["pass_count"] = json!(4);
+    for set in [count_set, later, points_set] {
         let res = app
             .api("POST", "/criteria-sets", Some(&admin.token), Some(set))
             .await;
@@ -802,6 +890,7 @@ async fn fixture_count_and_points_sets_tally_and_classify() {
     .await
     .json();
     let cid = c["id"].as_i64().unwrap();
+    assert_eq!(c["set_version"], 1, "2026 is judged on the version for 2026");
     app.api(
         "PUT",
         &format!("/assessments/{cid}/items"),
@@ -942,13 +1031,12 @@ async fn assessment_routes_keep_every_role_in_its_subtree() {
             .status,
         403
     );
-    // Writes outside scope are refused.
-    assert_eq!(
-        create(&app, &other_officer, "village", &village, 2026, json!({}))
-            .await
-            .status,
-        403
-    );
+    // A subject outside scope is "not found", as an unknown one is: ids of
+    // other communes cannot be probed.
+    let outside = create(&app, &other_officer, "village", &village, 2026, json!({})).await;
+    let unknown = create(&app, &other_officer, "village", "999999", 2026, json!({})).await;
+    assert_eq!((outside.status.as_u16(), unknown.status.as_u16()), (422, 422));
+    assert_eq!(outside.json()["error"], unknown.json()["error"]);
     for action in ["submit", "return", "approve", "correct"] {
         let res = app
             .api(
