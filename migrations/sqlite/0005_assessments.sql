@@ -50,7 +50,8 @@ CREATE TABLE assessments (
     correction_reason TEXT NOT NULL DEFAULT '',
     -- set when a later version of the same subject and year is approved
     replaced        INTEGER NOT NULL DEFAULT 0 CHECK (replaced IN (0, 1)),
-    status          TEXT NOT NULL CHECK (status IN ('draft', 'submitted', 'returned', 'approved', 'recognised')),
+    -- withdrawn: a draft (or returned one) the preparer took back, with a reason
+    status          TEXT NOT NULL CHECK (status IN ('draft', 'submitted', 'returned', 'approved', 'recognised', 'withdrawn')),
     result          TEXT CHECK (result IN ('dat', 'chua_dat')),
     passed          INTEGER,
     total           INTEGER,

@@ -165,6 +165,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/assessments/{id}/approve", post(assessment::api::approve))
         .route("/assessments/{id}/recognise", post(assessment::api::recognise))
         .route("/assessments/{id}/correct", post(assessment::api::correct))
+        .route("/assessments/{id}/withdraw", post(assessment::api::withdraw))
         .route("/assessments/{id}/files", post(assessment::api::upload))
         .route(
             "/assessments/{id}/files/{file_id}",

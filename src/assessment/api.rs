@@ -205,6 +205,16 @@ pub async fn recognise(
     show(State(state), actor, Id(id)).await
 }
 
+pub async fn withdraw(
+    State(state): State<AppState>,
+    actor: Actor,
+    Id(id): Id,
+    ApiJson(b): ApiJson<ReasonBody>,
+) -> Result<Json<Value>> {
+    workflow::withdraw(&state.db, &actor, id, b.reason.as_deref()).await?;
+    show(State(state), actor, Id(id)).await
+}
+
 /// A correction of a decided assessment: 201 with the new version.
 pub async fn correct(
     State(state): State<AppState>,

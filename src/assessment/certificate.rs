@@ -203,7 +203,7 @@ fn long_date(iso: &str) -> String {
 pub async fn render(db: &Db, actor: &Actor, id: i64) -> Result<(String, Vec<u8>)> {
     let full = super::full(db, actor, id).await?;
     let a = &full.assessment;
-    if !a.has_certificate() || full.set.doc.certificate_title.is_empty() {
+    if !full.has_certificate() {
         return Err(AppError::NotFound(
             "Bản đánh giá này chưa được công nhận, hoặc bộ tiêu chí của nó không cấp giấy công nhận.".into(),
         ));

@@ -83,6 +83,7 @@ pub async fn figures(db: &Db, scope: &Scope, year: i64) -> Result<Figures> {
          AS recognised, \
          COUNT(DISTINCT CASE WHEN status = 'recognised' THEN subject_id END) AS certified \
          FROM assessments a WHERE programme = 'an_toan' AND scope_path LIKE $1 AND year = $2 AND replaced = 0 \
+         AND status <> 'withdrawn' \
          AND (subject_kind = 'commune' \
               OR EXISTS (SELECT 1 FROM villages v WHERE subject_kind = 'village' \
                          AND CAST(v.id AS TEXT) = a.subject_id AND v.active = 1) \
@@ -146,6 +147,7 @@ pub async fn figures(db: &Db, scope: &Scope, year: i64) -> Result<Figures> {
     let typical_rows = sqlx::query(
         "SELECT subject_id, subject_name, passed, total, status FROM assessments WHERE programme = 'dien_hinh' \
          AND scope_path LIKE $1 AND year = $2 AND replaced = 0 AND submissions > 0 AND passed IS NOT NULL \
+         AND status <> 'withdrawn' \
          ORDER BY subject_name, subject_id, version DESC",
     )
     .bind(&like)

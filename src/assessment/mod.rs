@@ -33,12 +33,13 @@ use crate::text::format_date;
 use crate::units::{self, Unit};
 use criteria::CriteriaSet;
 
-pub const STATUSES: [(&str, &str); 5] = [
+pub const STATUSES: [(&str, &str); 6] = [
     ("draft", "Đang soạn"),
     ("submitted", "Đã gửi, chờ xét duyệt"),
     ("returned", "Bị trả lại"),
     ("approved", "Đã phê duyệt"),
     ("recognised", "Đã công nhận, cấp giấy công nhận"),
+    ("withdrawn", "Đã rút, không xét"),
 ];
 
 pub const SUBJECTS: [(&str, &str); 3] = [
@@ -308,6 +309,7 @@ impl Event {
             "recognise" => "Công nhận, cấp giấy công nhận",
             "correct" => "Lập bản đính chính",
             "corrected" => "Có bản đính chính mới",
+            "withdraw" => "Rút bản đánh giá",
             _ => "",
         }
     }
@@ -522,6 +524,11 @@ pub struct Full {
 }
 
 impl Full {
+    /// A certificate exists when the version is recognised and its set issues one.
+    pub fn has_certificate(&self) -> bool {
+        self.assessment.has_certificate() && !self.set.doc.certificate_title.is_empty()
+    }
+
     /// The running tally while the assessment is open, or the stored one.
     pub fn tally(&self) -> workflow::Tally {
         workflow::tally(&self.set.doc, &self.items)

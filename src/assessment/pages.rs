@@ -435,6 +435,25 @@ pub async fn recognise(
     .await
 }
 
+pub async fn withdraw(
+    State(state): State<AppState>,
+    actor: Actor,
+    Id(id): Id,
+    PageForm(form): PageForm<Form>,
+) -> PageResult {
+    let result = workflow::withdraw(&state.db, &actor, id, form.get("reason").map(String::as_str)).await;
+    after(
+        &state,
+        &actor,
+        id,
+        "withdraw",
+        form,
+        result,
+        "assessment_withdrawn",
+    )
+    .await
+}
+
 pub async fn correct(
     State(state): State<AppState>,
     actor: Actor,

@@ -189,6 +189,21 @@ async fn audit_step(
 }
 
 /// Reads the row about to change, locked on PostgreSQL, inside the actor's scope.
+/// The next version number of a subject's assessment for a programme and
+/// year, counting withdrawn ones, so every version keeps its own number.
+async fn next_version(tx: &mut Tx, programme: &str, kind: &str, id: &str, year: i64) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COALESCE(MAX(version), 0) + 1 FROM assessments WHERE programme = $1 AND subject_kind = $2 \
+         AND subject_id = $3 AND year = $4",
+    )
+    .bind(programme)
+    .bind(kind)
+    .bind(id)
+    .bind(year)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
 /// The lock is taken on the assessment row alone (the read joins units,
 /// which a `FOR UPDATE` over the join would lock for every assessment).
 pub(super) async fn locked(db: &Db, tx: &mut Tx, actor: &Actor, id: i64) -> Result<Assessment> {
@@ -349,7 +364,7 @@ pub async fn create(db: &Db, actor: &Actor, d: &CreateDraft) -> Result<Assessmen
     let mut tx = db.begin().await?;
     let existing = sqlx::query(
         "SELECT status, replaced FROM assessments WHERE programme = $1 AND subject_kind = $2 AND subject_id = $3 \
-         AND year = $4 ORDER BY version DESC",
+         AND year = $4 AND status <> 'withdrawn' ORDER BY version DESC",
     )
     .bind(&programme)
     .bind(&s.kind)
@@ -388,8 +403,8 @@ pub async fn create(db: &Db, actor: &Actor, d: &CreateDraft) -> Result<Assessmen
     let ts = now();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO assessments (set_id, programme, subject_kind, subject_id, subject_name, unit_code, decider_code, \
-         scope_path, year, period_from, period_to, decide_by, status, created_by, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'draft', $13, $14, $14) RETURNING id",
+         scope_path, year, period_from, period_to, decide_by, status, created_by, created_at, updated_at, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'draft', $13, $14, $14, $15) RETURNING id",
     )
     .bind(set.id)
     .bind(&programme)
@@ -405,6 +420,7 @@ pub async fn create(db: &Db, actor: &Actor, d: &CreateDraft) -> Result<Assessmen
     .bind(&decide_by)
     .bind(actor.user_id)
     .bind(&ts)
+    .bind(next_version(&mut tx, &programme, &s.kind, &s.id, year).await?)
     .fetch_one(&mut *tx)
     .await
     .map_err(|e| if is_unique_violation(&e) { twice() } else { e.into() })?;
@@ -954,7 +970,7 @@ pub async fn correct(db: &Db, actor: &Actor, id: i64, reason: Option<&str>) -> R
     }
     let newer: Option<i64> = sqlx::query_scalar(
         "SELECT id FROM assessments WHERE programme = $1 AND subject_kind = $2 AND subject_id = $3 AND year = $4 \
-         AND version > $5 LIMIT 1",
+         AND version > $5 AND status <> 'withdrawn' LIMIT 1",
     )
     .bind(&a.programme)
     .bind(&a.subject_kind)
@@ -975,13 +991,14 @@ pub async fn correct(db: &Db, actor: &Actor, id: i64, reason: Option<&str>) -> R
          scope_path, year, period_from, period_to, decide_by, version, supersedes_id, correction_reason, status, \
          created_by, created_at, updated_at) \
          SELECT set_id, programme, subject_kind, subject_id, subject_name, unit_code, decider_code, scope_path, year, \
-         period_from, period_to, NULL, version + 1, id, $1, 'draft', $2, $3, $3 FROM assessments WHERE id = $4 \
+         period_from, period_to, NULL, $5, id, $1, 'draft', $2, $3, $3 FROM assessments WHERE id = $4 \
          RETURNING id",
     )
     .bind(&reason)
     .bind(actor.user_id)
     .bind(&ts)
     .bind(a.id)
+    .bind(next_version(&mut tx, &a.programme, &a.subject_kind, &a.subject_id, a.year).await?)
     .fetch_one(&mut *tx)
     .await
     .map_err(|e| {
@@ -1021,6 +1038,35 @@ pub async fn correct(db: &Db, actor: &Actor, id: i64, reason: Option<&str>) -> R
         json!({"status": "draft", "supersedes": a.id, "reason": reason}),
     )
     .await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Takes back a draft or a returned assessment, with the reason: it leaves
+/// every figure and the subject may be assessed afresh; its history stays.
+pub async fn withdraw(db: &Db, actor: &Actor, id: i64, reason: Option<&str>) -> Result<Assessment> {
+    let reason = required_reason(reason, "reason", "Lý do rút bản đánh giá")?;
+    let mut tx = db.begin().await?;
+    let a = locked(db, &mut tx, actor, id).await?;
+    policy::authorize(actor, Action::PrepareAssessment, &a.scope_path)?;
+    if !a.is_editable() {
+        return Err(refuse_status(&a, "bản đang soạn hoặc bị trả lại mới rút được"));
+    }
+    sqlx::query("UPDATE assessments SET status = 'withdrawn', updated_at = $1 WHERE id = $2")
+        .bind(now())
+        .bind(a.id)
+        .execute(&mut *tx)
+        .await?;
+    event(&mut tx, actor, a.id, "withdraw", &reason).await?;
+    audit_step(
+        &mut tx,
+        actor,
+        "assessment.withdraw",
+        &a,
+        json!({"status": "withdrawn", "reason": reason}),
+    )
+    .await?;
+    let out = locked(db, &mut tx, actor, id).await?;
     tx.commit().await?;
     Ok(out)
 }

@@ -246,6 +246,7 @@ pub fn action_label(action: &str) -> &'static str {
         "assessment.approve" => "Phê duyệt kết quả đánh giá",
         "assessment.recognise" => "Công nhận, cấp giấy công nhận",
         "assessment.correct" => "Lập bản đính chính kết quả đánh giá",
+        "assessment.withdraw" => "Rút bản đánh giá",
         "assessment.file_add" => "Thêm tệp minh chứng",
         "assessment.file_remove" => "Xóa tệp minh chứng",
         _ => "Thao tác khác",

@@ -174,6 +174,7 @@ pub fn routes() -> Router<AppState> {
         .route("/assessments/{id}/approve", post(assessment::pages::approve))
         .route("/assessments/{id}/recognise", post(assessment::pages::recognise))
         .route("/assessments/{id}/correct", post(assessment::pages::correct))
+        .route("/assessments/{id}/withdraw", post(assessment::pages::withdraw))
         .route("/assessments/{id}/files", post(assessment::pages::upload))
         .route("/assessments/{id}/files/{file_id}", get(assessment::pages::file))
         .route(
@@ -337,6 +338,9 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "assessment_recognised" => "Đã công nhận và cấp giấy công nhận.",
         "assessment_corrected" => {
             "Đã lập bản đính chính; bản đã phê duyệt được giữ nguyên đến khi bản đính chính được phê duyệt."
+        }
+        "assessment_withdrawn" => {
+            "Đã rút bản đánh giá; bản này không còn được xét và không tính vào số liệu."
         }
         "evidence_added" => "Đã thêm tệp minh chứng.",
         "evidence_removed" => "Đã xóa tệp minh chứng.",

@@ -1084,3 +1084,60 @@ async fn assessment_routes_keep_every_role_in_its_subtree() {
         404
     );
 }
+
+#[tokio::test]
+async fn a_draft_opened_by_mistake_is_withdrawn_with_its_reason() {
+    let app = demo_app().await;
+    let officer = app.user("canbo", "officer", "03583").await;
+    let village = village_id(&app, "Bản Nà Cúng").await.to_string();
+    let a = create(&app, &officer, "village", &village, 2026, json!({}))
+        .await
+        .json();
+    let id = a["id"].as_i64().unwrap();
+    let path = format!("/assessments/{id}/withdraw");
+    let res = app
+        .api("POST", &path, Some(&officer.token), Some(json!({})))
+        .await;
+    assert_eq!(res.status, 422);
+    assert!(res.json()["error"]["fields"]["reason"].is_string());
+    let res = app
+        .api(
+            "POST",
+            &path,
+            Some(&officer.token),
+            Some(json!({"reason": "Lập nhầm đối tượng."})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.json()["status"], "withdrawn");
+    assert_eq!(res.json()["events"][1]["reason"], "Lập nhầm đối tượng.");
+    // The subject may be assessed afresh; the withdrawn one keeps its number.
+    let again = create(&app, &officer, "village", &village, 2026, json!({})).await;
+    assert_eq!(again.status, 201, "{}", again.text);
+    assert_eq!(again.json()["version"], 2);
+    let bid = again.json()["id"].as_i64().unwrap();
+    app.api(
+        "PUT",
+        &format!("/assessments/{bid}/items"),
+        Some(&officer.token),
+        Some(judged(&["2", "3", "4", "5"], "dat")),
+    )
+    .await;
+    app.api(
+        "POST",
+        &format!("/assessments/{bid}/submit"),
+        Some(&officer.token),
+        None,
+    )
+    .await;
+    // A submitted one is the reviewer's now: it cannot be withdrawn.
+    let res = app
+        .api(
+            "POST",
+            &format!("/assessments/{bid}/withdraw"),
+            Some(&officer.token),
+            Some(json!({"reason": "x"})),
+        )
+        .await;
+    assert_eq!(res.status, 409, "{}", res.text);
+}
