@@ -126,3 +126,9 @@ CREATE TABLE assessment_events (
     at            TEXT NOT NULL
 );
 CREATE INDEX assessment_events_assessment ON assessment_events (assessment_id);
+
+-- Organisations Thông tư 124/2021/TT-BCA Điều 1 leaves out of the
+-- "An toàn về ANTT" standard (armed-forces units, small and micro
+-- enterprises, primary schools, kindergartens): not assessed, and not in a
+-- commune's 100% / 70% base.
+ALTER TABLE organisations ADD COLUMN antt_excluded INTEGER NOT NULL DEFAULT 0 CHECK (antt_excluded IN (0, 1));

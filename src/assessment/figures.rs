@@ -69,7 +69,8 @@ pub async fn figures(db: &Db, scope: &Scope, year: i64) -> Result<Figures> {
     let totals = sqlx::query(
         "SELECT (SELECT COUNT(*) FROM villages WHERE scope_path LIKE $1 AND active = 1) AS villages, \
          (SELECT COUNT(*) FROM units WHERE era = 'current' AND level = 'commune' AND path LIKE $1) AS communes, \
-         (SELECT COUNT(*) FROM organisations WHERE scope_path LIKE $1 AND active = 1) AS organisations",
+         (SELECT COUNT(*) FROM organisations WHERE scope_path LIKE $1 AND active = 1 AND antt_excluded = 0) \
+         AS organisations",
     )
     .bind(&like)
     .fetch_one(&db.pool)

@@ -175,12 +175,22 @@ pub async fn subject(db: &Db, kind: &str, id: &str, year: i64) -> Result<Subject
         "organisation" => {
             let oid: i64 = id.trim().parse().map_err(|_| missing())?;
             let row = sqlx::query(
-                "SELECT name, kind, unit_code, scope_path FROM organisations WHERE id = $1 AND active = 1",
+                "SELECT name, kind, unit_code, scope_path, antt_excluded FROM organisations WHERE id = $1 AND active = 1",
             )
             .bind(oid)
             .fetch_optional(&db.pool)
             .await?
             .ok_or_else(missing)?;
+            if row.try_get::<i64, _>("antt_excluded")? == 1 {
+                return Err(AppError::field(
+                    "subject_id",
+                    format!(
+                        "Đối tượng đánh giá: {} không thuộc diện xét (Thông tư 124/2021/TT-BCA Điều 1: cơ quan, \
+                         đơn vị lực lượng vũ trang; doanh nghiệp nhỏ, siêu nhỏ; cơ sở giáo dục tiểu học, mầm non, nhà trẻ).",
+                        row.try_get::<String, _>("name")?
+                    ),
+                ));
+            }
             let unit = current_unit(db, &row.try_get::<String, _>("unit_code")?).await?;
             Ok(Subject {
                 kind: kind.into(),

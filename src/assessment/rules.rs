@@ -343,7 +343,7 @@ async fn subjects_recognised(db: &Db, s: &Subject, year: i64) -> Result<Outcome>
          FROM (SELECT 'village' AS kind, CAST(v.id AS TEXT) AS sid FROM villages v \
                WHERE v.commune_code = $1 AND v.active = 1 \
                UNION ALL SELECT 'organisation', CAST(o.id AS TEXT) FROM organisations o \
-               WHERE o.unit_code = $1 AND o.active = 1) subj \
+               WHERE o.unit_code = $1 AND o.active = 1 AND o.antt_excluded = 0) subj \
          LEFT JOIN registrations reg ON reg.subject_kind = subj.kind AND reg.subject_id = subj.sid AND reg.year = $2 \
          LEFT JOIN assessments rec ON rec.programme = 'an_toan' AND rec.subject_kind = subj.kind \
               AND rec.subject_id = subj.sid AND rec.year = $2 AND rec.replaced = 0 \

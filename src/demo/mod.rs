@@ -176,6 +176,8 @@ pub async fn load(db: &Db) -> Result<bool> {
             kind: Some(kind.into()),
             address: None,
             note: Some(ILLUSTRATIVE.into()),
+            // A primary school is outside "An toàn về ANTT" (Thông tư 124 Điều 1).
+            antt_excluded: Some(Value::Bool(name.contains("Tiểu học"))),
         };
         organisations::create(db, &system, unit, &draft).await?;
     }
@@ -258,7 +260,7 @@ async fn registries(db: &Db, system: &Actor) -> Result<()> {
                 .await?;
             }
             for o in organisations::list(db, system, &unit).await? {
-                if o.unit_code == commune {
+                if o.unit_code == commune && !o.antt_excluded {
                     registrations::register(db, system, &reg("organisation", json!(o.id), None, None))
                         .await?;
                 }

@@ -118,7 +118,10 @@ async fn subject(tx: &mut Tx, kind: &str, id: &str) -> Result<Option<Subject>> {
         }
         "organisation" => {
             let n: i64 = id.parse().unwrap_or(-1);
-            sqlx::query("SELECT name, unit_code, scope_path FROM organisations WHERE id = $1 AND active = 1")
+            // Those Thông tư 124 Điều 1 leaves out do not register for the standard.
+            sqlx::query(
+                "SELECT name, unit_code, scope_path FROM organisations WHERE id = $1 AND active = 1 AND antt_excluded = 0",
+            )
                 .bind(n)
                 .fetch_optional(&mut **tx)
                 .await?
@@ -503,7 +506,7 @@ pub async fn missing(db: &Db, actor: &Actor, unit: &Unit, year: i64) -> Result<V
            (SELECT 1 FROM registrations r WHERE r.subject_kind = 'village' AND r.subject_id = CAST(v.id AS TEXT) AND r.year = $2) \
          UNION ALL \
          SELECT 'organisation', CAST(o.id AS TEXT), o.name, o.unit_code FROM organisations o \
-         WHERE o.active = 1 AND o.scope_path LIKE $1 AND NOT EXISTS \
+         WHERE o.active = 1 AND o.antt_excluded = 0 AND o.scope_path LIKE $1 AND NOT EXISTS \
            (SELECT 1 FROM registrations r WHERE r.subject_kind = 'organisation' AND r.subject_id = CAST(o.id AS TEXT) AND r.year = $2) \
          ORDER BY 4, 1, 3",
     )
@@ -557,7 +560,9 @@ pub async fn figures(db: &Db, scope: &Scope, year: i64) -> Result<Figures> {
         count("SELECT COUNT(*) FROM units WHERE era = 'current' AND level = 'commune' AND path LIKE $1")
             .await?;
     let organisations =
-        count("SELECT COUNT(*) FROM organisations WHERE active = 1 AND scope_path LIKE $1").await?;
+        // Those Thông tư 124 Điều 1 leaves out do not register to strive for the standard.
+        count("SELECT COUNT(*) FROM organisations WHERE active = 1 AND antt_excluded = 0 AND scope_path LIKE $1")
+            .await?;
     let row = sqlx::query(
         "SELECT \
            COALESCE(SUM(CASE WHEN subject_kind = 'village' THEN 1 ELSE 0 END), 0) AS v, \

@@ -40,6 +40,8 @@ pub struct Organisation {
     pub kind: String,
     pub address: String,
     pub note: String,
+    /// Left out of "An toàn về ANTT" by Thông tư 124/2021/TT-BCA Điều 1.
+    pub antt_excluded: bool,
     pub active: bool,
     pub created_at: String,
     pub updated_at: String,
@@ -47,8 +49,7 @@ pub struct Organisation {
     pub scope_path: String,
 }
 
-const COLUMNS: &str =
-    "id, unit_code, province_code, name, kind, address, note, active, created_at, updated_at, scope_path";
+const COLUMNS: &str = "id, unit_code, province_code, name, kind, address, note, antt_excluded, active, created_at, updated_at, scope_path";
 
 impl Organisation {
     fn from_row(r: &AnyRow) -> Result<Organisation, sqlx::Error> {
@@ -59,6 +60,7 @@ impl Organisation {
             name: r.try_get("name")?,
             kind: r.try_get("kind")?,
             address: r.try_get("address")?,
+            antt_excluded: r.try_get::<i64, _>("antt_excluded")? == 1,
             note: r.try_get("note")?,
             active: r.try_get::<i64, _>("active")? == 1,
             created_at: r.try_get("created_at")?,
@@ -82,6 +84,9 @@ pub struct OrganisationDraft {
     pub address: Option<String>,
     #[serde(default)]
     pub note: Option<String>,
+    /// true for an organisation Thông tư 124/2021/TT-BCA Điều 1 leaves out.
+    #[serde(default)]
+    pub antt_excluded: Option<Value>,
 }
 
 struct OrganisationInput {
@@ -89,6 +94,7 @@ struct OrganisationInput {
     kind: String,
     address: String,
     note: String,
+    antt_excluded: bool,
 }
 
 fn parse(draft: &OrganisationDraft, base: Option<&Organisation>) -> Result<OrganisationInput> {
@@ -130,12 +136,20 @@ fn parse(draft: &OrganisationDraft, base: Option<&Organisation>) -> Result<Organ
         pick(&draft.note, base.map(|b| &b.note)).as_deref(),
         1000,
     );
+    let antt_excluded = crate::input::flag(
+        &mut inv,
+        "antt_excluded",
+        "Không thuộc diện xét “An toàn về ANTT”",
+        draft.antt_excluded.as_ref(),
+        base.is_some_and(|b| b.antt_excluded),
+    );
     inv.finish()?;
     Ok(OrganisationInput {
         name,
         kind,
         address,
         note,
+        antt_excluded,
     })
 }
 
@@ -200,8 +214,8 @@ pub async fn create(
     };
     let row = sqlx::query(&format!(
         "INSERT INTO organisations (unit_code, province_code, scope_path, name, name_key, search_key, kind, \
-         address, note, active, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10) RETURNING {COLUMNS}"
+         address, note, active, created_at, updated_at, antt_excluded) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10, $11) RETURNING {COLUMNS}"
     ))
     .bind(&unit.code)
     .bind(&province)
@@ -213,6 +227,7 @@ pub async fn create(
     .bind(&input.address)
     .bind(&input.note)
     .bind(&ts)
+    .bind(i64::from(input.antt_excluded))
     .fetch_one(&mut *tx)
     .await
     .map_err(|e| {
@@ -286,7 +301,7 @@ async fn change(db: &Db, actor: &Actor, id: i64, draft: Option<&OrganisationDraf
             ensure_name_free(&mut tx, &unit, &input.name, Some(id)).await?;
             let row = sqlx::query(&format!(
                 "UPDATE organisations SET name = $1, name_key = $2, search_key = $3, kind = $4, address = $5, \
-                 note = $6, updated_at = $7 WHERE id = $8 AND active = 1 RETURNING {COLUMNS}"
+                 note = $6, updated_at = $7, antt_excluded = $9 WHERE id = $8 AND active = 1 RETURNING {COLUMNS}"
             ))
             .bind(&input.name)
             .bind(name_key(&input.name))
@@ -296,6 +311,7 @@ async fn change(db: &Db, actor: &Actor, id: i64, draft: Option<&OrganisationDraf
             .bind(&input.note)
             .bind(now())
             .bind(id)
+            .bind(i64::from(input.antt_excluded))
             .fetch_optional(&mut *tx)
             .await
             .map_err(|e| if is_unique_violation(&e) { duplicate(&unit.name, &input.name) } else { e.into() })?;

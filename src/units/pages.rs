@@ -266,6 +266,8 @@ pub async fn create_organisation(
         kind: form.get("kind").cloned(),
         address: form.get("address").cloned(),
         note: form.get("note").cloned(),
+        // An unticked box is absent from the form: it means "no".
+        antt_excluded: Some(Value::Bool(form.contains_key("antt_excluded"))),
     };
     match organisations::create(&state.db, &actor, &code, &draft).await {
         Ok(o) => Ok(see_other(
@@ -407,6 +409,10 @@ async fn organisation_page(
             ("kind".into(), org.kind.clone()),
             ("address".into(), org.address.clone()),
             ("note".into(), org.note.clone()),
+            (
+                "antt_excluded".into(),
+                if org.antt_excluded { "1" } else { "0" }.into(),
+            ),
         ]),
         ..FormState::default()
     });
@@ -443,6 +449,8 @@ pub async fn update_organisation(
         kind: form.get("kind").cloned(),
         address: form.get("address").cloned(),
         note: form.get("note").cloned(),
+        // An unticked box is absent from the form: it means "no".
+        antt_excluded: Some(Value::Bool(form.contains_key("antt_excluded"))),
     };
     match organisations::update(&state.db, &actor, id, &draft).await {
         Ok(o) => Ok(see_other(

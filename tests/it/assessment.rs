@@ -1141,3 +1141,48 @@ async fn a_draft_opened_by_mistake_is_withdrawn_with_its_reason() {
         .await;
     assert_eq!(res.status, 409, "{}", res.text);
 }
+
+#[tokio::test]
+async fn organisations_the_circular_leaves_out_are_not_assessed_nor_counted() {
+    let app = demo_app().await;
+    let officer = app.user("ngocchien", "officer", "03820").await;
+    // The demo's primary school is outside Thông tư 124 (Điều 1).
+    let school: i64 =
+        sqlx::query_scalar("SELECT id FROM organisations WHERE name = 'Trường Tiểu học Ngọc Chiến'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    let org = app
+        .get(&format!("/organisations/{school}"), &officer.token)
+        .await
+        .json();
+    assert_eq!(org["antt_excluded"], true, "{org}");
+    let res = create(
+        &app,
+        &officer,
+        "organisation",
+        &school.to_string(),
+        2026,
+        json!({}),
+    )
+    .await;
+    assert_eq!(res.status, 422, "{}", res.text);
+    assert!(
+        res.json()["error"]["fields"]["subject_id"]
+            .as_str()
+            .unwrap()
+            .contains("Điều 1")
+    );
+    let figures = app
+        .get("/units/03820/summary?year=2026", &officer.token)
+        .await
+        .json();
+    let orgs = figures["assessments"]["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["subject_kind"] == "organisation")
+        .unwrap()
+        .clone();
+    assert_eq!(orgs["total"], 0, "{orgs}");
+}
