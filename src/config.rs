@@ -54,20 +54,37 @@ impl DatabaseUrl {
 }
 
 /// Settings of the web server.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Config {
     /// Mark cookies Secure. Also set per request when a TLS-terminating proxy
     /// says `X-Forwarded-Proto: https`.
     pub secure_cookies: bool,
     /// Browser session lifetime in minutes.
     pub session_minutes: i64,
+    /// Key that seals the names and phones of tip reporters (ANTQ_TIP_KEY).
+    pub tip_key: crate::tips::identity::TipKey,
+    /// Form tokens and budgets of the public tip pages (in memory).
+    pub tip_guard: std::sync::Arc<crate::tips::guard::Guard>,
 }
 
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("secure_cookies", &self.secure_cookies)
+            .field("session_minutes", &self.session_minutes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The defaults, with a fresh random tip key: right for tests, while `serve`
+/// takes its key from ANTQ_TIP_KEY or its key file (main.rs).
 impl Default for Config {
     fn default() -> Self {
         Config {
             secure_cookies: false,
             session_minutes: 8 * 60,
+            tip_key: crate::tips::identity::TipKey::random(),
+            tip_guard: std::sync::Arc::new(crate::tips::guard::Guard::default()),
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod input;
 pub mod registry;
 pub mod tabular;
 pub mod text;
+pub mod tips;
 pub mod units;
 pub mod users;
 pub mod web;

@@ -47,6 +47,13 @@ enum Command {
         /// Browser session lifetime in minutes.
         #[arg(long, default_value_t = 480, env = "ANTQ_SESSION_MINUTES")]
         session_minutes: i64,
+        /// Key (32 bytes, base64) sealing tip reporters' names and phones;
+        /// without it a key file is created beside the SQLite database.
+        #[arg(long, env = "ANTQ_TIP_KEY", hide_env_values = true)]
+        tip_key: Option<String>,
+        /// Tips accepted per commune (or province) per hour.
+        #[arg(long, default_value_t = 30, env = "ANTQ_TIP_BUDGET")]
+        tip_budget: usize,
     },
     /// Apply database migrations and load the reference geography.
     Migrate,
@@ -163,6 +170,41 @@ async fn user_id(db: &Db, username: &str) -> anyhow::Result<i64> {
     }
 }
 
+/// The tip key: from ANTQ_TIP_KEY, else from `tip-identity.key` beside the
+/// SQLite file (or in ./antq-data for PostgreSQL), created on first start
+/// and readable by its owner only. Losing it loses the sealed identities.
+fn tip_key_for(given: Option<&str>, url: &DatabaseUrl) -> anyhow::Result<antq::tips::identity::TipKey> {
+    use antq::tips::identity::TipKey;
+    if let Some(text) = given.filter(|t| !t.trim().is_empty()) {
+        return TipKey::parse(text).map_err(anyhow::Error::msg);
+    }
+    let dir = match url {
+        DatabaseUrl::Sqlite(path) => path
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default(),
+        DatabaseUrl::Postgres(_) => std::path::PathBuf::from("./antq-data"),
+    };
+    let file = dir.join("tip-identity.key");
+    if let Ok(text) = std::fs::read_to_string(&file) {
+        return TipKey::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()));
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let key = TipKey::random();
+    std::fs::write(&file, key.to_base64() + "\n")
+        .with_context(|| format!("cannot write {}", file.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+    }
+    eprintln!(
+        "Created the tip identity key {} (set ANTQ_TIP_KEY in production and keep a copy: without it the names of tip reporters cannot be read).",
+        file.display()
+    );
+    Ok(key)
+}
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve {
@@ -170,13 +212,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             demo: with_demo,
             secure_cookies,
             session_minutes,
+            tip_key,
+            tip_budget,
         } => {
             let started = std::time::Instant::now();
             let url = DatabaseUrl::parse(cli.database_url.as_deref()).map_err(anyhow::Error::msg)?;
             let db = Db::connect(&url).await?;
             db.prepare().await?;
+            let tip_key = tip_key_for(tip_key.as_deref(), &url)?;
             if with_demo {
-                demo::load(&db).await.map_err(cli_err)?;
+                demo::load_with_key(&db, &tip_key).await.map_err(cli_err)?;
                 demo::print_accounts();
             }
             if let Some(pw) = users::ensure_first_admin(&db).await.map_err(cli_err)? {
@@ -187,6 +232,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = Config {
                 secure_cookies,
                 session_minutes: session_minutes.max(5),
+                tip_key,
+                tip_guard: std::sync::Arc::new(antq::tips::guard::Guard::new(tip_budget.max(1))),
             };
             let app = router(AppState { db, config });
             let listener = tokio::net::TcpListener::bind(listen)
@@ -209,7 +256,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Demo => {
             let db = open(&cli.database_url).await?;
-            demo::load(&db).await.map_err(cli_err)?;
+            let url = DatabaseUrl::parse(cli.database_url.as_deref()).map_err(anyhow::Error::msg)?;
+            let key = tip_key_for(std::env::var("ANTQ_TIP_KEY").ok().as_deref(), &url)?;
+            demo::load_with_key(&db, &key).await.map_err(cli_err)?;
             demo::print_accounts();
         }
         Command::User { command } => {

@@ -2,7 +2,7 @@
 //! every area, and the OpenAPI document. Handlers call the same service
 //! functions as the pages; errors are `{"error": {"code", "message", "fields"}}`.
 
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, patch, post, put};
@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::app::AppState;
 use crate::auth::{self, Actor};
-use crate::{activities, assessment, audit, awards, registry, units, users};
+use crate::{activities, assessment, audit, awards, registry, tips, units, users};
 
 pub const OPENAPI: &str = include_str!("openapi.json");
 
@@ -175,9 +175,27 @@ pub fn routes(state: AppState) -> Router<AppState> {
             "/assessments/{id}/certificate.pdf",
             get(assessment::api::certificate),
         )
+        .route("/units/{code}/tips", get(tips::api::list))
+        .route("/tips/{id}", get(tips::api::show))
+        .route("/tips/{id}/status", post(tips::api::set_status))
+        .route("/tips/{id}/assign", post(tips::api::assign))
+        .route("/tips/{id}/messages", post(tips::api::add_message))
+        .route("/tips/{id}/extend", post(tips::api::extend))
+        .route("/tips/{id}/identity", post(tips::api::identity))
+        .route("/tips/{id}/photos/{photo_id}", get(tips::api::photo))
         .route_layer(middleware::from_fn_with_state(state, auth::middleware::api_token));
+    // Public tip endpoints: no token, no cookie, nothing of the client kept.
+    let public = Router::new()
+        .route("/public/tips/form", get(tips::api::public_form))
+        .route(
+            "/public/tips",
+            post(tips::api::public_submit).layer(DefaultBodyLimit::max(tips::pages::BODY_LIMIT)),
+        )
+        .route("/public/tips/status", post(tips::api::public_status))
+        .route("/public/tips/messages", post(tips::api::public_add));
     Router::new()
         .route("/openapi.json", get(openapi))
+        .merge(public)
         .merge(protected)
         .fallback(not_found)
 }

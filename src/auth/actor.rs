@@ -30,6 +30,18 @@ pub const ACTOR_COLUMNS: &str =
 /// The join that [`ACTOR_COLUMNS`] expects.
 pub const ACTOR_JOIN: &str = "users u JOIN units s ON s.era = 'current' AND s.code = u.scope_code";
 
+/// The actor of an account, by username (the demo writes as its accounts).
+pub async fn by_username(db: &crate::db::Db, username: &str) -> crate::error::Result<Actor> {
+    let row = sqlx::query(&format!(
+        "SELECT {ACTOR_COLUMNS} FROM {ACTOR_JOIN} WHERE u.username = $1"
+    ))
+    .bind(username)
+    .fetch_optional(&db.pool)
+    .await?
+    .ok_or_else(crate::error::AppError::not_found)?;
+    Ok(Actor::from_row(&row)?)
+}
+
 impl Actor {
     /// The command line acts with full rights over the nation; its writes are
     /// audited under this name.

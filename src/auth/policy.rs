@@ -29,6 +29,9 @@ pub enum Action {
     PrepareAssessment,
     /// Return, approve and recognise assessments whose deciding unit is in scope.
     DecideAssessment,
+    /// Read and triage the tip-offs of units in scope; open a reporter's
+    /// identity with a written reason.
+    HandleTips,
 }
 
 impl Action {
@@ -42,6 +45,7 @@ impl Action {
             Action::ManageCriteria => Role::Admin,
             Action::PrepareAssessment => Role::Officer,
             Action::DecideAssessment => Role::Reviewer,
+            Action::HandleTips => Role::Officer,
         }
     }
 
@@ -56,6 +60,7 @@ impl Action {
             Action::ManageCriteria => "quản lý bộ tiêu chí",
             Action::PrepareAssessment => "lập bản đánh giá",
             Action::DecideAssessment => "xét duyệt, công nhận kết quả đánh giá",
+            Action::HandleTips => "xử lý tin báo, tố giác",
         }
     }
 

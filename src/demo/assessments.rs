@@ -14,20 +14,12 @@ use super::ILLUSTRATIVE;
 use crate::assessment::workflow::{self, CreateDraft, JudgeDraft, RecogniseDraft};
 use crate::assessment::{self, evidence};
 use crate::auth::Actor;
-use crate::auth::actor::{ACTOR_COLUMNS, ACTOR_JOIN};
 use crate::db::Db;
 use crate::error::{AppError, Result};
 use crate::units::{self, organisations, villages};
 
 async fn actor(db: &Db, username: &str) -> Result<Actor> {
-    let row = sqlx::query(&format!(
-        "SELECT {ACTOR_COLUMNS} FROM {ACTOR_JOIN} WHERE u.username = $1"
-    ))
-    .bind(username)
-    .fetch_optional(&db.pool)
-    .await?
-    .ok_or_else(AppError::not_found)?;
-    Ok(Actor::from_row(&row)?)
+    crate::auth::actor::by_username(db, username).await
 }
 
 /// Judges every criterion the assessor decides as held, with a note.

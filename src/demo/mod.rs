@@ -14,6 +14,7 @@ use crate::users::{self, UserDraft};
 
 mod activities;
 mod assessments;
+mod tips;
 
 pub const PASSWORD: &str = "antq-demo-2025";
 const ILLUSTRATIVE: &str = "dữ liệu minh họa";
@@ -136,6 +137,12 @@ const ORGANISATIONS: [(&str, &str, &str); 6] = [
 
 /// Loads the demo once; a second run finds it and does nothing.
 pub async fn load(db: &Db) -> Result<bool> {
+    load_with_key(db, &crate::tips::identity::TipKey::random()).await
+}
+
+/// The demo, with the tip key the server seals identities under (so the
+/// demo tips' reporter can be read back on that server).
+pub async fn load_with_key(db: &Db, tip_key: &crate::tips::identity::TipKey) -> Result<bool> {
     let done: Option<String> = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'demo_loaded'")
         .fetch_optional(&db.pool)
         .await?;
@@ -184,6 +191,8 @@ pub async fn load(db: &Db) -> Result<bool> {
     registries(db, &system).await?;
     activities::load(db, &system).await?;
     assessments::load(db).await?;
+    let officer = crate::auth::actor::by_username(db, "khonglao.ca").await?;
+    tips::load(db, tip_key, &officer).await?;
     sqlx::query("INSERT INTO meta (key, value) VALUES ('demo_loaded', $1)")
         .bind(crate::db::now())
         .execute(&db.pool)

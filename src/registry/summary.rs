@@ -24,6 +24,8 @@ pub struct Summary {
     pub activities: crate::activities::figures::Figures,
     /// Assessed and recognised per level of unit, classification, typical communes.
     pub assessments: crate::assessment::figures::Figures,
+    /// Tip-offs received in the year, by category and status, on time, overdue.
+    pub tips: crate::tips::figures::Figures,
 }
 
 #[derive(Debug, Serialize)]
@@ -160,6 +162,7 @@ pub async fn for_unit(db: &Db, actor: &Actor, unit: &Unit, year: i64) -> Result<
     let registrations = super::registrations::figures(db, &scope, year).await?;
     let activities = crate::activities::figures::figures(db, &scope, &first, &last).await?;
     let assessments = crate::assessment::figures::figures(db, &scope, year).await?;
+    let tips = crate::tips::figures::figures(db, &scope, &first, &last).await?;
     Ok(Summary {
         unit_code: unit.code.clone(),
         unit_name: unit.name.clone(),
@@ -170,5 +173,6 @@ pub async fn for_unit(db: &Db, actor: &Actor, unit: &Unit, year: i64) -> Result<
         registrations,
         activities,
         assessments,
+        tips,
     })
 }

@@ -116,6 +116,32 @@ pub async fn find(db: &Db, era: &str, code: &str) -> Result<Option<Unit>> {
     })
 }
 
+/// Today's 34 provinces, by name: public reference data (the tip form's picker).
+pub async fn provinces(db: &Db) -> Result<Vec<Unit>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {UNIT_COLUMNS} FROM units u WHERE u.era = 'current' AND u.level = 'province' ORDER BY u.name"
+    ))
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| Unit::from_row(r).map_err(Into::into))
+        .collect()
+}
+
+/// Today's communes of a province, by name.
+pub async fn communes_of(db: &Db, province: &str) -> Result<Vec<Unit>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {UNIT_COLUMNS} FROM units u WHERE u.era = 'current' AND u.level = 'commune' AND u.parent_code = $1 \
+         ORDER BY u.name"
+    ))
+    .bind(province)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| Unit::from_row(r).map_err(Into::into))
+        .collect()
+}
+
 /// A current unit the actor may open, or 404 naming the code.
 pub async fn open_for(db: &Db, actor: &Actor, code: &str) -> Result<Unit> {
     policy::require_role(actor, Action::ViewGeography)?;

@@ -101,6 +101,7 @@ struct UnitPage {
     organisations: Vec<Organisation>,
     formers: Vec<(String, String, bool)>,
     summary: crate::registry::summary::Summary,
+    can_handle_tips: bool,
     /// Villages, the commune and organisations without this year's registration.
     not_registered: Vec<crate::registry::registrations::Missing>,
     can_edit: bool,
@@ -154,6 +155,7 @@ async fn unit_page(
         villages,
         organisations,
         formers,
+        can_handle_tips: crate::tips::pages::can_handle(actor, &unit),
         summary,
         not_registered,
         can_edit: policy::authorize(actor, Action::EditGeography, &unit.path).is_ok(),

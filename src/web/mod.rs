@@ -18,7 +18,24 @@ use crate::app::AppState;
 use crate::auth::{self, Action, Actor, Role, policy};
 use crate::config::Config;
 use crate::error::AppError;
-use crate::{activities, assessment, audit, awards, registry, units, users};
+use crate::{activities, assessment, audit, awards, registry, tips, units, users};
+
+/// The public tip pages, for citizens without an account. They are merged
+/// outside the session layer (app.rs), so no cookie is read or set on them.
+pub fn public_tip_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/tin-bao",
+            get(tips::pages::form)
+                .post(tips::pages::submit)
+                .layer(axum::extract::DefaultBodyLimit::max(tips::pages::BODY_LIMIT)),
+        )
+        .route(
+            "/tin-bao/tra-cuu",
+            get(tips::pages::lookup_form).post(tips::pages::lookup),
+        )
+        .route("/tin-bao/bo-sung", post(tips::pages::add_information))
+}
 
 pub fn routes() -> Router<AppState> {
     let protected = Router::new()
@@ -195,6 +212,14 @@ pub fn routes() -> Router<AppState> {
             get(assessment::pages::criteria_export),
         )
         .route("/criteria/{id}/active", post(assessment::pages::criteria_active))
+        .route("/units/{code}/tips", get(tips::pages::inbox))
+        .route("/tips/{id}", get(tips::pages::show))
+        .route("/tips/{id}/status", post(tips::pages::set_status))
+        .route("/tips/{id}/assign", post(tips::pages::assign))
+        .route("/tips/{id}/messages", post(tips::pages::add_message))
+        .route("/tips/{id}/extend", post(tips::pages::extend))
+        .route("/tips/{id}/identity", post(tips::pages::identity))
+        .route("/tips/{id}/photos/{photo_id}", get(tips::pages::photo))
         .route("/account", get(auth::pages::account))
         .route("/account/tokens", post(auth::pages::create_token))
         .route("/account/tokens/{id}/revoke", post(auth::pages::revoke_token))
@@ -343,6 +368,11 @@ fn notice_text(code: &str) -> Option<&'static str> {
             "Đã rút bản đánh giá; bản này không còn được xét và không tính vào số liệu."
         }
         "evidence_added" => "Đã thêm tệp minh chứng.",
+        "tip_information_added" => "Đã gửi thông tin bổ sung.",
+        "tip_saved" => "Đã lưu.",
+        "tip_replied" => "Đã gửi trả lời; người báo tin đọc được khi tra cứu.",
+        "tip_noted" => "Đã lưu ghi chú nội bộ.",
+        "tip_extended" => "Đã gia hạn.",
         "evidence_removed" => "Đã xóa tệp minh chứng.",
         "criteria_saved" => "Đã lưu bộ tiêu chí.",
         "password_set" => "Đã đặt mật khẩu mới; các phiên đăng nhập cũ của tài khoản đã kết thúc.",

@@ -9,5 +9,6 @@ mod auth;
 mod registry;
 mod schema;
 mod support;
+mod tips;
 mod units;
 mod villages;

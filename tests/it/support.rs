@@ -154,6 +154,8 @@ fn nanos() -> u128 {
 pub struct TestApp {
     pub db: Db,
     pub router: Router,
+    /// The server's configuration (its tip key and tip guard are shared).
+    pub config: Config,
     cleanup: Cleanup,
 }
 
@@ -264,9 +266,14 @@ impl TestApp {
         db.prepare().await.unwrap();
         let router = router(AppState {
             db: db.clone(),
-            config,
+            config: config.clone(),
         });
-        TestApp { db, router, cleanup }
+        TestApp {
+            db,
+            router,
+            config,
+            cleanup,
+        }
     }
 
     /// A user with an API token.
