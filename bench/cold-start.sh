@@ -6,6 +6,8 @@
 # N runs of each, and the trivial `antq --version` as a floor in the same run.
 #   usage: bench/cold-start.sh [runs]   (build first: cargo build --release)
 set -euo pipefail
+# serve outside the demo needs the tip identity key.
+export ANTQ_TIP_KEY="${ANTQ_TIP_KEY:-$(head -c 32 /dev/urandom | base64)}"
 cd "$(dirname "$0")/.."
 runs=${1:-7}
 bin=./target/release/antq

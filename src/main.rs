@@ -219,6 +219,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let url = DatabaseUrl::parse(cli.database_url.as_deref()).map_err(anyhow::Error::msg)?;
             let db = Db::connect(&url).await?;
             db.prepare().await?;
+            // Outside the demo the key must come from configuration: a key
+            // file beside the data would travel with every backup of it.
+            if !with_demo && tip_key.as_deref().is_none_or(|k| k.trim().is_empty()) {
+                bail!(
+                    "set ANTQ_TIP_KEY (32 bytes in base64, e.g. `openssl rand -base64 32`) to seal tip reporters' \
+                     names and phones; keep a copy of it apart from the database. Only `serve --demo` makes a key \
+                     file of its own."
+                );
+            }
             let tip_key = tip_key_for(tip_key.as_deref(), &url)?;
             if with_demo {
                 demo::load_with_key(&db, &tip_key).await.map_err(cli_err)?;

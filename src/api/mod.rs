@@ -192,7 +192,11 @@ pub fn routes(state: AppState) -> Router<AppState> {
             post(tips::api::public_submit).layer(DefaultBodyLimit::max(tips::pages::BODY_LIMIT)),
         )
         .route("/public/tips/status", post(tips::api::public_status))
-        .route("/public/tips/messages", post(tips::api::public_add));
+        .route("/public/tips/messages", post(tips::api::public_add))
+        .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        ));
     Router::new()
         .route("/openapi.json", get(openapi))
         .merge(public)

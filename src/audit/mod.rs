@@ -28,12 +28,18 @@ pub struct Change {
 }
 
 pub async fn record(tx: &mut Tx, actor: &Actor, change: Change) -> Result<()> {
+    record_at(tx, actor, change, &now()).await
+}
+
+/// [`record`] with the time given: a citizen's tip-off actions are logged
+/// with the day only (db::today_stamp).
+pub async fn record_at(tx: &mut Tx, actor: &Actor, change: Change, at: &str) -> Result<()> {
     sqlx::query(
         "INSERT INTO audit_log (at, user_id, actor_name, action, target_kind, target_id, \
          target_label, scope_path, before_json, after_json) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
-    .bind(now())
+    .bind(at)
     .bind(actor.user_id)
     .bind(&actor.username)
     .bind(change.action)

@@ -119,6 +119,15 @@ pub fn authorize_as_unit(
     Ok(())
 }
 
+/// Whether the actor may hand a record at `target_path` to a user of role
+/// `role` and scope `scope_path`: an officer or above whose scope holds the
+/// record, itself inside the actor's scope.
+pub fn may_take_on(actor: &Actor, role: Option<Role>, scope_path: &str, target_path: &str) -> bool {
+    role.is_some_and(|r| r >= Role::Officer)
+        && in_subtree(scope_path, target_path)
+        && in_subtree(&actor.scope_path, scope_path)
+}
+
 /// A unit page may be opened inside the scope and on the way down to it
 /// (the nation and province above a commune officer), so navigation works;
 /// the page of an ancestor shows only what lies inside the scope.

@@ -141,6 +141,15 @@ pub fn now() -> String {
     timestamp(time::OffsetDateTime::now_utc())
 }
 
+/// The start of today in Vietnam, as a stored timestamp: the only time kept
+/// of a citizen's tip-off actions, so that no stored moment can be matched
+/// against a record of network traffic kept elsewhere.
+pub fn today_stamp() -> String {
+    let vn = time::macros::offset!(+7);
+    let day = time::OffsetDateTime::now_utc().to_offset(vn).date();
+    timestamp(day.midnight().assume_offset(vn))
+}
+
 pub fn timestamp(t: time::OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
     format!(

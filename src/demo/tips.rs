@@ -30,7 +30,7 @@ async fn send(
         db,
         key,
         guard,
-        &TipDraft {
+        TipDraft {
             token: guard.token_aged(10),
             category: category.into(),
             description: format!("{text} ({ILLUSTRATIVE})"),

@@ -27,6 +27,35 @@ pub struct ListQuery {
     overdue: Option<bool>,
     #[serde(default)]
     year: Option<i64>,
+    /// A period instead of a year, for the figures (dates).
+    #[serde(default)]
+    from: Option<String>,
+    #[serde(default)]
+    to: Option<String>,
+}
+
+/// The period of the figures: `from`–`to` when given (at most ten years,
+/// not reversed), else the year.
+fn period(q: &ListQuery, year: i64) -> Result<(String, String)> {
+    if q.from.is_none() && q.to.is_none() {
+        return Ok((format!("{year:04}-01-01"), format!("{year:04}-12-31")));
+    }
+    let mut inv = crate::error::Invalid::default();
+    let f = crate::input::date(&mut inv, "from", "Từ ngày", q.from.as_deref(), true);
+    let t = crate::input::date(&mut inv, "to", "Đến ngày", q.to.as_deref(), true);
+    inv.finish()?;
+    let (f, t) = (f.unwrap_or_default(), t.unwrap_or_default());
+    if t < f {
+        return Err(AppError::field("to", "Đến ngày: không được trước ngày bắt đầu."));
+    }
+    let span = crate::input::parse_date(&t)
+        .zip(crate::input::parse_date(&f))
+        .map(|(t, f)| (t - f).whole_days())
+        .unwrap_or(0);
+    if span > 3660 {
+        return Err(AppError::field("to", "Đến ngày: kỳ tối đa 10 năm."));
+    }
+    Ok((f, t))
 }
 
 /// The inbox of a unit's subtree, open tips first by deadline, with the figures of the year.
@@ -48,13 +77,8 @@ pub async fn list(
     };
     let tips = super::list(&state.db, &actor, &unit, &filter).await?;
     let scope = Scope::new(&actor, Action::HandleTips)?.narrow(&unit.path)?;
-    let figures = figures::figures(
-        &state.db,
-        &scope,
-        &format!("{year:04}-01-01"),
-        &format!("{year:04}-12-31"),
-    )
-    .await?;
+    let (first, last) = period(&q, year)?;
+    let figures = figures::figures(&state.db, &scope, &first, &last).await?;
     let items: Vec<Value> = tips
         .iter()
         .map(|t| {
@@ -64,7 +88,9 @@ pub async fn list(
             v
         })
         .collect();
-    Ok(Json(json!({"year": year, "figures": figures, "tips": items})))
+    Ok(Json(
+        json!({"year": year, "from": first, "to": last, "figures": figures, "tips": items}),
+    ))
 }
 
 pub async fn show(State(state): State<AppState>, actor: Actor, Id(id): Id) -> Result<Json<Value>> {
@@ -145,10 +171,11 @@ pub async fn identity(
     actor: Actor,
     Id(id): Id,
     ApiJson(b): ApiJson<ReasonBody>,
-) -> Result<Json<Value>> {
+) -> Result<Response> {
     let identity =
         triage::reveal_identity(&state.db, &state.config.tip_key, &actor, id, b.reason.as_deref()).await?;
-    Ok(Json(json!(identity)))
+    // The name and phone stay in no cache.
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(json!(identity))).into_response())
 }
 
 pub async fn photo(
@@ -180,10 +207,13 @@ pub async fn public_form(State(state): State<AppState>) -> Json<Value> {
 }
 
 /// Multipart, the fields of the public form (`photos` up to five times).
-pub async fn public_submit(State(state): State<AppState>, multipart: Multipart) -> Result<impl IntoResponse> {
-    let (form, photos) = super::pages::read_multipart(multipart).await?;
+pub async fn public_submit(
+    State(state): State<AppState>,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<impl IntoResponse> {
+    let (form, photos) = super::pages::read_multipart(super::pages::multipart_or_refuse(multipart)?).await?;
     let draft = super::pages::draft_of(&form, photos);
-    let receipt = intake::submit(&state.db, &state.config.tip_key, &state.config.tip_guard, &draft).await?;
+    let receipt = intake::submit(&state.db, &state.config.tip_key, &state.config.tip_guard, draft).await?;
     Ok((StatusCode::CREATED, Json(receipt)))
 }
 
@@ -202,7 +232,14 @@ pub async fn public_status(
     ApiJson(b): ApiJson<LookupBody>,
 ) -> Result<Json<Value>> {
     Ok(Json(json!(
-        intake::status(&state.db, &state.config.tip_guard, &b.code, &b.secret).await?
+        intake::status(
+            &state.db,
+            &state.config.tip_key,
+            &state.config.tip_guard,
+            &b.code,
+            &b.secret
+        )
+        .await?
     )))
 }
 
@@ -210,7 +247,14 @@ pub async fn public_add(
     State(state): State<AppState>,
     ApiJson(b): ApiJson<LookupBody>,
 ) -> Result<impl IntoResponse> {
-    let status =
-        intake::add_information(&state.db, &state.config.tip_guard, &b.code, &b.secret, &b.text).await?;
+    let status = intake::add_information(
+        &state.db,
+        &state.config.tip_key,
+        &state.config.tip_guard,
+        &b.code,
+        &b.secret,
+        &b.text,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(json!(status))))
 }

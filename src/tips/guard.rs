@@ -22,6 +22,8 @@ const TOKEN_MAX_AGE: u64 = 4 * 3600;
 const HOUR: Duration = Duration::from_secs(3600);
 /// Wrong secrets allowed per tracking code per hour.
 const LOOKUPS_PER_CODE: usize = 10;
+/// Codes whose failures are remembered at most (a few MB).
+const MAX_TRACKED_CODES: usize = 50_000;
 
 pub struct Guard {
     secret: [u8; 32],
@@ -130,9 +132,11 @@ impl Guard {
         Ok(())
     }
 
-    /// Spends the token and one unit of the place's budget, or refuses when
-    /// the place has had its hour's budget.
-    pub fn admit(&self, token: &str, place: &str) -> Result<()> {
+    /// Spends the token and one unit of the budgets of the place, of its
+    /// province (ten places' worth) and of the nation (a hundred places'
+    /// worth), or refuses when one of them has had its hour's budget: a
+    /// script spreading a flood over many communes meets the larger ones.
+    pub fn admit(&self, token: &str, place: &str, province: &str) -> Result<()> {
         let now = SystemTime::now();
         let mut state = self
             .state
@@ -149,15 +153,24 @@ impl Guard {
                 "Biểu mẫu này đã được dùng để gửi một tin báo; hãy mở lại trang để gửi tin khác.",
             ));
         }
-        let queue = state.sent.entry(place.to_string()).or_default();
-        prune(queue, now);
-        if queue.len() >= self.budget_per_hour {
-            return Err(AppError::Throttled(
-                "Địa bàn này đang nhận quá nhiều tin báo trong một giờ; hãy thử lại sau, hoặc gọi số 113 nếu khẩn cấp."
-                    .into(),
-            ));
+        let buckets = [
+            (format!("place:{place}"), self.budget_per_hour),
+            (format!("province:{province}"), self.budget_per_hour * 10),
+            ("nation".to_string(), self.budget_per_hour * 100),
+        ];
+        for (key, budget) in &buckets {
+            let queue = state.sent.entry(key.clone()).or_default();
+            prune(queue, now);
+            if queue.len() >= *budget {
+                return Err(AppError::Throttled(
+                    "Hệ thống đang nhận quá nhiều tin báo từ địa bàn này trong một giờ; hãy thử lại sau, hoặc gọi số 113 nếu khẩn cấp."
+                        .into(),
+                ));
+            }
         }
-        queue.push_back(now);
+        for (key, _) in &buckets {
+            state.sent.entry(key.clone()).or_default().push_back(now);
+        }
         // Tokens older than their validity can never come back; forget them.
         let cutoff = now_secs().saturating_sub(TOKEN_MAX_AGE + 60);
         state.used.retain(|p| {
@@ -179,31 +192,36 @@ impl Guard {
             .state
             .lock()
             .map_err(|_| AppError::Internal(anyhow::anyhow!("tip guard poisoned")))?;
-        let queue = state.failures.entry(code.to_string()).or_default();
-        prune(queue, now);
-        if queue.len() >= LOOKUPS_PER_CODE {
-            return Err(AppError::Throttled(
-                "Đã nhập sai quá nhiều lần với mã theo dõi này; hãy thử lại sau một giờ.".into(),
-            ));
+        if let Some(queue) = state.failures.get_mut(code) {
+            prune(queue, now);
+            if queue.len() >= LOOKUPS_PER_CODE {
+                return Err(AppError::Throttled(
+                    "Đã nhập sai quá nhiều lần với mã theo dõi này; hãy thử lại sau một giờ.".into(),
+                ));
+            }
         }
         Ok(())
     }
 
     pub fn lookup_failed(&self, code: &str) {
         if let Ok(mut state) = self.state.lock() {
-            state
-                .failures
-                .entry(code.to_string())
-                .or_default()
-                .push_back(SystemTime::now());
-            // Keep the map bounded under a guessing flood.
-            if state.failures.len() > 100_000 {
+            // Bounded under a guessing flood: past the cap, the stale entries
+            // go, and if the flood is fresh, the oldest knowledge goes too.
+            if state.failures.len() >= MAX_TRACKED_CODES && !state.failures.contains_key(code) {
                 let now = SystemTime::now();
                 state.failures.retain(|_, q| {
                     prune(q, now);
                     !q.is_empty()
                 });
+                if state.failures.len() >= MAX_TRACKED_CODES {
+                    state.failures.clear();
+                }
             }
+            state
+                .failures
+                .entry(code.to_string())
+                .or_default()
+                .push_back(SystemTime::now());
         }
     }
 }
@@ -224,7 +242,7 @@ mod tests {
         assert!(g.check_token(&g.token()).is_err(), "too fast");
         let t = g.token_at(now_secs() - 10);
         assert!(g.check_token(&t).is_ok());
-        g.admit(&t, "03583").unwrap();
+        g.admit(&t, "03583", "12").unwrap();
         assert!(g.check_token(&t).is_err(), "spent");
         let forged = format!("{}x", t);
         assert!(g.check_token(&forged).is_err());
@@ -233,13 +251,18 @@ mod tests {
             "too old"
         );
         // Budget: two per place per hour.
-        g.admit(&g.token_at(now_secs() - 10), "03583").unwrap();
-        assert_eq!(
-            g.admit(&g.token_at(now_secs() - 10), "03583")
-                .unwrap_err()
-                .status(),
-            429
-        );
-        g.admit(&g.token_at(now_secs() - 10), "03820").unwrap();
+        g.admit(&g.token_at(now_secs() - 10), "03583", "12").unwrap();
+        let third = g.admit(&g.token_at(now_secs() - 10), "03583", "12");
+        assert_eq!(third.unwrap_err().status(), 429);
+        g.admit(&g.token_at(now_secs() - 10), "03820", "14").unwrap();
+        // The province's budget (ten places') holds when the flood moves on.
+        let p = Guard::new(1);
+        for commune in 0..10 {
+            p.admit(&p.token_at(now_secs() - 10), &format!("c{commune}"), "12")
+                .unwrap();
+        }
+        let eleventh = p.admit(&p.token_at(now_secs() - 10), "c10", "12");
+        assert_eq!(eleventh.unwrap_err().status(), 429);
+        p.admit(&p.token_at(now_secs() - 10), "c11", "14").unwrap();
     }
 }

@@ -46,6 +46,19 @@ impl TipKey {
         Ok(TipKey(key))
     }
 
+    /// The stored form of a tracking secret: SHA-256 over the key and the
+    /// secret. The secret is 80 random bits, so a keyed hash is as strong as
+    /// a slow one here, costs microseconds, and lets a flood of lookups
+    /// cost the server nothing.
+    pub fn secret_digest(&self, secret: &str) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(self.0);
+        h.update(b"antq tip secret\0");
+        h.update(secret.as_bytes());
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     pub fn to_base64(&self) -> String {
         STANDARD.encode(self.0)
     }

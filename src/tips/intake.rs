@@ -13,8 +13,8 @@ use super::{
     CATEGORIES, STATUSES, first_deadline, guard::Guard, label, normalise_code, normalise_secret, photos,
 };
 use crate::audit::{self, Change};
-use crate::auth::{Actor, password};
-use crate::db::{Db, now};
+use crate::auth::Actor;
+use crate::db::{Db, today_stamp};
 use crate::error::{AppError, Invalid, Result};
 use crate::input::{self, optional_lines, optional_text, today};
 use crate::units;
@@ -49,6 +49,29 @@ pub struct Receipt {
     pub deadline: String,
 }
 
+/// One request's photos are decoded at a time, off the async workers: a
+/// large photo takes hundreds of milliseconds and up to 256 MB.
+static PHOTO_PERMITS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
+async fn clean_all(photos: Vec<Vec<u8>>) -> Result<Vec<photos::Clean>> {
+    if photos.is_empty() {
+        return Ok(Vec::new());
+    }
+    let _permit = PHOTO_PERMITS
+        .acquire()
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("photo permits: {e}")))?;
+    tokio::task::spawn_blocking(move || {
+        photos
+            .iter()
+            .enumerate()
+            .map(|(i, p)| photos::clean(i + 1, p))
+            .collect::<Result<Vec<_>>>()
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?
+}
+
 /// The writer of public tips in the audit log: nobody in particular.
 fn citizen() -> Actor {
     Actor {
@@ -68,7 +91,7 @@ fn valid_phone(p: &str) -> bool {
     (9..=12).contains(&digits.len()) && p.chars().all(|c| c.is_ascii_digit() || " +.-()".contains(c))
 }
 
-pub async fn submit(db: &Db, key: &TipKey, guard: &Guard, d: &TipDraft) -> Result<Receipt> {
+pub async fn submit(db: &Db, key: &TipKey, guard: &Guard, mut d: TipDraft) -> Result<Receipt> {
     let mut inv = Invalid::default();
     if !CATEGORIES.iter().any(|(k, _)| *k == d.category) {
         inv.add("category", "Loại vụ việc: hãy chọn một loại.");
@@ -114,6 +137,7 @@ pub async fn submit(db: &Db, key: &TipKey, guard: &Guard, d: &TipDraft) -> Resul
     if d.photos.len() > photos::MAX_PHOTOS {
         inv.add("photos", "Ảnh: tối đa 5 ảnh.");
     }
+
     // Where: a commune of the province, or the province when the place is not remembered.
     let province = units::find_current(db, d.province.trim())
         .await?
@@ -140,29 +164,31 @@ pub async fn submit(db: &Db, key: &TipKey, guard: &Guard, d: &TipDraft) -> Resul
             commune
         }
     };
-    let mut cleaned = Vec::new();
-    if !inv.has("photos") {
-        for (i, bytes) in d.photos.iter().enumerate() {
-            match photos::clean(i + 1, bytes) {
-                Ok(c) => cleaned.push(c),
-                Err(AppError::Validation { fields, .. }) => {
-                    for (_, m) in fields {
-                        inv.add("photos", m);
-                    }
-                }
-                Err(e) => return Err(e),
-            }
-        }
-    }
+    // Cheap checks before the photos: a request without a good form token,
+    // or with other faults, costs no decoding.
     if let Err(AppError::Validation { fields, .. }) = guard.check_token(&d.token) {
         for (f, m) in fields {
             inv.add(&f, m);
         }
     }
+    let cleaned = if inv.is_empty() {
+        match clean_all(std::mem::take(&mut d.photos)).await {
+            Ok(c) => c,
+            Err(AppError::Validation { fields, .. }) => {
+                for (_, m) in fields {
+                    inv.add("photos", m);
+                }
+                Vec::new()
+            }
+            Err(e) => return Err(e),
+        }
+    } else {
+        Vec::new()
+    };
     inv.finish()?;
     let unit = unit.ok_or_else(AppError::not_found)?;
     let province = province.ok_or_else(AppError::not_found)?;
-    guard.admit(&d.token, &unit.code)?;
+    guard.admit(&d.token, &unit.code, &province.code)?;
 
     let sealed = if d.anonymous || (name.is_empty() && phone.is_empty()) {
         None
@@ -170,7 +196,7 @@ pub async fn submit(db: &Db, key: &TipKey, guard: &Guard, d: &TipDraft) -> Resul
         Some(key.seal(&Identity { name, phone })?)
     };
     let secret = super::new_secret();
-    let secret_hash = password::hash(&secret).await?;
+    let secret_hash = key.secret_digest(&secret);
     let received = today();
     let deadline = first_deadline(received);
     let mut tx = db.begin().await?;
@@ -186,7 +212,8 @@ pub async fn submit(db: &Db, key: &TipKey, guard: &Guard, d: &TipDraft) -> Resul
         }
         code = super::new_tracking_code();
     }
-    let ts = now();
+    // The day only: no stored moment to match against traffic records.
+    let ts = today_stamp();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO tips (tracking_code, secret_hash, category, description, place_kind, place_detail, unit_code, \
          province_code, scope_path, happened_on, happened_text, anonymous, identity_sealed, status, received_on, \
@@ -226,7 +253,7 @@ pub async fn submit(db: &Db, key: &TipKey, guard: &Guard, d: &TipDraft) -> Resul
         .execute(&mut *tx)
         .await?;
     }
-    audit::record(
+    audit::record_at(
         &mut tx,
         &citizen(),
         Change {
@@ -241,6 +268,7 @@ pub async fn submit(db: &Db, key: &TipKey, guard: &Guard, d: &TipDraft) -> Resul
                                "identity_given": sealed.is_some()}),
             ),
         },
+        &ts,
     )
     .await?;
     tx.commit().await?;
@@ -297,10 +325,11 @@ fn not_matching() -> AppError {
 
 /// Finds the tip of a code and secret; the same refusal, after the same
 /// hashing work, for an unknown code and a wrong secret.
-async fn open_tip(db: &Db, guard: &Guard, code: &str, secret: &str) -> Result<i64> {
+async fn open_tip(db: &Db, key: &TipKey, guard: &Guard, code: &str, secret: &str) -> Result<i64> {
+    // The digest is computed on every path, so that a malformed code, an
+    // unknown one and a wrong secret take the same work.
+    let given = key.secret_digest(&normalise_secret(secret));
     let Some(code) = normalise_code(code) else {
-        // The hash is still computed, so that a malformed code costs as long.
-        let _ = password::verify(None, secret).await;
         return Err(not_matching());
     };
     guard.lookup_allowed(&code)?;
@@ -308,14 +337,14 @@ async fn open_tip(db: &Db, guard: &Guard, code: &str, secret: &str) -> Result<i6
         .bind(&code)
         .fetch_optional(&db.pool)
         .await?;
-    let (id, hash) = match &row {
+    let (id, stored) = match &row {
         Some(r) => (
             Some(r.try_get::<i64, _>("id")?),
-            Some(r.try_get::<String, _>("secret_hash")?),
+            r.try_get::<String, _>("secret_hash")?,
         ),
-        None => (None, None),
+        None => (None, "0".repeat(64)),
     };
-    let ok = password::verify(hash, &normalise_secret(secret)).await?;
+    let ok: bool = subtle::ConstantTimeEq::ct_eq(given.as_bytes(), stored.as_bytes()).into();
     match (ok, id) {
         (true, Some(id)) => Ok(id),
         _ => {
@@ -325,8 +354,8 @@ async fn open_tip(db: &Db, guard: &Guard, code: &str, secret: &str) -> Result<i6
     }
 }
 
-pub async fn status(db: &Db, guard: &Guard, code: &str, secret: &str) -> Result<Status> {
-    let id = open_tip(db, guard, code, secret).await?;
+pub async fn status(db: &Db, key: &TipKey, guard: &Guard, code: &str, secret: &str) -> Result<Status> {
+    let id = open_tip(db, key, guard, code, secret).await?;
     let row = sqlx::query(
         "SELECT t.tracking_code, t.category, t.status, t.received_on, u.name AS unit_name FROM tips t \
          JOIN units u ON u.era = 'current' AND u.code = t.unit_code WHERE t.id = $1",
@@ -362,26 +391,34 @@ pub async fn status(db: &Db, guard: &Guard, code: &str, secret: &str) -> Result<
 }
 
 /// The citizen adds information to their tip.
-pub async fn add_information(db: &Db, guard: &Guard, code: &str, secret: &str, text: &str) -> Result<Status> {
+pub async fn add_information(
+    db: &Db,
+    key: &TipKey,
+    guard: &Guard,
+    code: &str,
+    secret: &str,
+    text: &str,
+) -> Result<Status> {
     let mut inv = Invalid::default();
     let body = optional_lines(&mut inv, "text", "Thông tin bổ sung", Some(text), DESCRIPTION_MAX);
     if body.is_empty() && !inv.has("text") {
         inv.add("text", "Thông tin bổ sung: không được để trống.");
     }
     inv.finish()?;
-    let id = open_tip(db, guard, code, secret).await?;
+    let id = open_tip(db, key, guard, code, secret).await?;
     let mut tx = db.begin().await?;
+    let day = today_stamp();
     sqlx::query("INSERT INTO tip_messages (tip_id, kind, body, created_at) VALUES ($1, 'citizen', $2, $3)")
         .bind(id)
         .bind(&body)
-        .bind(now())
+        .bind(&day)
         .execute(&mut *tx)
         .await?;
     let path: String = sqlx::query_scalar("SELECT scope_path FROM tips WHERE id = $1")
         .bind(id)
         .fetch_one(&mut *tx)
         .await?;
-    audit::record(
+    audit::record_at(
         &mut tx,
         &citizen(),
         Change {
@@ -393,8 +430,9 @@ pub async fn add_information(db: &Db, guard: &Guard, code: &str, secret: &str, t
             before: None,
             after: Some(json!({"length": body.chars().count()})),
         },
+        &day,
     )
     .await?;
     tx.commit().await?;
-    status(db, guard, code, secret).await
+    status(db, key, guard, code, secret).await
 }

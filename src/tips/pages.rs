@@ -62,7 +62,7 @@ async fn form_page(state: &AppState, province: Option<&str>, form: FormState) ->
         None => Vec::new(),
     };
     Ok(FormPage {
-        ctx: PageCtx::anonymous("Gửi tin báo về an ninh, trật tự", String::new()),
+        ctx: PageCtx::public_tip("Gửi tin báo về an ninh, trật tự"),
         token: state.config.tip_guard.token(),
         provinces,
         province,
@@ -70,6 +70,13 @@ async fn form_page(state: &AppState, province: Option<&str>, form: FormState) ->
         categories: &CATEGORIES,
         form,
     })
+}
+
+/// The province is chosen by a post, so that no proxy's access log records
+/// it beside the client's address in a URL.
+pub async fn pick_province(State(state): State<AppState>, PageForm(form): PageForm<Form>) -> PageResult {
+    let page = form_page(&state, form.get("tinh").map(String::as_str), FormState::default()).await?;
+    Ok(render(StatusCode::OK, &page))
 }
 
 pub async fn form(State(state): State<AppState>, Q(q): Q<FormQuery>) -> PageResult {
@@ -93,10 +100,10 @@ pub async fn read_multipart(mut multipart: Multipart) -> Result<(Form, Vec<Vec<u
         let name = field.name().unwrap_or_default().to_string();
         if name == "photos" {
             let bytes = field.bytes().await.map_err(failed)?;
+            // The count is judged with the other fields (intake.rs), so a
+            // sixth photo does not cost the citizen what they typed; the body
+            // limit bounds the memory.
             if !bytes.is_empty() {
-                if photos.len() >= super::photos::MAX_PHOTOS {
-                    return Err(AppError::field("photos", "Ảnh: tối đa 5 ảnh."));
-                }
                 photos.push(bytes.to_vec());
             }
         } else {
@@ -145,7 +152,22 @@ impl ReceiptPage {
     }
 }
 
-pub async fn submit(State(state): State<AppState>, multipart: Multipart) -> PageResult {
+/// axum's rejection of a request that is not multipart is English; this one is not.
+pub fn multipart_or_refuse(
+    m: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Multipart, AppError> {
+    m.map_err(|_| {
+        AppError::BadRequest(
+            "Biểu mẫu gửi tin báo phải được gửi dạng multipart/form-data (kèm tệp ảnh).".into(),
+        )
+    })
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> PageResult {
+    let multipart = multipart_or_refuse(multipart)?;
     let (form, photos) = match read_multipart(multipart).await {
         Ok(v) => v,
         Err(e @ AppError::Validation { .. }) => {
@@ -155,11 +177,11 @@ pub async fn submit(State(state): State<AppState>, multipart: Multipart) -> Page
         Err(e) => return Err(e.into()),
     };
     let draft = draft_of(&form, photos);
-    match refused_or(intake::submit(&state.db, &state.config.tip_key, &state.config.tip_guard, &draft).await)?
+    match refused_or(intake::submit(&state.db, &state.config.tip_key, &state.config.tip_guard, draft).await)?
     {
         Ok(receipt) => {
             let page = ReceiptPage {
-                ctx: PageCtx::anonymous("Đã nhận tin báo", String::new()),
+                ctx: PageCtx::public_tip("Đã nhận tin báo"),
                 receipt,
             };
             Ok(render(StatusCode::CREATED, &page))
@@ -185,7 +207,7 @@ struct LookupPage {
 
 pub async fn lookup_form() -> PageResult {
     let page = LookupPage {
-        ctx: PageCtx::anonymous("Tra cứu tin báo", String::new()),
+        ctx: PageCtx::public_tip("Tra cứu tin báo"),
         code: String::new(),
         secret: String::new(),
         status: None,
@@ -200,7 +222,7 @@ fn lookup_result(form: &Form, result: Result<Status, AppError>, ok_code: Option<
     match result {
         Ok(status) => {
             let page = LookupPage {
-                ctx: PageCtx::anonymous("Tin báo của bạn", String::new()).with_notice(ok_code),
+                ctx: PageCtx::public_tip("Tin báo của bạn").with_notice(ok_code),
                 code,
                 secret,
                 status: Some(status),
@@ -210,7 +232,7 @@ fn lookup_result(form: &Form, result: Result<Status, AppError>, ok_code: Option<
         }
         Err(e @ (AppError::Validation { .. } | AppError::Throttled(_))) => {
             let page = LookupPage {
-                ctx: PageCtx::anonymous("Tra cứu tin báo", String::new()),
+                ctx: PageCtx::public_tip("Tra cứu tin báo"),
                 code,
                 secret: String::new(),
                 status: None,
@@ -225,7 +247,14 @@ fn lookup_result(form: &Form, result: Result<Status, AppError>, ok_code: Option<
 pub async fn lookup(State(state): State<AppState>, PageForm(form): PageForm<Form>) -> PageResult {
     let code = form.get("code").cloned().unwrap_or_default();
     let secret = form.get("secret").cloned().unwrap_or_default();
-    let result = intake::status(&state.db, &state.config.tip_guard, &code, &secret).await;
+    let result = intake::status(
+        &state.db,
+        &state.config.tip_key,
+        &state.config.tip_guard,
+        &code,
+        &secret,
+    )
+    .await;
     lookup_result(&form, result, None)
 }
 
@@ -233,6 +262,7 @@ pub async fn add_information(State(state): State<AppState>, PageForm(form): Page
     let s = |k: &str| form.get(k).cloned().unwrap_or_default();
     let result = intake::add_information(
         &state.db,
+        &state.config.tip_key,
         &state.config.tip_guard,
         &s("code"),
         &s("secret"),
@@ -413,8 +443,20 @@ pub async fn assign(
     Id(id): Id,
     PageForm(form): PageForm<Form>,
 ) -> PageResult {
-    let user = form.get("assigned_to").and_then(|v| v.parse::<i64>().ok());
-    let result = triage::assign(&state.db, &actor, id, user).await;
+    let result = match form
+        .get("assigned_to")
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+    {
+        None => triage::assign(&state.db, &actor, id, None).await,
+        Some(v) => match v.parse::<i64>() {
+            Ok(user) => triage::assign(&state.db, &actor, id, Some(user)).await,
+            Err(_) => Err(AppError::field(
+                "assigned_to",
+                "Giao cho: chọn một cán bộ trong danh sách.",
+            )),
+        },
+    };
     after(&state, &actor, id, "assign", form, result, "tip_saved").await
 }
 
@@ -468,7 +510,13 @@ pub async fn identity(
     match refused_or(result)? {
         Ok(identity) => {
             let page = show_page(&state, &actor, id, "", FormState::default(), Some(identity)).await?;
-            Ok(render(StatusCode::OK, &page))
+            let mut res = render(StatusCode::OK, &page);
+            // The name and phone stay in no cache.
+            res.headers_mut().insert(
+                header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static("no-store"),
+            );
+            Ok(res)
         }
         Err(e) => {
             let page = show_page(&state, &actor, id, "identity", FormState::refused(form, &e), None).await?;

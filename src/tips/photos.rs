@@ -66,6 +66,7 @@ pub fn clean(n: usize, bytes: &[u8]) -> Result<Clean> {
     if let Some(o) = orientation {
         img.apply_orientation(o);
     }
+    let (width, height) = (img.width(), img.height());
     let mut out = Vec::new();
     let content_type = match format {
         ImageFormat::Png => {
@@ -74,8 +75,9 @@ pub fn clean(n: usize, bytes: &[u8]) -> Result<Clean> {
             "image/png"
         }
         _ => {
-            // JPEG has no alpha; the encoder takes RGB.
-            let rgb = img.to_rgb8();
+            // JPEG has no alpha; the encoder takes RGB (converted in place,
+            // not copied, when the photo is RGB already).
+            let rgb = img.into_rgb8();
             JpegEncoder::new_with_quality(&mut out, 85)
                 .encode_image(&rgb)
                 .map_err(|e| AppError::Internal(anyhow::anyhow!("jpeg encode: {e}")))?;
@@ -84,8 +86,8 @@ pub fn clean(n: usize, bytes: &[u8]) -> Result<Clean> {
     };
     Ok(Clean {
         content_type,
-        width: img.width(),
-        height: img.height(),
+        width,
+        height,
         data: out,
     })
 }

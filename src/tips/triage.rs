@@ -42,14 +42,23 @@ async fn audit_tip(
     .await
 }
 
+/// Checks scope, locks the row, then reads it again inside the transaction,
+/// so that two officers acting at once each see the other's change.
 async fn locked(db: &Db, tx: &mut Tx, actor: &Actor, id: i64) -> Result<Tip> {
-    // Read (and check scope) first, then lock the row for the change.
-    let tip = get(db, actor, id).await?;
+    get(db, actor, id).await?;
     sqlx::query(&format!("SELECT id FROM tips WHERE id = $1{}", db.lock_clause()))
         .bind(id)
         .fetch_one(&mut **tx)
         .await?;
-    Ok(tip)
+    let row = sqlx::query(&format!(
+        "SELECT {} {} WHERE t.id = $1",
+        super::COLUMNS,
+        super::FROM
+    ))
+    .bind(id)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(Tip::from_row(&row)?)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -130,6 +139,18 @@ pub async fn set_status(db: &Db, actor: &Actor, id: i64, d: &StatusDraft) -> Res
         }
         None => None,
     };
+    // A closed tip stays closed: reopening would rewrite when it was closed
+    // and whether that was in time.
+    if !tip.is_open() && matches!(status.as_str(), "received" | "verifying") {
+        return Err(AppError::Conflict {
+            message: format!(
+                "Tin báo đã kết thúc ({}) ngày {}; không mở lại. Thông tin mới được ghi thành ghi chú hoặc tiếp nhận thành tin báo mới.",
+                tip.status_label(),
+                format_date(tip.closed_on.as_deref().unwrap_or_default())
+            ),
+            fields: Default::default(),
+        });
+    }
     let closing = !matches!(status.as_str(), "received" | "verifying");
     let closed_on = closing.then(|| tip.closed_on.clone().unwrap_or_else(|| today().to_string()));
     sqlx::query(
@@ -170,10 +191,7 @@ pub async fn assign(db: &Db, actor: &Actor, id: i64, user_id: Option<i64>) -> Re
                 let scope: String = r.try_get("scope_path")?;
                 let role: String = r.try_get("role")?;
                 let disabled: i64 = r.try_get("disabled")?;
-                Ok(disabled == 0
-                    && Role::parse(&role).is_some_and(|r| r >= Role::Officer)
-                    && tip.scope_path.starts_with(&scope)
-                    && scope.starts_with(&actor.scope_path))
+                Ok(disabled == 0 && policy::may_take_on(actor, Role::parse(&role), &scope, &tip.scope_path))
             };
             match row {
                 Some(r) if fits(&r)? => Some(r.try_get::<String, _>("full_name")?),
@@ -273,11 +291,23 @@ pub async fn extend(db: &Db, actor: &Actor, id: i64, d: &ExtendDraft) -> Result<
             fields: Default::default(),
         });
     }
+    if tip.is_overdue() {
+        return Err(AppError::Conflict {
+            message: format!(
+                "Tin báo đã quá hạn từ {}; không gia hạn sau khi đã hết hạn.",
+                format_date(&tip.deadline)
+            ),
+            fields: Default::default(),
+        });
+    }
     let received =
         parse_date(&tip.received_on).ok_or_else(|| AppError::Internal(anyhow::anyhow!("bad date")))?;
+    // Điều 147 khoản 2: the complex case may take up to 2 months from
+    // receipt; the Procuracy may extend once more by up to 2 months beyond
+    // that, however short the first extension was.
     let (stage, limit) = match (&tip.extension1_until, &tip.extension2_until) {
         (None, _) => (1, add_months(received, 2)),
-        (Some(first), None) => (2, parse_date(first).and_then(|f| add_months(f, 2))),
+        (Some(_), None) => (2, add_months(received, 2).and_then(|f| add_months(f, 2))),
         (Some(_), Some(_)) => {
             return Err(AppError::conflict(
                 "until",
@@ -299,7 +329,7 @@ pub async fn extend(db: &Db, actor: &Actor, id: i64, d: &ExtendDraft) -> Result<
         let why = if stage == 1 {
             "lần gia hạn thứ nhất không quá 02 tháng kể từ ngày tiếp nhận"
         } else {
-            "lần gia hạn thứ hai không quá 02 tháng"
+            "lần gia hạn thứ hai không quá 02 tháng sau thời hạn 02 tháng"
         };
         return Err(AppError::field(
             "until",
@@ -456,7 +486,7 @@ pub async fn assignable(db: &Db, actor: &Actor, tip: &Tip) -> Result<Vec<(i64, S
     for r in rows {
         let scope: String = r.try_get("scope_path")?;
         let role: String = r.try_get("role")?;
-        if tip.scope_path.starts_with(&scope) && Role::parse(&role).is_some_and(|r| r >= Role::Officer) {
+        if policy::may_take_on(actor, Role::parse(&role), &scope, &tip.scope_path) {
             out.push((
                 r.try_get("id")?,
                 format!(

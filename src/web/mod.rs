@@ -34,7 +34,13 @@ pub fn public_tip_routes() -> Router<AppState> {
             "/tin-bao/tra-cuu",
             get(tips::pages::lookup_form).post(tips::pages::lookup),
         )
+        .route("/tin-bao/tinh", post(tips::pages::pick_province))
         .route("/tin-bao/bo-sung", post(tips::pages::add_information))
+        // The receipt shows the secret once: no cache keeps it.
+        .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
 }
 
 pub fn routes() -> Router<AppState> {
@@ -270,6 +276,9 @@ pub struct PageCtx {
     pub user: Option<NavUser>,
     pub csrf: String,
     pub notice: Option<String>,
+    /// Where the brand links: the public tip pages stay among themselves,
+    /// since the login page sets a cookie.
+    pub home: &'static str,
 }
 
 pub struct NavUser {
@@ -297,6 +306,7 @@ impl PageCtx {
             }),
             csrf: actor.csrf_token.clone().unwrap_or_default(),
             notice: None,
+            home: "/",
         }
     }
 
@@ -306,6 +316,15 @@ impl PageCtx {
             user: None,
             csrf,
             notice: None,
+            home: "/",
+        }
+    }
+
+    /// A page of the public tip pages: no account, no cookie.
+    pub fn public_tip(title: impl Into<String>) -> PageCtx {
+        PageCtx {
+            home: "/tin-bao",
+            ..PageCtx::anonymous(title, String::new())
         }
     }
 
@@ -467,7 +486,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for PageForm<T> {
         // A NUL (%00) in a field would reach PostgreSQL, which refuses the
         // whole statement; no form has a use for it.
         let (parts, body) = req.into_parts();
-        let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        // Bounded here too: the public tip forms do not pass the session
+        // layer, which bounds the officers' forms before this point.
+        let bytes = match axum::body::to_bytes(body, crate::app::BODY_LIMIT).await {
             Ok(b) => b,
             Err(_) => return Err(PageError(auth::middleware::too_large())),
         };

@@ -335,9 +335,20 @@ async fn bad_tips_are_refused_and_nothing_is_stored() {
     assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 4, "{statuses:?}");
     assert!(statuses.iter().skip(4).all(|s| *s == 429), "{statuses:?}");
     assert_eq!(count().await, before + 5);
+    // A lookup form of 20 MB is refused before it is read into memory.
+    let big = format!("code=1&secret={}", "a".repeat(20 * 1024 * 1024));
+    let res = app
+        .request(
+            Request::post("/tin-bao/tra-cuu")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(big))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(res.status, 413);
     // A spent token cannot send a second tip.
     let token = app.config.tip_guard.token_aged(10);
-    app.config.tip_guard.admit(&token, "03820").unwrap();
+    app.config.tip_guard.admit(&token, "03820", "14").unwrap();
     assert!(app.config.tip_guard.check_token(&token).is_err());
 }
 
@@ -513,4 +524,41 @@ async fn triage_keeps_the_deadlines_of_article_147() {
         )
         .await;
     assert_eq!(res.json()["closed_on"], antq::input::today().to_string());
+    // A closed tip is not reopened, and an overdue one is not extended after the fact.
+    let res = app
+        .api(
+            "POST",
+            &path,
+            Some(&officer.token),
+            Some(json!({"status": "verifying"})),
+        )
+        .await;
+    assert_eq!(res.status, 409, "{}", res.text);
+    let late = overdue["tips"][0]["id"].as_i64().unwrap();
+    let res = app
+        .api(
+            "POST",
+            &format!("/tips/{late}/extend"),
+            Some(&province.token),
+            Some(json!({"until": antq::input::today().to_string(), "approved_by": "Thủ trưởng"})),
+        )
+        .await;
+    assert_eq!(res.status, 409, "{}", res.text);
+    // A period for the figures: reversed or over ten years is refused.
+    assert_eq!(
+        app.get("/units/12/tips?from=2026-05-01&to=2026-01-01", &province.token)
+            .await
+            .status,
+        422
+    );
+    assert_eq!(
+        app.get("/units/12/tips?from=2000-01-01&to=2026-01-01", &province.token)
+            .await
+            .status,
+        422
+    );
+    let period = app
+        .get("/units/12/tips?from=2026-01-01&to=2026-12-31", &province.token)
+        .await;
+    assert_eq!(period.status, 200);
 }
