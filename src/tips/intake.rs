@@ -37,7 +37,7 @@ pub struct TipDraft {
     pub anonymous: bool,
     pub name: String,
     pub phone: String,
-    /// (file name, bytes), at most five.
+    /// The photos' bytes, at most five (the count is judged here).
     pub photos: Vec<Vec<u8>>,
 }
 
