@@ -14,6 +14,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod indicators;
 pub mod input;
 pub mod registry;
 pub mod tabular;

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::app::AppState;
 use crate::auth::{self, Actor};
-use crate::{activities, assessment, audit, awards, registry, tips, units, users};
+use crate::{activities, assessment, audit, awards, indicators, registry, tips, units, users};
 
 pub const OPENAPI: &str = include_str!("openapi.json");
 
@@ -176,6 +176,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
             get(assessment::api::certificate),
         )
         .route("/units/{code}/tips", get(tips::api::list))
+        .route("/indicators", get(indicators::api::catalogue))
+        .route("/units/{code}/dashboard", get(indicators::api::dashboard))
         .route("/tips/{id}", get(tips::api::show))
         .route("/tips/{id}/status", post(tips::api::set_status))
         .route("/tips/{id}/assign", post(tips::api::assign))

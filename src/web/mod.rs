@@ -18,7 +18,7 @@ use crate::app::AppState;
 use crate::auth::{self, Action, Actor, Role, policy};
 use crate::config::Config;
 use crate::error::AppError;
-use crate::{activities, assessment, audit, awards, registry, tips, units, users};
+use crate::{activities, assessment, audit, awards, indicators, registry, tips, units, users};
 
 /// The public tip pages, for citizens without an account. They are merged
 /// outside the session layer (app.rs), so no cookie is read or set on them.
@@ -219,6 +219,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/criteria/{id}/active", post(assessment::pages::criteria_active))
         .route("/units/{code}/tips", get(tips::pages::inbox))
+        .route("/units/{code}/dashboard", get(indicators::pages::dashboard))
         .route("/tips/{id}", get(tips::pages::show))
         .route("/tips/{id}/status", post(tips::pages::set_status))
         .route("/tips/{id}/assign", post(tips::pages::assign))

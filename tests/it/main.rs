@@ -6,6 +6,7 @@ mod activities;
 mod assessment;
 mod audit;
 mod auth;
+mod indicators;
 mod registry;
 mod schema;
 mod support;

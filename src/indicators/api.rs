@@ -1,0 +1,49 @@
+//! `/api/v1` handlers of the indicator catalogue and the unit dashboard.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{CATALOGUE, parse_codes, period};
+use crate::app::AppState;
+use crate::auth::Actor;
+use crate::error::Result;
+use crate::units;
+use crate::web::extract::Q;
+
+pub async fn catalogue(_actor: Actor) -> Json<Value> {
+    let items: Vec<Value> = CATALOGUE
+        .iter()
+        .map(|i| json!({"code": i.code, "name": i.name, "unit": i.unit, "definition": i.definition, "source": i.source}))
+        .collect();
+    Json(json!({ "indicators": items }))
+}
+
+#[derive(Deserialize, Default)]
+pub struct DashboardQuery {
+    #[serde(default)]
+    pub period: Option<String>,
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
+    #[serde(default)]
+    pub codes: Option<String>,
+}
+
+/// Every input is judged before anything is counted: a bad period or an
+/// unknown indicator is a 422, a unit outside scope a 404.
+pub async fn dashboard(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(code): Path<String>,
+    Q(q): Q<DashboardQuery>,
+) -> Result<Json<super::Dashboard>> {
+    let p = period::parse(q.period.as_deref(), q.from.as_deref(), q.to.as_deref())?;
+    let codes = parse_codes(q.codes.as_deref())?;
+    let unit = units::open_for(&state.db, &actor, &code).await?;
+    Ok(Json(
+        super::dashboard(&state.db, &actor, &unit, &p, &codes).await?,
+    ))
+}

@@ -1,0 +1,360 @@
+//! The indicator catalogue and its values for any unit and period: each
+//! indicator has a code, a Vietnamese name, a unit of measure, a definition
+//! and its source among antq's records, and is counted from those records
+//! at read time (a saved record is in every total at once). The dashboard
+//! (pages.rs, api.rs) shows a unit's indicators with the change from the
+//! period before and the breakdown by child unit.
+//!
+//! This is the first part of issue 8: today's map only; the pre-2025 map,
+//! aggregate-only indicators, charts, the map and the report come next.
+
+pub mod api;
+pub mod pages;
+pub mod period;
+
+use serde::Serialize;
+
+use crate::auth::{Action, Actor, Scope};
+use crate::db::Db;
+use crate::error::{AppError, Result};
+use crate::text::{format_decimal, format_int};
+use crate::units::Unit;
+use period::Period;
+
+pub struct Indicator {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub unit: &'static str,
+    pub definition: &'static str,
+    pub source: &'static str,
+}
+
+const fn ind(
+    code: &'static str,
+    name: &'static str,
+    unit: &'static str,
+    definition: &'static str,
+    source: &'static str,
+) -> Indicator {
+    Indicator {
+        code,
+        name,
+        unit,
+        definition,
+        source,
+    }
+}
+
+pub const CATALOGUE: [Indicator; 17] = [
+    ind(
+        "so_buoi_tuyen_truyen",
+        "Số buổi tuyên truyền, phổ biến",
+        "buổi",
+        "Buổi tuyên truyền, phổ biến về phong trào tổ chức trong kỳ, trừ bản ghi đã hủy.",
+        "Hoạt động: buổi tuyên truyền",
+    ),
+    ind(
+        "so_luot_nguoi_tham_gia",
+        "Số lượt người tham gia tuyên truyền",
+        "lượt người",
+        "Tổng số người dự các buổi tuyên truyền trong kỳ.",
+        "Hoạt động: buổi tuyên truyền (số lượt người)",
+    ),
+    ind(
+        "so_hoi_nghi",
+        "Số hội nghị sơ kết, tổng kết",
+        "hội nghị",
+        "Hội nghị sơ kết, tổng kết phong trào tổ chức trong kỳ.",
+        "Hoạt động: hội nghị",
+    ),
+    ind(
+        "so_ngay_hoi",
+        "Số Ngày hội toàn dân bảo vệ an ninh Tổ quốc",
+        "Ngày hội",
+        "Ngày hội tổ chức trong kỳ ở xã hoặc thôn.",
+        "Ngày hội",
+    ),
+    ind(
+        "so_dot_tan_cong",
+        "Số đợt tấn công trấn áp tội phạm",
+        "đợt",
+        "Đợt cao điểm tấn công, trấn áp tội phạm bắt đầu trong kỳ.",
+        "Hoạt động: đợt tấn công trấn áp",
+    ),
+    ind(
+        "so_vu_hoa_giai_thanh",
+        "Số vụ hòa giải thành",
+        "vụ",
+        "Vụ việc hòa giải ở cơ sở có kết quả hòa giải thành trong kỳ.",
+        "Hoạt động: hòa giải",
+    ),
+    ind(
+        "so_xa_khong_ma_tuy",
+        "Số xã được công nhận không ma túy",
+        "xã",
+        "Quyết định công nhận xã không ma túy ban hành trong kỳ.",
+        "Hoạt động: quyết định xã không ma túy",
+    ),
+    ind(
+        "so_tap_the_khen_thuong",
+        "Số tập thể được khen thưởng",
+        "tập thể",
+        "Lượt khen thưởng tập thể có quyết định trong kỳ, trừ khen thưởng đã hủy.",
+        "Khen thưởng",
+    ),
+    ind(
+        "so_ca_nhan_khen_thuong",
+        "Số cá nhân được khen thưởng",
+        "cá nhân",
+        "Lượt khen thưởng cá nhân có quyết định trong kỳ, trừ khen thưởng đã hủy.",
+        "Khen thưởng",
+    ),
+    ind(
+        "so_tin_bao",
+        "Số tin báo, tố giác tiếp nhận",
+        "tin",
+        "Tin báo, tố giác về an ninh, trật tự tiếp nhận trong kỳ.",
+        "Tin báo",
+    ),
+    ind(
+        "so_tin_bao_dung_han",
+        "Số tin báo xử lý xong trong thời hạn",
+        "tin",
+        "Tin báo tiếp nhận trong kỳ đã kết thúc xử lý trong thời hạn của Điều 147 Bộ luật Tố tụng hình sự 2015.",
+        "Tin báo",
+    ),
+    ind(
+        "so_thon_dang_ky",
+        "Số thôn, tổ dân phố đăng ký “An toàn về an ninh, trật tự”",
+        "thôn, tổ dân phố",
+        "Thôn, tổ dân phố đang hoạt động có đăng ký phấn đấu của năm cuối kỳ.",
+        "Đăng ký thi đua",
+    ),
+    ind(
+        "so_khu_dan_cu_an_toan",
+        "Số khu dân cư được công nhận “An toàn về an ninh, trật tự”",
+        "khu dân cư",
+        "Khu dân cư có kết quả đánh giá năm cuối kỳ được phê duyệt đạt (Thông tư 124/2021/TT-BCA).",
+        "Đánh giá, công nhận",
+    ),
+    ind(
+        "so_xa_an_toan",
+        "Số xã, phường, đặc khu được công nhận “An toàn về an ninh, trật tự”",
+        "xã",
+        "Xã có kết quả đánh giá năm cuối kỳ được phê duyệt đạt (Thông tư 124/2021/TT-BCA).",
+        "Đánh giá, công nhận",
+    ),
+    ind(
+        "so_diem_mo_hinh",
+        "Số điểm mô hình",
+        "điểm",
+        "Điểm mô hình hoạt động vào bất kỳ ngày nào của năm cuối kỳ.",
+        "Mô hình, điểm mô hình",
+    ),
+    ind(
+        "so_to_doi",
+        "Số tổ, đội tham gia bảo vệ an ninh, trật tự",
+        "tổ, đội",
+        "Tổ, đội hoạt động vào bất kỳ ngày nào của năm cuối kỳ.",
+        "Lực lượng, tổ đội",
+    ),
+    ind(
+        "so_thanh_vien",
+        "Số thành viên tổ, đội",
+        "người",
+        "Thành viên tham gia vào bất kỳ ngày nào của năm cuối kỳ.",
+        "Lực lượng, tổ đội",
+    ),
+];
+
+pub fn find(code: &str) -> Option<&'static Indicator> {
+    CATALOGUE.iter().find(|i| i.code == code)
+}
+
+/// Reads `codes=a,b`: every one must be in the catalogue.
+pub fn parse_codes(raw: Option<&str>) -> Result<Vec<&'static Indicator>> {
+    let raw = raw.map(str::trim).unwrap_or_default();
+    if raw.is_empty() {
+        return Ok(CATALOGUE.iter().collect());
+    }
+    raw.split(',')
+        .map(|c| {
+            let c = c.trim();
+            find(c).ok_or_else(|| {
+                AppError::field(
+                    "codes",
+                    format!(
+                        "Chỉ tiêu: mã \"{}\" không có trong danh mục.",
+                        crate::input::shorten(c)
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
+/// The values of every indicator for the unit's subtree (inside the
+/// actor's scope) over the period, in catalogue order.
+pub async fn values(db: &Db, actor: &Actor, unit: &Unit, p: &Period) -> Result<Vec<i64>> {
+    let scope = Scope::new(actor, Action::ViewGeography)?.narrow(&unit.path)?;
+    let year = p.end_year();
+    let act = crate::activities::figures::figures(db, &scope, &p.from, &p.to).await?;
+    let tips = crate::tips::figures::figures(db, &scope, &p.from, &p.to).await?;
+    let reg = crate::registry::registrations::figures(db, &scope, year).await?;
+    let ass = crate::assessment::figures::figures(db, &scope, year).await?;
+    let sum = crate::registry::summary::for_unit(db, actor, unit, year).await?;
+    let recognised = |kind: &str| ass.level(kind).map(|l| l.recognised).unwrap_or(0);
+    Ok(vec![
+        act.sessions,
+        act.attendance,
+        act.conferences,
+        act.festival_days,
+        act.campaigns,
+        act.mediation_successful,
+        act.drug_free_communes,
+        act.awards.collectives,
+        act.awards.individuals,
+        tips.received,
+        tips.closed_in_time,
+        reg.villages_registered,
+        recognised("village"),
+        recognised("commune"),
+        sum.models.points,
+        sum.teams.total,
+        sum.teams.members,
+    ])
+}
+
+/// "tăng 3,5% so với năm 2024", "giảm 12 buổi so với …" when the earlier
+/// value is 0, "bằng năm 2024".
+pub fn change_text(value: i64, previous: i64, unit: &str, previous_label: &str) -> String {
+    if value == previous {
+        return format!("bằng {previous_label}");
+    }
+    let verb = if value > previous { "tăng" } else { "giảm" };
+    if previous == 0 {
+        return format!(
+            "{verb} {} {unit} so với {previous_label}",
+            format_int((value - previous).abs())
+        );
+    }
+    let pct = (value - previous).abs() as f64 * 100.0 / previous as f64;
+    format!("{verb} {}% so với {previous_label}", format_decimal(pct, 1))
+}
+
+#[derive(Debug, Serialize)]
+pub struct Row {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub unit: &'static str,
+    pub value: i64,
+    pub previous: Option<i64>,
+    pub change: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Child {
+    pub code: String,
+    pub name: String,
+    pub values: Vec<i64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Dashboard {
+    pub unit_code: String,
+    pub unit_name: String,
+    pub period: Period,
+    pub previous: Option<Period>,
+    pub indicators: Vec<Row>,
+    /// Codes of the breakdown's columns, in order.
+    pub columns: Vec<&'static str>,
+    pub children: Vec<Child>,
+}
+
+/// A unit's indicators over a period, the change from the period before,
+/// and the breakdown by the child units the actor may open.
+pub async fn dashboard(
+    db: &Db,
+    actor: &Actor,
+    unit: &Unit,
+    p: &Period,
+    codes: &[&'static Indicator],
+) -> Result<Dashboard> {
+    let now = values(db, actor, unit, p).await?;
+    let previous = p.previous();
+    let before = match &previous {
+        Some(prev) => Some(values(db, actor, unit, prev).await?),
+        None => None,
+    };
+    let index = |code: &str| CATALOGUE.iter().position(|i| i.code == code).unwrap_or(0);
+    let indicators = codes
+        .iter()
+        .map(|i| {
+            let k = index(i.code);
+            let prev = before.as_ref().map(|b| b[k]);
+            Row {
+                code: i.code,
+                name: i.name,
+                unit: i.unit,
+                value: now[k],
+                previous: prev,
+                change: match (prev, &previous) {
+                    (Some(v), Some(pp)) => change_text(now[k], v, i.unit, &pp.label),
+                    _ => String::new(),
+                },
+            }
+        })
+        .collect();
+    let mut children = Vec::new();
+    for c in crate::units::children(db, actor, unit).await? {
+        if !c.can_open {
+            continue;
+        }
+        let v = values(db, actor, &c.unit, p).await?;
+        children.push(Child {
+            code: c.unit.code.clone(),
+            name: c.unit.name.clone(),
+            values: codes.iter().map(|i| v[index(i.code)]).collect(),
+        });
+    }
+    Ok(Dashboard {
+        unit_code: unit.code.clone(),
+        unit_name: unit.name.clone(),
+        period: p.clone(),
+        previous,
+        indicators,
+        columns: codes.iter().map(|i| i.code).collect(),
+        children,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_are_said_as_reports_say_them() {
+        assert_eq!(
+            change_text(1035, 1000, "buổi", "năm 2024"),
+            "tăng 3,5% so với năm 2024"
+        );
+        assert_eq!(
+            change_text(880, 1000, "buổi", "năm 2024"),
+            "giảm 12,0% so với năm 2024"
+        );
+        assert_eq!(
+            change_text(12, 0, "buổi", "năm 2024"),
+            "tăng 12 buổi so với năm 2024"
+        );
+        assert_eq!(
+            change_text(5, 5, "buổi", "quý II năm 2025"),
+            "bằng quý II năm 2025"
+        );
+        assert!(parse_codes(Some("so_ngay_hoi,xyz")).is_err());
+        assert_eq!(parse_codes(Some("so_ngay_hoi")).unwrap().len(), 1);
+        let codes: Vec<&str> = CATALOGUE.iter().map(|i| i.code).collect();
+        let mut unique = codes.clone();
+        unique.dedup();
+        assert_eq!(codes.len(), unique.len());
+    }
+}

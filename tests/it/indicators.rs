@@ -1,0 +1,149 @@
+//! The indicator dashboard: any period, the change from the period before,
+//! the breakdown by child unit, a write in the totals at once, and the
+//! refusals (reversed or too long periods, unknown indicators, units
+//! outside scope) before anything is counted.
+
+use serde_json::{Value, json};
+
+use crate::support::TestApp;
+
+fn row<'a>(d: &'a Value, code: &str) -> &'a Value {
+    d["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == code)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_commune_dashboard_counts_compares_and_breaks_down() {
+    let app = TestApp::new().await;
+    antq::demo::load(&app.db).await.unwrap();
+    let officer = app.user("canbo", "officer", "03583").await;
+    let province = app.user("tinh", "reviewer", "12").await;
+
+    let d = app
+        .get("/units/03583/dashboard?period=2023", &officer.token)
+        .await;
+    assert_eq!(d.status, 200, "{}", d.text);
+    let d = d.json();
+    assert_eq!(d["period"]["label"], "năm 2023");
+    assert_eq!(d["previous"]["label"], "năm 2022");
+    assert_eq!(row(&d, "so_ngay_hoi")["value"], 1);
+    assert_eq!(
+        row(&d, "so_ngay_hoi")["change"],
+        "tăng 1 Ngày hội so với năm 2022"
+    );
+    assert!(row(&d, "so_ca_nhan_khen_thuong")["value"].as_i64().unwrap() >= 26);
+
+    // A session recorded now is in the commune's and the province's totals at once.
+    let year = antq::input::today().year();
+    let before = app
+        .get(
+            "/units/12/dashboard?codes=so_buoi_tuyen_truyen,so_luot_nguoi_tham_gia",
+            &province.token,
+        )
+        .await
+        .json();
+    assert_eq!(before["indicators"].as_array().unwrap().len(), 2);
+    let res = app
+        .api(
+            "POST",
+            "/units/03583/activities",
+            Some(&officer.token),
+            Some(json!({"kind": "session", "held_on": format!("01/01/{year}"), "title": "Phòng chống lừa đảo qua mạng", "subtype": "hop_dan", "attendance": "1.250"})),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let after = app
+        .get(
+            "/units/12/dashboard?codes=so_buoi_tuyen_truyen,so_luot_nguoi_tham_gia",
+            &province.token,
+        )
+        .await
+        .json();
+    let v = |d: &Value, c: &str| row(d, c)["value"].as_i64().unwrap();
+    assert_eq!(
+        v(&after, "so_buoi_tuyen_truyen"),
+        v(&before, "so_buoi_tuyen_truyen") + 1
+    );
+    assert_eq!(
+        v(&after, "so_luot_nguoi_tham_gia"),
+        v(&before, "so_luot_nguoi_tham_gia") + 1250
+    );
+    // The province's breakdown has its communes, the commune's column counting the session.
+    let k = after["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|c| c == "so_buoi_tuyen_truyen")
+        .unwrap();
+    let kl = after["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "03583")
+        .unwrap();
+    assert!(kl["values"][k].as_i64().unwrap() >= 1);
+
+    // Quarters, months and phases; a range compares with the range before it.
+    let q = app
+        .get("/units/03583/dashboard?period=Q3/2023", &officer.token)
+        .await
+        .json();
+    assert_eq!(q["period"]["label"], "quý III năm 2023");
+    assert_eq!(row(&q, "so_ngay_hoi")["value"], 1);
+    let phase = app
+        .get("/units/12/dashboard?period=2013-2023", &province.token)
+        .await
+        .json();
+    assert_eq!(phase["period"]["label"], "giai đoạn 2013–2023");
+    let r = app
+        .get(
+            "/units/03583/dashboard?from=01/07/2023&to=19/08/2023",
+            &officer.token,
+        )
+        .await
+        .json();
+    assert_eq!(r["previous"]["to"], "2023-06-30");
+
+    // Refused before anything is counted.
+    for bad in [
+        "period=2023-2013",
+        "period=1500-2000",
+        "period=2000-2099",
+        "from=2025-05-01&to=2025-01-01",
+        "codes=so_khong_co",
+    ] {
+        let res = app
+            .get(&format!("/units/03583/dashboard?{bad}"), &officer.token)
+            .await;
+        assert_eq!(res.status, 422, "{bad}: {}", res.text);
+        assert!(
+            !res.json()["error"]["fields"].as_object().unwrap().is_empty(),
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        app.get("/units/03820/dashboard?period=2023", &officer.token)
+            .await
+            .status,
+        404
+    );
+    let catalogue = app.get("/indicators", &officer.token).await.json();
+    assert_eq!(
+        catalogue["indicators"].as_array().unwrap().len(),
+        antq::indicators::CATALOGUE.len()
+    );
+
+    // The page, sortable by any indicator.
+    let b = app.browser("khonglao.ca", antq::demo::PASSWORD).await;
+    let page = app
+        .page(&b, "/units/03583/dashboard?period=2023&sort=so_ngay_hoi")
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains("tăng 1 Ngày hội so với năm 2022"));
+    let page = app.page(&b, "/units/03583/dashboard?period=2099-2000").await;
+    assert_eq!(page.status, 422);
+}
