@@ -363,19 +363,45 @@ pub fn write_csv(columns: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>> {
 /// Writes a table as XLSX, one sheet, every cell as text so that codes keep
 /// their leading zeros and the file reads back exactly.
 pub fn write_xlsx(sheet: &str, columns: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>> {
+    write_xlsx_sheets(&[Sheet {
+        name: sheet.to_string(),
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+        numeric: vec![false; columns.len()],
+        rows: rows.to_vec(),
+    }])
+}
+
+/// One sheet of a workbook; a `numeric` column's cells are written as
+/// numbers (so a reader can sum them), the others as text.
+pub struct Sheet {
+    pub name: String,
+    pub columns: Vec<String>,
+    pub numeric: Vec<bool>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// Writes several tables as one XLSX workbook, a sheet each.
+pub fn write_xlsx_sheets(sheets: &[Sheet]) -> Result<Vec<u8>> {
     let err = |e: rust_xlsxwriter::XlsxError| AppError::Internal(anyhow::anyhow!("xlsx: {e}"));
     let mut book = rust_xlsxwriter::Workbook::new();
-    let ws = book.add_worksheet();
-    ws.set_name(sheet).map_err(err)?;
     let bold = rust_xlsxwriter::Format::new().set_bold();
-    for (c, name) in columns.iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, *name, &bold)
-            .map_err(err)?;
-    }
-    for (r, row) in rows.iter().enumerate() {
-        for (c, value) in row.iter().enumerate() {
-            if !value.is_empty() {
-                ws.write_string(r as u32 + 1, c as u16, value).map_err(err)?;
+    for sheet in sheets {
+        let ws = book.add_worksheet();
+        ws.set_name(&sheet.name).map_err(err)?;
+        for (c, name) in sheet.columns.iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, name, &bold)
+                .map_err(err)?;
+        }
+        for (r, row) in sheet.rows.iter().enumerate() {
+            for (c, value) in row.iter().enumerate() {
+                if value.is_empty() {
+                    continue;
+                }
+                let number = sheet.numeric.get(c).copied().unwrap_or(false);
+                match value.parse::<f64>() {
+                    Ok(n) if number => ws.write_number(r as u32 + 1, c as u16, n).map_err(err)?,
+                    _ => ws.write_string(r as u32 + 1, c as u16, value).map_err(err)?,
+                };
             }
         }
     }

@@ -30,6 +30,11 @@ pub struct DashboardQuery {
     pub to: Option<String>,
     #[serde(default)]
     pub codes: Option<String>,
+    #[serde(default)]
+    pub format: Option<String>,
+    /// For CSV: `indicators` (the default) or `children`.
+    #[serde(default)]
+    pub table: Option<String>,
 }
 
 /// Every input is judged before anything is counted: a bad period or an
@@ -46,4 +51,40 @@ pub async fn dashboard(
     Ok(Json(
         super::dashboard(&state.db, &actor, &unit, &p, &codes).await?,
     ))
+}
+
+/// The dashboard as XLSX (a sheet per table) or CSV (one table).
+pub async fn export(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(code): Path<String>,
+    Q(q): Q<DashboardQuery>,
+) -> Result<axum::response::Response> {
+    export_file(&state, &actor, &code, &q).await
+}
+
+/// The export shared by the API and the page: every input judged first.
+pub async fn export_file(
+    state: &AppState,
+    actor: &Actor,
+    code: &str,
+    q: &DashboardQuery,
+) -> Result<axum::response::Response> {
+    let p = period::parse(q.period.as_deref(), q.from.as_deref(), q.to.as_deref())?;
+    let codes = parse_codes(q.codes.as_deref())?;
+    let format = crate::tabular::Format::parse(q.format.as_deref())?;
+    if let Some(t) = q.table.as_deref()
+        && t != "indicators"
+        && t != "children"
+    {
+        return Err(crate::error::AppError::field(
+            "table",
+            "Bảng: indicators hoặc children.",
+        ));
+    }
+    let unit = units::open_for(&state.db, actor, code).await?;
+    let d = super::dashboard(&state.db, actor, &unit, &p, &codes).await?;
+    let bytes = d.export(format, q.table.as_deref())?;
+    let stem = format!("so-lieu-{}-{}-{}", unit.code, p.from, p.to);
+    Ok(crate::web::download(format, &stem, bytes))
 }

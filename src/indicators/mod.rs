@@ -328,6 +328,90 @@ pub async fn dashboard(
     })
 }
 
+impl Dashboard {
+    /// The indicators table: code, name, unit, value, previous, change.
+    pub fn indicator_table(&self) -> (Vec<String>, Vec<bool>, Vec<Vec<String>>) {
+        let columns = [
+            "ma_chi_tieu",
+            "chi_tieu",
+            "don_vi_tinh",
+            "gia_tri",
+            "ky_truoc",
+            "thay_doi",
+        ];
+        let rows = self
+            .indicators
+            .iter()
+            .map(|r| {
+                vec![
+                    r.code.to_string(),
+                    r.name.to_string(),
+                    r.unit.to_string(),
+                    r.value.to_string(),
+                    crate::tabular::opt(&r.previous),
+                    r.change.clone(),
+                ]
+            })
+            .collect();
+        (
+            columns.iter().map(|c| c.to_string()).collect(),
+            vec![false, false, false, true, true, false],
+            rows,
+        )
+    }
+
+    /// The breakdown: one row per child unit, one column per indicator.
+    pub fn children_table(&self) -> (Vec<String>, Vec<bool>, Vec<Vec<String>>) {
+        let mut columns = vec!["ma_don_vi".to_string(), "ten_don_vi".to_string()];
+        columns.extend(self.columns.iter().map(|c| c.to_string()));
+        let mut numeric = vec![false, false];
+        numeric.extend(self.columns.iter().map(|_| true));
+        let rows = self
+            .children
+            .iter()
+            .map(|c| {
+                let mut row = vec![c.code.clone(), c.name.clone()];
+                row.extend(c.values.iter().map(i64::to_string));
+                row
+            })
+            .collect();
+        (columns, numeric, rows)
+    }
+
+    /// The dashboard as a file: XLSX with a sheet per table, or CSV of one
+    /// table (`children` for the breakdown). No row is left out.
+    pub fn export(&self, format: crate::tabular::Format, table: Option<&str>) -> Result<Vec<u8>> {
+        use crate::tabular::{Format, Sheet};
+        let (ic, inum, irows) = self.indicator_table();
+        let (cc, cnum, crows) = self.children_table();
+        match format {
+            Format::Xlsx => crate::tabular::write_xlsx_sheets(&[
+                Sheet {
+                    name: "Chỉ tiêu".into(),
+                    columns: ic,
+                    numeric: inum,
+                    rows: irows,
+                },
+                Sheet {
+                    name: "Theo đơn vị".into(),
+                    columns: cc,
+                    numeric: cnum,
+                    rows: crows,
+                },
+            ]),
+            Format::Csv => {
+                let (columns, rows) = if table == Some("children") {
+                    (cc, crows)
+                } else {
+                    (ic, irows)
+                };
+                let cols: Vec<&str> = columns.iter().map(String::as_str).collect();
+                crate::tabular::write_csv(&cols, &rows)
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

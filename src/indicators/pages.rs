@@ -35,6 +35,14 @@ impl DashboardPage {
         )
     }
 
+    fn export_link(&self, format: &str, table: &str) -> String {
+        format!(
+            "/units/{}/dashboard/export?period={}&format={format}&table={table}",
+            self.d.unit_code,
+            url::form_urlencoded::byte_serialize(self.period_text.as_bytes()).collect::<String>()
+        )
+    }
+
     fn is_sorted(&self, code: &str) -> bool {
         self.sort == code
     }
@@ -84,4 +92,13 @@ pub async fn dashboard(
         catalogue: &CATALOGUE,
     };
     Ok(render(StatusCode::OK, &page))
+}
+
+pub async fn export(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(code): Path<String>,
+    Q(q): Q<super::api::DashboardQuery>,
+) -> PageResult {
+    Ok(super::api::export_file(&state, &actor, &code, &q).await?)
 }

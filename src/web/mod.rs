@@ -220,6 +220,7 @@ pub fn routes() -> Router<AppState> {
         .route("/criteria/{id}/active", post(assessment::pages::criteria_active))
         .route("/units/{code}/tips", get(tips::pages::inbox))
         .route("/units/{code}/dashboard", get(indicators::pages::dashboard))
+        .route("/units/{code}/dashboard/export", get(indicators::pages::export))
         .route("/tips/{id}", get(tips::pages::show))
         .route("/tips/{id}/status", post(tips::pages::set_status))
         .route("/tips/{id}/assign", post(tips::pages::assign))

@@ -131,6 +131,61 @@ async fn a_commune_dashboard_counts_compares_and_breaks_down() {
             .status,
         404
     );
+    // Exports: XLSX with a sheet per table, CSV of one; numbers as numbers.
+    let x = app
+        .get(
+            "/units/12/dashboard/export?period=2023&format=xlsx",
+            &province.token,
+        )
+        .await;
+    assert_eq!(x.status, 200, "{}", x.text);
+    let columns = [
+        "ma_chi_tieu",
+        "chi_tieu",
+        "don_vi_tinh",
+        "gia_tri",
+        "ky_truoc",
+        "thay_doi",
+    ];
+    let rows = antq::tabular::read(&x.bytes, "Chỉ tiêu", &columns).unwrap();
+    assert_eq!(rows.len(), antq::indicators::CATALOGUE.len());
+    let json_festival = app
+        .get(
+            "/units/12/dashboard?period=2023&codes=so_ngay_hoi",
+            &province.token,
+        )
+        .await
+        .json();
+    let festival = rows
+        .iter()
+        .find(|r| r.get(0).as_deref() == Some("so_ngay_hoi"))
+        .unwrap();
+    let in_file: f64 = festival.get(3).unwrap().parse().unwrap();
+    assert_eq!(
+        in_file as i64,
+        row(&json_festival, "so_ngay_hoi")["value"].as_i64().unwrap()
+    );
+    let mut child_columns = vec!["ma_don_vi", "ten_don_vi"];
+    child_columns.extend(antq::indicators::CATALOGUE.iter().map(|i| i.code));
+    let by_unit = antq::tabular::read(&x.bytes, "Theo đơn vị", &child_columns).unwrap();
+    assert!(by_unit.iter().any(|r| r.get(0).as_deref() == Some("03583")));
+    let csv = app
+        .get(
+            "/units/12/dashboard/export?period=2023&format=csv&table=children",
+            &province.token,
+        )
+        .await;
+    assert!(
+        csv.text.starts_with("ma_don_vi,ten_don_vi,so_buoi_tuyen_truyen"),
+        "{}",
+        &csv.text[..80.min(csv.text.len())]
+    );
+    assert_eq!(
+        app.get("/units/12/dashboard/export?format=pdf", &province.token)
+            .await
+            .status,
+        422
+    );
     let catalogue = app.get("/indicators", &officer.token).await.json();
     assert_eq!(
         catalogue["indicators"].as_array().unwrap().len(),
