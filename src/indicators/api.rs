@@ -88,3 +88,42 @@ pub async fn export_file(
     let stem = format!("so-lieu-{}-{}-{}", unit.code, p.from, p.to);
     Ok(crate::web::download(format, &stem, bytes))
 }
+
+#[derive(Deserialize, Default)]
+pub struct TrendQuery {
+    #[serde(default)]
+    pub code: Option<String>,
+    /// The last year (default: this year).
+    #[serde(default)]
+    pub to: Option<i32>,
+    #[serde(default)]
+    pub years: Option<i32>,
+}
+
+/// One indicator of a unit year by year (at most 15 years).
+pub async fn trend(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(code): Path<String>,
+    Q(q): Q<TrendQuery>,
+) -> Result<Json<super::chart::Trend>> {
+    let ind = match q.code.as_deref() {
+        Some(c) => parse_codes(Some(c))?
+            .into_iter()
+            .next()
+            .ok_or_else(crate::error::AppError::not_found)?,
+        None => &CATALOGUE[0],
+    };
+    let last = q.to.unwrap_or_else(|| crate::input::today().year());
+    let years = q.years.unwrap_or(10);
+    if !(1..=super::chart::MAX_YEARS).contains(&years) {
+        return Err(crate::error::AppError::field(
+            "years",
+            format!("Số năm: từ 1 đến {}.", super::chart::MAX_YEARS),
+        ));
+    }
+    let unit = units::open_for(&state.db, &actor, &code).await?;
+    Ok(Json(
+        super::chart::trend(&state.db, &actor, &unit, ind, last, years).await?,
+    ))
+}

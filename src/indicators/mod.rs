@@ -9,6 +9,7 @@
 //! aggregate-only indicators, charts, the map and the report come next.
 
 pub mod api;
+pub mod chart;
 pub mod pages;
 pub mod period;
 

@@ -24,6 +24,9 @@ struct DashboardPage {
     /// (code, name) of the breakdown's columns.
     heads: Vec<(&'static str, &'static str)>,
     catalogue: &'static [super::Indicator],
+    /// The trend chart of the chosen indicator over ten years, as SVG.
+    trend_svg: String,
+    trend_code: &'static str,
 }
 
 impl DashboardPage {
@@ -43,6 +46,10 @@ impl DashboardPage {
         )
     }
 
+    fn is_trend(&self, code: &str) -> bool {
+        self.trend_code == code
+    }
+
     fn is_sorted(&self, code: &str) -> bool {
         self.sort == code
     }
@@ -54,6 +61,9 @@ pub struct Query {
     period: Option<String>,
     #[serde(default)]
     sort: Option<String>,
+    /// The indicator of the trend chart.
+    #[serde(default)]
+    trend: Option<String>,
 }
 
 pub async fn dashboard(
@@ -64,8 +74,18 @@ pub async fn dashboard(
 ) -> PageResult {
     let p = period::parse(q.period.as_deref(), None, None)?;
     let codes = parse_codes(None)?;
+    let trend_ind = match q.trend.as_deref() {
+        Some(t) => parse_codes(Some(t))?
+            .into_iter()
+            .next()
+            .ok_or_else(crate::error::AppError::not_found)?,
+        None => &CATALOGUE[0],
+    };
     let unit = units::open_for(&state.db, &actor, &code).await?;
     let mut d = super::dashboard(&state.db, &actor, &unit, &p, &codes).await?;
+    let last = i32::try_from(p.end_year()).unwrap_or(2000);
+    let years = (last - 1999).clamp(1, 10);
+    let trend = super::chart::trend(&state.db, &actor, &unit, trend_ind, last, years).await?;
     let sort = q
         .sort
         .clone()
@@ -90,6 +110,8 @@ pub async fn dashboard(
         sort,
         heads,
         catalogue: &CATALOGUE,
+        trend_svg: super::chart::svg(&trend),
+        trend_code: trend_ind.code,
     };
     Ok(render(StatusCode::OK, &page))
 }

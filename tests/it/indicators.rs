@@ -192,6 +192,28 @@ async fn a_commune_dashboard_counts_compares_and_breaks_down() {
         antq::indicators::CATALOGUE.len()
     );
 
+    // The trend of one indicator over the years, and its SVG on the page.
+    let t = app
+        .get(
+            "/units/03583/trend?code=so_ngay_hoi&to=2023&years=3",
+            &officer.token,
+        )
+        .await
+        .json();
+    assert_eq!(t["points"], json!([[2021, 0], [2022, 0], [2023, 1]]));
+    assert_eq!(
+        app.get("/units/03583/trend?years=40", &officer.token)
+            .await
+            .status,
+        422
+    );
+    assert_eq!(
+        app.get("/units/03583/trend?code=khong_co", &officer.token)
+            .await
+            .status,
+        422
+    );
+    assert_eq!(app.get("/units/03820/trend", &officer.token).await.status, 404);
     // The page, sortable by any indicator.
     let b = app.browser("khonglao.ca", antq::demo::PASSWORD).await;
     let page = app
@@ -199,6 +221,10 @@ async fn a_commune_dashboard_counts_compares_and_breaks_down() {
         .await;
     assert_eq!(page.status, 200);
     assert!(page.text.contains("tăng 1 Ngày hội so với năm 2022"));
+    let chart = app
+        .page(&b, "/units/03583/dashboard?period=2023&trend=so_ngay_hoi")
+        .await;
+    assert!(chart.text.contains("<svg") && chart.text.contains(">2014<") && chart.text.contains(">2023<"));
     let page = app.page(&b, "/units/03583/dashboard?period=2099-2000").await;
     assert_eq!(page.status, 422);
 }
