@@ -188,6 +188,15 @@ pub fn parse_date(text: &str) -> Option<time::Date> {
         .ok()
 }
 
+/// The same day `months` later, or the month's last day when it is shorter
+/// (31/12 + 2 months is 28/02): service periods and legal deadlines.
+pub fn add_months(d: time::Date, months: i32) -> Option<time::Date> {
+    let total = d.year() * 12 + (u8::from(d.month()) as i32 - 1) + months;
+    let month = time::Month::try_from((total.rem_euclid(12) + 1) as u8).ok()?;
+    let year = total.div_euclid(12);
+    time::Date::from_calendar_date(year, month, d.day().min(month.length(year))).ok()
+}
+
 /// Today's date in Vietnam (UTC+7), for "not in the future" rules.
 pub fn today() -> time::Date {
     time::OffsetDateTime::now_utc()

@@ -348,20 +348,9 @@ pub fn served_nine_months(began: &str, ended: Option<&str>, year: i64) -> bool {
     let from = began.max(start.as_str());
     let to = ended.unwrap_or(end.as_str()).min(end.as_str());
     match (input::parse_date(from), input::parse_date(to)) {
-        (Some(f), Some(t)) => add_months(f, 9).is_some_and(|nine| t >= nine),
+        (Some(f), Some(t)) => input::add_months(f, 9).is_some_and(|nine| t >= nine),
         _ => false,
     }
-}
-
-/// The same day `months` later, or the month's last day when it is shorter.
-fn add_months(d: time::Date, months: i32) -> Option<time::Date> {
-    let total = d.year() * 12 + (u8::from(d.month()) as i32 - 1) + months;
-    let (year, month) = (
-        total.div_euclid(12),
-        time::Month::try_from((total.rem_euclid(12) + 1) as u8).ok()?,
-    );
-    let day = d.day().min(month.length(year));
-    time::Date::from_calendar_date(year, month, day).ok()
 }
 
 /// Ratings of a commune's teams and members for a year, keyed by subject.
@@ -404,7 +393,7 @@ mod tests {
         assert_eq!(period(2025), ("2024-11-15".to_string(), "2025-11-14".to_string()));
         assert!(rank("xuat_sac") < rank("tot"));
         let d = |s: &str| input::parse_date(s).unwrap();
-        assert_eq!(add_months(d("2024-11-15"), 9), Some(d("2025-08-15")));
-        assert_eq!(add_months(d("2025-05-31"), 9), Some(d("2026-02-28")));
+        assert_eq!(input::add_months(d("2024-11-15"), 9), Some(d("2025-08-15")));
+        assert_eq!(input::add_months(d("2025-05-31"), 9), Some(d("2026-02-28")));
     }
 }

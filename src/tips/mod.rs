@@ -69,13 +69,8 @@ pub fn label(table: &[(&'static str, &'static str)], key: &str) -> &'static str 
         .unwrap_or("")
 }
 
-/// The same day `months` later, or the month's last day when it is shorter.
-pub fn add_months(d: time::Date, months: i32) -> Option<time::Date> {
-    let total = d.year() * 12 + (u8::from(d.month()) as i32 - 1) + months;
-    let month = time::Month::try_from((total.rem_euclid(12) + 1) as u8).ok()?;
-    let year = total.div_euclid(12);
-    time::Date::from_calendar_date(year, month, d.day().min(month.length(year))).ok()
-}
+/// Deadlines count in months as the ratings' service does (input.rs).
+pub use crate::input::add_months;
 
 /// 12 digits in three groups of four, easy to read aloud over the phone.
 pub fn new_tracking_code() -> String {
