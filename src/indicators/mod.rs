@@ -203,7 +203,7 @@ pub async fn values(db: &Db, actor: &Actor, unit: &Unit, p: &Period) -> Result<V
     let tips = crate::tips::figures::figures(db, &scope, &p.from, &p.to).await?;
     let reg = crate::registry::registrations::figures(db, &scope, year).await?;
     let ass = crate::assessment::figures::figures(db, &scope, year).await?;
-    let sum = crate::registry::summary::for_unit(db, actor, unit, year).await?;
+    let (models, teams) = crate::registry::summary::models_and_teams(db, &scope, year).await?;
     let recognised = |kind: &str| ass.level(kind).map(|l| l.recognised).unwrap_or(0);
     Ok(vec![
         act.sessions,
@@ -220,9 +220,9 @@ pub async fn values(db: &Db, actor: &Actor, unit: &Unit, p: &Period) -> Result<V
         reg.villages_registered,
         recognised("village"),
         recognised("commune"),
-        sum.models.points,
-        sum.teams.total,
-        sum.teams.members,
+        models.points,
+        teams.total,
+        teams.members,
     ])
 }
 

@@ -62,11 +62,9 @@ pub struct RatingFigure {
     pub count: i64,
 }
 
-pub async fn for_unit(db: &Db, actor: &Actor, unit: &Unit, year: i64) -> Result<Summary> {
-    if !(2000..=2100).contains(&year) {
-        return Err(AppError::field("year", format!("Năm: {year} không hợp lệ.")));
-    }
-    let scope = Scope::new(actor, Action::ViewGeography)?.narrow(&unit.path)?;
+/// Model points and teams (with members) of the subtree in a year: the
+/// summary's and the indicators' (indicators/mod.rs) alike.
+pub async fn models_and_teams(db: &Db, scope: &Scope, year: i64) -> Result<(ModelFigures, TeamFigures)> {
     let (first, last) = (format!("{year:04}-01-01"), format!("{year:04}-12-31"));
     // A point, team or member counts for a year when it existed on any day of it.
     let points = "FROM model_points p WHERE p.scope_path LIKE $1 AND p.started_on <= $2 \
@@ -130,6 +128,16 @@ pub async fn for_unit(db: &Db, actor: &Actor, unit: &Unit, year: i64) -> Result<
         members: by_kind.iter().map(|k| k.members).sum(),
         by_kind,
     };
+    Ok((models, teams))
+}
+
+pub async fn for_unit(db: &Db, actor: &Actor, unit: &Unit, year: i64) -> Result<Summary> {
+    if !(2000..=2100).contains(&year) {
+        return Err(AppError::field("year", format!("Năm: {year} không hợp lệ.")));
+    }
+    let scope = Scope::new(actor, Action::ViewGeography)?.narrow(&unit.path)?;
+    let (first, last) = (format!("{year:04}-01-01"), format!("{year:04}-12-31"));
+    let (models, teams) = models_and_teams(db, &scope, year).await?;
 
     let rating_rows = sqlx::query(
         "SELECT subject_kind, level, COUNT(*) AS n FROM ratings WHERE scope_path LIKE $1 AND year = $2 \
