@@ -474,36 +474,13 @@ pub async fn correct(
 }
 
 /// The fields of a multipart form, with the file's name and bytes.
-pub async fn multipart_form(mut multipart: Multipart) -> Result<(Form, Option<(String, Vec<u8>)>), AppError> {
-    // axum's own rejection texts are English; the user gets one Vietnamese line.
-    let unreadable = || {
-        AppError::BadRequest("Biểu mẫu tải tệp không đọc được (dữ liệu gửi lên bị lỗi hoặc quá lớn).".into())
-    };
-    let mut fields = Form::new();
-    let mut file: Option<(String, Vec<u8>)> = None;
-    while let Some(field) = multipart.next_field().await.map_err(|_| unreadable())? {
-        let name = field.name().unwrap_or_default().to_string();
-        if name == "file" {
-            let file_name = field.file_name().unwrap_or_default().to_string();
-            let bytes = field.bytes().await.map_err(|_| unreadable())?;
-            if !bytes.is_empty() {
-                if file.is_some() {
-                    return Err(AppError::field("file", "Tệp: mỗi lần chỉ tải lên một tệp."));
-                }
-                file = Some((file_name, bytes.to_vec()));
-            }
-        } else {
-            let text = field
-                .text()
-                .await
-                .map_err(|_| AppError::field(&name, "Biểu mẫu: trường chữ phải là văn bản UTF-8."))?;
-            if text.contains('\0') {
-                return Err(AppError::BadRequest("Biểu mẫu không được chứa ký tự NUL.".into()));
-            }
-            fields.insert(name, text);
-        }
+/// The fields of a multipart form, with its one `file` (name, bytes).
+pub async fn multipart_form(multipart: Multipart) -> Result<(Form, Option<(String, Vec<u8>)>), AppError> {
+    let (fields, mut files) = crate::web::multipart_parts(multipart, "file").await?;
+    if files.len() > 1 {
+        return Err(AppError::field("file", "Tệp: mỗi lần chỉ tải lên một tệp."));
     }
-    Ok((fields, file))
+    Ok((fields, files.pop()))
 }
 
 pub async fn upload(

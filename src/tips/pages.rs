@@ -84,40 +84,20 @@ pub async fn form(State(state): State<AppState>, Q(q): Q<FormQuery>) -> PageResu
     Ok(render(StatusCode::OK, &page))
 }
 
-/// Reads the tip form: its text fields and up to five `photos` parts. A body
-/// over the limit is a 413, said in Vietnamese.
-pub async fn read_multipart(mut multipart: Multipart) -> Result<(Form, Vec<Vec<u8>>), AppError> {
-    let failed = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::TooLarge("Dữ liệu gửi lên quá lớn: tối đa 5 ảnh, mỗi ảnh 5 MB.".into())
-        } else {
-            AppError::BadRequest("Biểu mẫu gửi lên không đọc được; hãy mở lại trang và gửi lại.".into())
-        }
-    };
-    let mut fields = Form::new();
-    let mut photos = Vec::new();
-    while let Some(field) = multipart.next_field().await.map_err(failed)? {
-        let name = field.name().unwrap_or_default().to_string();
-        if name == "photos" {
-            let bytes = field.bytes().await.map_err(failed)?;
-            // The count is judged with the other fields (intake.rs), so a
-            // sixth photo does not cost the citizen what they typed; the body
-            // limit bounds the memory.
-            if !bytes.is_empty() {
-                photos.push(bytes.to_vec());
+/// Reads the tip form: its text fields and its `photos` parts. The count
+/// is judged with the other fields (intake.rs), so a sixth photo does not
+/// cost the citizen what they typed; the body limit bounds the memory.
+pub async fn read_multipart(multipart: Multipart) -> Result<(Form, Vec<Vec<u8>>), AppError> {
+    let (fields, files) = crate::web::multipart_parts(multipart, "photos")
+        .await
+        .map_err(|e| match e {
+            // This route's limit is not the general one.
+            AppError::TooLarge(_) => {
+                AppError::TooLarge("Dữ liệu gửi lên quá lớn: tối đa 5 ảnh, mỗi ảnh 5 MB.".into())
             }
-        } else {
-            let text = field
-                .text()
-                .await
-                .map_err(|_| AppError::field(&name, "Biểu mẫu: trường chữ phải là văn bản UTF-8."))?;
-            if text.contains('\0') {
-                return Err(AppError::BadRequest("Biểu mẫu không được chứa ký tự NUL.".into()));
-            }
-            fields.insert(name, text);
-        }
-    }
-    Ok((fields, photos))
+            other => other,
+        })?;
+    Ok((fields, files.into_iter().map(|(_, bytes)| bytes).collect()))
 }
 
 pub fn draft_of(form: &Form, photos: Vec<Vec<u8>>) -> TipDraft {

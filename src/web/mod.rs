@@ -547,6 +547,45 @@ pub fn see_other(path: &str, notice: Option<&str>) -> Response {
     Redirect::to(&target).into_response()
 }
 
+/// A multipart form read whole: its text fields, and the non-empty parts of
+/// `file_field` as (file name, bytes). axum's rejections are English; here a
+/// body over the limit is a Vietnamese 413 and any other fault one
+/// Vietnamese line; a text field must be UTF-8 without NUL.
+pub async fn multipart_parts(
+    mut multipart: axum::extract::Multipart,
+    file_field: &str,
+) -> Result<(std::collections::BTreeMap<String, String>, Vec<(String, Vec<u8>)>), AppError> {
+    let failed = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            auth::middleware::too_large()
+        } else {
+            AppError::BadRequest("Biểu mẫu gửi lên không đọc được; hãy mở lại trang và gửi lại.".into())
+        }
+    };
+    let mut fields = std::collections::BTreeMap::new();
+    let mut files = Vec::new();
+    while let Some(field) = multipart.next_field().await.map_err(failed)? {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == file_field {
+            let file_name = field.file_name().unwrap_or_default().to_string();
+            let bytes = field.bytes().await.map_err(failed)?;
+            if !bytes.is_empty() {
+                files.push((file_name, bytes.to_vec()));
+            }
+        } else {
+            let text = field
+                .text()
+                .await
+                .map_err(|_| AppError::field(&name, "Biểu mẫu: trường chữ phải là văn bản UTF-8."))?;
+            if text.contains('\0') {
+                return Err(AppError::BadRequest("Biểu mẫu không được chứa ký tự NUL.".into()));
+            }
+            fields.insert(name, text);
+        }
+    }
+    Ok((fields, files))
+}
+
 /// The `file` field of a multipart upload form; `None` when no file was chosen.
 pub async fn uploaded_file(
     mut multipart: axum::extract::Multipart,
