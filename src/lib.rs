@@ -13,6 +13,7 @@ pub mod awards;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod docx;
 pub mod error;
 pub mod indicators;
 pub mod input;

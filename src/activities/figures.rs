@@ -44,7 +44,8 @@ pub struct AwardFigures {
 
 pub async fn figures(db: &Db, scope: &Scope, from: &str, to: &str) -> Result<Figures> {
     let like = scope.like();
-    let row = sqlx::query(
+    let place = scope.path_expr("");
+    let row = sqlx::query(&format!(
         "SELECT \
            COALESCE(SUM(CASE WHEN kind = 'session' THEN 1 ELSE 0 END), 0) AS sessions, \
            CAST(COALESCE(SUM(CASE WHEN kind = 'session' THEN attendance ELSE 0 END), 0) AS BIGINT) AS attendance, \
@@ -53,39 +54,42 @@ pub async fn figures(db: &Db, scope: &Scope, from: &str, to: &str) -> Result<Fig
            COALESCE(SUM(CASE WHEN kind = 'mediation' AND subtype = 'thanh' THEN 1 ELSE 0 END), 0) AS mediated, \
            COALESCE(SUM(CASE WHEN kind = 'key_area' AND subtype = 'dua_vao' THEN 1 ELSE 0 END), 0) AS designated, \
            COALESCE(SUM(CASE WHEN kind = 'key_area' AND subtype = 'dua_ra' THEN 1 ELSE 0 END), 0) AS removed \
-         FROM activities WHERE scope_path LIKE $1 AND held_on >= $2 AND held_on <= $3 AND cancelled_at IS NULL \
-           AND kind <> 'campaign'",
-    )
+         FROM activities WHERE {place} LIKE $1 AND held_on >= $2 AND held_on <= $3 AND cancelled_at IS NULL \
+           AND kind <> 'campaign'"
+    ))
     .bind(&like)
     .bind(from)
     .bind(to)
     .fetch_one(&db.pool)
     .await?;
     // A drug-free decision counts for the year it recognises, whatever its date.
-    let drug_free: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM activities WHERE kind = 'drug_free' AND scope_path LIKE $1 AND cancelled_at IS NULL \
-         AND year >= $2 AND year <= $3",
-    )
+    let drug_free: i64 = sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM activities WHERE kind = 'drug_free' AND {place} LIKE $1 AND cancelled_at IS NULL \
+         AND year >= $2 AND year <= $3"
+    ))
     .bind(&like)
     .bind(from.get(0..4).and_then(|y| y.parse::<i64>().ok()).unwrap_or(0))
     .bind(to.get(0..4).and_then(|y| y.parse::<i64>().ok()).unwrap_or(0))
     .fetch_one(&db.pool)
     .await?;
-    // A campaign counts for the unit that ran it and for every unit it covered.
-    let campaigns: i64 = sqlx::query_scalar(
+    // A campaign counts for the unit that ran it and for every unit it
+    // covered (on the pre-2025 map, for the unit that ran it: the units
+    // covered are today's, and the pattern matches none of them).
+    let campaigns: i64 = sqlx::query_scalar(&format!(
         "SELECT COUNT(*) FROM activities a WHERE a.kind = 'campaign' AND a.cancelled_at IS NULL \
-         AND a.held_on >= $2 AND a.held_on <= $3 AND (a.scope_path LIKE $1 OR EXISTS \
+         AND a.held_on >= $2 AND a.held_on <= $3 AND ({} LIKE $1 OR EXISTS \
            (SELECT 1 FROM activity_units au WHERE au.activity_id = a.id AND au.scope_path LIKE $1))",
-    )
+        scope.path_expr("a.")
+    ))
     .bind(&like)
     .bind(from)
     .bind(to)
     .fetch_one(&db.pool)
     .await?;
-    let festival_rows = sqlx::query(
-        "SELECT showcase_level, COUNT(*) AS n FROM festival_days WHERE scope_path LIKE $1 AND held_on >= $2 \
-         AND held_on <= $3 GROUP BY showcase_level",
-    )
+    let festival_rows = sqlx::query(&format!(
+        "SELECT showcase_level, COUNT(*) AS n FROM festival_days WHERE {place} LIKE $1 AND held_on >= $2 \
+         AND held_on <= $3 GROUP BY showcase_level"
+    ))
     .bind(&like)
     .bind(from)
     .bind(to)
@@ -105,10 +109,10 @@ pub async fn figures(db: &Db, scope: &Scope, from: &str, to: &str) -> Result<Fig
     for r in &festival_rows {
         festival_days += r.try_get::<i64, _>("n")?;
     }
-    let award_rows = sqlx::query(
+    let award_rows = sqlx::query(&format!(
         "SELECT award_type, issuer_kind, issuer_name, recipient_kind FROM awards \
-         WHERE scope_path LIKE $1 AND decided_on >= $2 AND decided_on <= $3 AND cancelled_at IS NULL",
-    )
+         WHERE {place} LIKE $1 AND decided_on >= $2 AND decided_on <= $3 AND cancelled_at IS NULL"
+    ))
     .bind(&like)
     .bind(from)
     .bind(to)

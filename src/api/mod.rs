@@ -179,6 +179,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/indicators", get(indicators::api::catalogue))
         .route("/units/{code}/dashboard", get(indicators::api::dashboard))
         .route("/units/{code}/dashboard/export", get(indicators::api::export))
+        .route("/units/{code}/report", get(indicators::api::report))
         .route("/units/{code}/trend", get(indicators::api::trend))
         .route("/tips/{id}", get(tips::api::show))
         .route("/tips/{id}/status", post(tips::api::set_status))

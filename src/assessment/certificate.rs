@@ -183,7 +183,7 @@ fn fit(
 }
 
 /// "ngày 14 tháng 11 năm 2025", as a Vietnamese document dates itself.
-fn long_date(iso: &str) -> String {
+pub(crate) fn long_date(iso: &str) -> String {
     let parts: Vec<&str> = iso.split('-').collect();
     match parts.as_slice() {
         // Nghị định 30/2020/NĐ-CP: days below 10 and the months 1 and 2

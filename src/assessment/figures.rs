@@ -66,32 +66,35 @@ impl Figures {
 
 pub async fn figures(db: &Db, scope: &Scope, year: i64) -> Result<Figures> {
     let like = scope.like();
-    let totals = sqlx::query(
-        "SELECT (SELECT COUNT(*) FROM villages WHERE scope_path LIKE $1 AND active = 1) AS villages, \
-         (SELECT COUNT(*) FROM units WHERE era = 'current' AND level = 'commune' AND path LIKE $1) AS communes, \
-         (SELECT COUNT(*) FROM organisations WHERE scope_path LIKE $1 AND active = 1 AND antt_excluded = 0) \
-         AS organisations",
-    )
+    let place = scope.path_expr("");
+    let (era, units_like) = scope.units_like();
+    let totals = sqlx::query(&format!(
+        "SELECT (SELECT COUNT(*) FROM villages WHERE {place} LIKE $1 AND active = 1) AS villages, \
+         (SELECT COUNT(*) FROM units WHERE era = '{era}' AND level = 'commune' AND path LIKE $2) AS communes, \
+         (SELECT COUNT(*) FROM organisations WHERE {place} LIKE $1 AND active = 1 AND antt_excluded = 0) \
+         AS organisations"
+    ))
     .bind(&like)
+    .bind(&units_like)
     .fetch_one(&db.pool)
     .await?;
     // Only subjects still active count, as in the totals, so a share stays
     // within 100%.
-    let rows = sqlx::query(
+    let rows = sqlx::query(&format!(
         "SELECT subject_kind, \
          COUNT(DISTINCT CASE WHEN submissions > 0 THEN subject_id END) AS assessed, \
          COUNT(DISTINCT CASE WHEN status IN ('approved', 'recognised') AND result = 'dat' THEN subject_id END) \
          AS recognised, \
          COUNT(DISTINCT CASE WHEN status = 'recognised' THEN subject_id END) AS certified \
-         FROM assessments a WHERE programme = 'an_toan' AND scope_path LIKE $1 AND year = $2 AND replaced = 0 \
+         FROM assessments a WHERE programme = 'an_toan' AND {place} LIKE $1 AND year = $2 AND replaced = 0 \
          AND status <> 'withdrawn' \
          AND (subject_kind = 'commune' \
               OR EXISTS (SELECT 1 FROM villages v WHERE subject_kind = 'village' \
                          AND CAST(v.id AS TEXT) = a.subject_id AND v.active = 1) \
               OR EXISTS (SELECT 1 FROM organisations o WHERE subject_kind = 'organisation' \
                          AND CAST(o.id AS TEXT) = a.subject_id AND o.active = 1)) \
-         GROUP BY subject_kind",
-    )
+         GROUP BY subject_kind"
+    ))
     .bind(&like)
     .bind(year)
     .fetch_all(&db.pool)
@@ -126,11 +129,11 @@ pub async fn figures(db: &Db, scope: &Scope, year: i64) -> Result<Figures> {
     }
     // The classification (and the typical-commune tally) of an approved
     // correction replaces the version before it; open versions do not count.
-    let class_rows = sqlx::query(
+    let class_rows = sqlx::query(&format!(
         "SELECT subject_kind, level, COUNT(*) AS n FROM assessments WHERE programme = 'phan_loai' \
-         AND scope_path LIKE $1 AND year = $2 AND replaced = 0 AND status IN ('approved', 'recognised') \
-         AND level IS NOT NULL GROUP BY subject_kind, level ORDER BY subject_kind, level",
-    )
+         AND {place} LIKE $1 AND year = $2 AND replaced = 0 AND status IN ('approved', 'recognised') \
+         AND level IS NOT NULL GROUP BY subject_kind, level ORDER BY subject_kind, level"
+    ))
     .bind(&like)
     .bind(year)
     .fetch_all(&db.pool)
@@ -145,12 +148,12 @@ pub async fn figures(db: &Db, scope: &Scope, year: i64) -> Result<Figures> {
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    let typical_rows = sqlx::query(
+    let typical_rows = sqlx::query(&format!(
         "SELECT subject_id, subject_name, passed, total, status FROM assessments WHERE programme = 'dien_hinh' \
-         AND scope_path LIKE $1 AND year = $2 AND replaced = 0 AND submissions > 0 AND passed IS NOT NULL \
+         AND {place} LIKE $1 AND year = $2 AND replaced = 0 AND submissions > 0 AND passed IS NOT NULL \
          AND status <> 'withdrawn' \
-         ORDER BY subject_name, subject_id, version DESC",
-    )
+         ORDER BY subject_name, subject_id, version DESC"
+    ))
     .bind(&like)
     .bind(year)
     .fetch_all(&db.pool)
@@ -172,10 +175,10 @@ pub async fn figures(db: &Db, scope: &Scope, year: i64) -> Result<Figures> {
         });
     }
     let today = crate::input::today().to_string();
-    let overdue: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM assessments WHERE scope_path LIKE $1 AND year = $2 \
-         AND status IN ('draft', 'submitted', 'returned') AND decide_by IS NOT NULL AND decide_by <= $3",
-    )
+    let overdue: i64 = sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM assessments WHERE {place} LIKE $1 AND year = $2 \
+         AND status IN ('draft', 'submitted', 'returned') AND decide_by IS NOT NULL AND decide_by <= $3"
+    ))
     .bind(&like)
     .bind(year)
     .bind(&today)

@@ -135,6 +135,13 @@ pub fn can_open_unit(actor: &Actor, unit_path: &str) -> bool {
     in_subtree(&actor.scope_path, unit_path) || in_subtree(unit_path, &actor.scope_path)
 }
 
+/// A unit of the pre-2025 map may be opened when every unit of today it
+/// became lies inside the scope: its figures, counted inside the scope, are
+/// then the old unit's whole figures and not a part passed off as them.
+pub fn can_open_legacy_unit(actor: &Actor, successor_paths: &[String]) -> bool {
+    !successor_paths.is_empty() && successor_paths.iter().all(|p| in_subtree(&actor.scope_path, p))
+}
+
 fn in_subtree(root: &str, path: &str) -> bool {
     path.starts_with(root)
 }
@@ -144,6 +151,9 @@ fn in_subtree(root: &str, path: &str) -> bool {
 #[derive(Clone, Debug)]
 pub struct Scope {
     prefix: String,
+    /// On the pre-2025 map: the old unit's path, matched against the
+    /// records' `legacy_path` as well as the actor's scope on `scope_path`.
+    legacy: Option<String>,
 }
 
 impl Scope {
@@ -151,6 +161,7 @@ impl Scope {
         require_role(actor, action)?;
         Ok(Scope {
             prefix: actor.scope_path.clone(),
+            legacy: None,
         })
     }
 
@@ -160,6 +171,7 @@ impl Scope {
         if in_subtree(&self.prefix, unit_path) {
             Ok(Scope {
                 prefix: unit_path.to_string(),
+                legacy: self.legacy.clone(),
             })
         } else if in_subtree(unit_path, &self.prefix) {
             Ok(self.clone())
@@ -168,10 +180,60 @@ impl Scope {
         }
     }
 
+    /// The same scope counted on the pre-2025 map, inside the old unit at
+    /// `legacy_path`: a record counts when it is in the actor's scope today
+    /// and lay in that unit then. Access stays decided by `scope_path`.
+    pub fn on_legacy_map(&self, legacy_path: &str) -> Scope {
+        Scope {
+            prefix: self.prefix.clone(),
+            legacy: Some(legacy_path.to_string()),
+        }
+    }
+
+    pub fn is_legacy(&self) -> bool {
+        self.legacy.is_some()
+    }
+
     /// The LIKE pattern for `scope_path` columns. Paths end in '/', and
     /// codes contain no LIKE wildcards, so a prefix match is exactly the subtree.
+    ///
+    /// On the pre-2025 map it is `scope%|legacy%`, to be matched against
+    /// [`Scope::path_expr`]; against a bare `scope_path` (a query not made
+    /// for that map) it matches nothing, so such a query fails closed.
     pub fn like(&self) -> String {
-        format!("{}%", self.prefix)
+        match &self.legacy {
+            None => format!("{}%", self.prefix),
+            Some(old) => format!("{}%|{old}%", self.prefix),
+        }
+    }
+
+    /// What [`Scope::like`] is matched against for a table with `alias.`
+    /// (or "" for none): `scope_path`, or on the pre-2025 map the record's
+    /// today's path and old path joined by '|' (which no path contains, so
+    /// each half of the pattern matches its own path).
+    pub fn path_expr(&self, alias: &str) -> String {
+        match self.legacy {
+            None => format!("{alias}scope_path"),
+            Some(_) => format!("({alias}scope_path || '|' || COALESCE({alias}legacy_path, ''))"),
+        }
+    }
+
+    /// The era of the map counted and the LIKE pattern for `units.path` on
+    /// it: the reference units are public, so on the pre-2025 map they are
+    /// the old unit's whole subtree.
+    pub fn units_like(&self) -> (&'static str, String) {
+        match &self.legacy {
+            None => ("current", format!("{}%", self.prefix)),
+            Some(old) => ("legacy", format!("{old}%")),
+        }
+    }
+
+    /// The column that places a record on the map being counted.
+    pub fn place_column(&self, alias: &str) -> String {
+        match self.legacy {
+            None => format!("{alias}scope_path"),
+            Some(_) => format!("{alias}legacy_path"),
+        }
     }
 
     pub fn contains(&self, path: &str) -> bool {

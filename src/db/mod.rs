@@ -5,6 +5,7 @@
 //! parameters, `RETURNING`, integer flags, text timestamps). Where a
 //! statement must differ, `Backend` is matched next to both versions.
 
+pub mod bulk;
 pub mod reference;
 
 use std::time::Duration;
@@ -97,6 +98,7 @@ impl Db {
     pub async fn prepare(&self) -> anyhow::Result<()> {
         self.migrate().await?;
         reference::load_if_missing(self).await?;
+        reference::fill_legacy_homes(self).await?;
         crate::assessment::criteria::ensure_shipped(self).await
     }
 

@@ -66,6 +66,85 @@ pub async fn load_if_missing(db: &Db) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Tables whose rows carry a `legacy_path` (migration 0007), villages and
+/// organisations first: the others may take theirs from them.
+const LEGACY_TABLES: [&str; 10] = [
+    "villages",
+    "organisations",
+    "activities",
+    "festival_days",
+    "registrations",
+    "assessments",
+    "model_points",
+    "teams",
+    "awards",
+    "tips",
+];
+
+/// Fills `legacy_home` — for each current unit, where it lies on the pre-2025
+/// map: its only predecessor's path, or the deepest ancestor all its
+/// predecessors share — when it is empty (a new database, or one made before
+/// migration 0007), then derives every record's `legacy_path` that is still
+/// missing (the triggers do it when a row is written with it NULL).
+pub async fn fill_legacy_homes(db: &Db) -> anyhow::Result<()> {
+    let filled: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM legacy_home")
+        .fetch_one(&db.pool)
+        .await?;
+    if filled > 0 {
+        return Ok(());
+    }
+    use sqlx::Row;
+    let pairs = sqlx::query(
+        "SELECT x.new_code AS code, u.path FROM crosswalk_2025 x \
+         JOIN units u ON u.era = 'legacy' AND u.code = x.old_code \
+         UNION ALL SELECT x.new_code AS code, u.path FROM province_crosswalk_2025 x \
+         JOIN units u ON u.era = 'legacy' AND u.code = x.old_code",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    let mut homes: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    for r in &pairs {
+        let code: String = r.try_get("code")?;
+        let path: String = r.try_get("path")?;
+        homes
+            .entry(code)
+            .and_modify(|h| *h = common_ancestor(h, &path))
+            .or_insert(path);
+    }
+    homes.insert(NATION_CODE.to_string(), format!("/{NATION_CODE}/"));
+    let rows: Vec<Vec<String>> = homes.into_iter().map(|(c, p)| vec![c, p]).collect();
+    let mut tx = db.begin().await?;
+    insert_pairs(
+        &mut tx,
+        "INSERT INTO legacy_home (code, legacy_path) VALUES ",
+        &rows,
+    )
+    .await?;
+    for table in LEGACY_TABLES {
+        sqlx::query(&format!(
+            "UPDATE {table} SET legacy_path = NULL WHERE legacy_path IS NULL"
+        ))
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The deepest path both lie under ('/VN/12/105/03583/' and
+/// '/VN/12/106/03600/' → '/VN/12/').
+fn common_ancestor(a: &str, b: &str) -> String {
+    let mut out = String::from("/");
+    for (x, y) in a.trim_matches('/').split('/').zip(b.trim_matches('/').split('/')) {
+        if x != y {
+            break;
+        }
+        out.push_str(x);
+        out.push('/');
+    }
+    out
+}
+
 fn parse_csv(text: &str, width: usize) -> anyhow::Result<Vec<Vec<String>>> {
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let mut rows = Vec::new();
@@ -211,6 +290,19 @@ fn push_placeholders(sql: &mut String, rows: usize, cols: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_home_is_the_deepest_shared_ancestor() {
+        assert_eq!(
+            common_ancestor("/VN/12/105/03583/", "/VN/12/105/03583/"),
+            "/VN/12/105/03583/"
+        );
+        assert_eq!(
+            common_ancestor("/VN/12/105/03583/", "/VN/12/106/03600/"),
+            "/VN/12/"
+        );
+        assert_eq!(common_ancestor("/VN/02/", "/VN/08/"), "/VN/");
+    }
 
     #[test]
     fn shipped_files_have_the_official_counts() {

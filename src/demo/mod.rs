@@ -14,6 +14,7 @@ use crate::users::{self, UserDraft};
 
 mod activities;
 mod assessments;
+mod lai_chau;
 mod tips;
 
 pub const PASSWORD: &str = "antq-demo-2025";
@@ -175,7 +176,16 @@ pub async fn load_with_key(db: &Db, tip_key: &crate::tips::identity::TipKey) -> 
             key_area: None,
             note: Some(ILLUSTRATIVE.into()),
         };
-        villages::create(db, &system, commune, &draft).await?;
+        let v = villages::create(db, &system, commune, &draft).await?;
+        // The commune of before 1/7/2025 the village lay in (for the phase
+        // 2013–2023 on the map of its time; lai_chau.rs).
+        if let Some(old) = lai_chau::old_commune_of(name) {
+            sqlx::query("UPDATE villages SET legacy_code = $1 WHERE id = $2")
+                .bind(old)
+                .bind(v.id)
+                .execute(&db.pool)
+                .await?;
+        }
     }
     for (unit, kind, name) in ORGANISATIONS {
         let draft = OrganisationDraft {
@@ -193,6 +203,7 @@ pub async fn load_with_key(db: &Db, tip_key: &crate::tips::identity::TipKey) -> 
     assessments::load(db).await?;
     let officer = crate::auth::actor::by_username(db, "khonglao.ca").await?;
     tips::load(db, tip_key, &officer).await?;
+    lai_chau::load(db).await?;
     sqlx::query("INSERT INTO meta (key, value) VALUES ('demo_loaded', $1)")
         .bind(crate::db::now())
         .execute(&db.pool)

@@ -30,11 +30,28 @@ pub struct DashboardQuery {
     pub to: Option<String>,
     #[serde(default)]
     pub codes: Option<String>,
+    /// `current` or `legacy`; by default the map in force at the period's end.
+    #[serde(default)]
+    pub map: Option<String>,
     #[serde(default)]
     pub format: Option<String>,
     /// For CSV: `indicators` (the default) or `children`.
     #[serde(default)]
     pub table: Option<String>,
+}
+
+impl DashboardQuery {
+    /// The unit on the map asked for (or in force at the period's end).
+    pub async fn place(
+        &self,
+        state: &AppState,
+        actor: &Actor,
+        code: &str,
+        p: &period::Period,
+    ) -> Result<super::view::Place> {
+        let map = super::view::Map::parse(self.map.as_deref(), p)?;
+        super::view::open(&state.db, actor, code, map, self.map.is_some()).await
+    }
 }
 
 /// Every input is judged before anything is counted: a bad period or an
@@ -47,9 +64,9 @@ pub async fn dashboard(
 ) -> Result<Json<super::Dashboard>> {
     let p = period::parse(q.period.as_deref(), q.from.as_deref(), q.to.as_deref())?;
     let codes = parse_codes(q.codes.as_deref())?;
-    let unit = units::open_for(&state.db, &actor, &code).await?;
+    let place = q.place(&state, &actor, &code, &p).await?;
     Ok(Json(
-        super::dashboard(&state.db, &actor, &unit, &p, &codes).await?,
+        super::dashboard(&state.db, &actor, &place, &p, &codes).await?,
     ))
 }
 
@@ -82,10 +99,10 @@ pub async fn export_file(
             "Bảng: indicators hoặc children.",
         ));
     }
-    let unit = units::open_for(&state.db, actor, code).await?;
-    let d = super::dashboard(&state.db, actor, &unit, &p, &codes).await?;
+    let place = q.place(state, actor, code, &p).await?;
+    let d = super::dashboard(&state.db, actor, &place, &p, &codes).await?;
     let bytes = d.export(format, q.table.as_deref())?;
-    let stem = format!("so-lieu-{}-{}-{}", unit.code, p.from, p.to);
+    let stem = format!("so-lieu-{}-{}-{}", place.unit.code, p.from, p.to);
     Ok(crate::web::download(format, &stem, bytes))
 }
 
@@ -126,4 +143,84 @@ pub async fn trend(
     Ok(Json(
         super::chart::trend(&state.db, &actor, &unit, ind, last, years).await?,
     ))
+}
+
+/// The report of a unit and period: JSON (the default), `docx`, `xlsx` or
+/// `csv` (the indicators table, or `table=children`). Every input is judged
+/// before anything is counted.
+pub async fn report(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(code): Path<String>,
+    Q(q): Q<DashboardQuery>,
+) -> Result<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let format = q.format.clone().unwrap_or_else(|| "json".into());
+    if !["json", "html", "docx", "xlsx", "csv"].contains(&format.trim()) {
+        return Err(crate::error::AppError::field(
+            "format",
+            "Định dạng: json, docx, xlsx hoặc csv.",
+        ));
+    }
+    let r = build_report(&state, &actor, &code, &q).await?;
+    match format.trim() {
+        "docx" | "xlsx" | "csv" => report_file(&r, format.trim(), q.table.as_deref()),
+        _ => Ok(Json(r).into_response()),
+    }
+}
+
+/// Judges the query and writes the report (shared with the page).
+pub async fn build_report(
+    state: &AppState,
+    actor: &Actor,
+    code: &str,
+    q: &DashboardQuery,
+) -> Result<super::report::Report> {
+    let p = period::parse(q.period.as_deref(), q.from.as_deref(), q.to.as_deref())?;
+    let codes = parse_codes(None)?;
+    if let Some(t) = q.table.as_deref()
+        && t != "indicators"
+        && t != "children"
+    {
+        return Err(crate::error::AppError::field(
+            "table",
+            "Bảng: indicators hoặc children.",
+        ));
+    }
+    let place = q.place(state, actor, code, &p).await?;
+    let d = super::dashboard(&state.db, actor, &place, &p, &codes).await?;
+    super::report::build(&state.db, actor, &place, d).await
+}
+
+/// The report as a downloaded file.
+pub fn report_file(
+    r: &super::report::Report,
+    format: &str,
+    table: Option<&str>,
+) -> Result<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let d = &r.dashboard;
+    let stem = format!("bao-cao-{}-{}-{}", d.unit_code, d.period.from, d.period.to);
+    Ok(match format {
+        "docx" => (
+            [
+                (
+                    axum::http::header::CONTENT_TYPE,
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document".to_string(),
+                ),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{stem}.docx\""),
+                ),
+            ],
+            r.docx()?,
+        )
+            .into_response(),
+        "xlsx" => crate::web::download(crate::tabular::Format::Xlsx, &stem, r.xlsx()?),
+        _ => crate::web::download(
+            crate::tabular::Format::Csv,
+            &stem,
+            d.export(crate::tabular::Format::Csv, table)?,
+        ),
+    })
 }

@@ -10,8 +10,11 @@
 
 pub mod api;
 pub mod chart;
+pub mod map_svg;
 pub mod pages;
 pub mod period;
+pub mod report;
+pub mod view;
 
 use serde::Serialize;
 
@@ -46,7 +49,7 @@ const fn ind(
     }
 }
 
-pub const CATALOGUE: [Indicator; 17] = [
+pub const CATALOGUE: [Indicator; 21] = [
     ind(
         "so_buoi_tuyen_truyen",
         "Số buổi tuyên truyền, phổ biến",
@@ -125,10 +128,38 @@ pub const CATALOGUE: [Indicator; 17] = [
         "Tin báo",
     ),
     ind(
+        "so_thon",
+        "Số thôn, bản, tổ dân phố",
+        "thôn, tổ dân phố",
+        "Thôn, bản, tổ dân phố đang hoạt động trong danh mục của đơn vị (trên bản đồ trước 01/07/2025: theo xã cũ của thôn).",
+        "Danh mục thôn, tổ dân phố",
+    ),
+    ind(
         "so_thon_dang_ky",
         "Số thôn, tổ dân phố đăng ký “An toàn về an ninh, trật tự”",
         "thôn, tổ dân phố",
         "Thôn, tổ dân phố đang hoạt động có đăng ký phấn đấu của năm cuối kỳ.",
+        "Đăng ký thi đua",
+    ),
+    ind(
+        "so_xa_co_thon_dang_ky",
+        "Số xã có thôn, tổ dân phố đăng ký",
+        "xã",
+        "Xã (trên bản đồ trước 01/07/2025: xã, phường, thị trấn) có ít nhất một thôn, tổ dân phố đăng ký năm cuối kỳ.",
+        "Đăng ký thi đua",
+    ),
+    ind(
+        "so_ho_dang_ky",
+        "Số hộ gia đình đăng ký",
+        "hộ",
+        "Số hộ đăng ký ghi trong đăng ký của các thôn, tổ dân phố năm cuối kỳ.",
+        "Đăng ký thi đua",
+    ),
+    ind(
+        "so_co_quan_dang_ky",
+        "Số cơ quan, doanh nghiệp, trường học đăng ký",
+        "cơ quan, doanh nghiệp, trường học",
+        "Cơ quan, doanh nghiệp, cơ sở giáo dục có đăng ký phấn đấu đạt chuẩn “An toàn về an ninh, trật tự” năm cuối kỳ.",
         "Đăng ký thi đua",
     ),
     ind(
@@ -195,9 +226,16 @@ pub fn parse_codes(raw: Option<&str>) -> Result<Vec<&'static Indicator>> {
 }
 
 /// The values of every indicator for the unit's subtree (inside the
-/// actor's scope) over the period, in catalogue order.
+/// actor's scope) over the period, in catalogue order. A unit of the
+/// pre-2025 map counts the records that lay in it then (`legacy_path`); the
+/// caller has opened it for the actor (view.rs).
 pub async fn values(db: &Db, actor: &Actor, unit: &Unit, p: &Period) -> Result<Vec<i64>> {
-    let scope = Scope::new(actor, Action::ViewGeography)?.narrow(&unit.path)?;
+    let all = Scope::new(actor, Action::ViewGeography)?;
+    let scope = if unit.era == "legacy" {
+        all.on_legacy_map(&unit.path)
+    } else {
+        all.narrow(&unit.path)?
+    };
     let year = p.end_year();
     let act = crate::activities::figures::figures(db, &scope, &p.from, &p.to).await?;
     let tips = crate::tips::figures::figures(db, &scope, &p.from, &p.to).await?;
@@ -205,25 +243,31 @@ pub async fn values(db: &Db, actor: &Actor, unit: &Unit, p: &Period) -> Result<V
     let ass = crate::assessment::figures::figures(db, &scope, year).await?;
     let (models, teams) = crate::registry::summary::models_and_teams(db, &scope, year).await?;
     let recognised = |kind: &str| ass.level(kind).map(|l| l.recognised).unwrap_or(0);
-    Ok(vec![
-        act.sessions,
-        act.attendance,
-        act.conferences,
-        act.festival_days,
-        act.campaigns,
-        act.mediation_successful,
-        act.drug_free_communes,
-        act.awards.collectives,
-        act.awards.individuals,
-        tips.received,
-        tips.closed_in_time,
-        reg.villages_registered,
-        recognised("village"),
-        recognised("commune"),
-        models.points,
-        teams.total,
-        teams.members,
-    ])
+    let value = |code: &str| match code {
+        "so_buoi_tuyen_truyen" => act.sessions,
+        "so_luot_nguoi_tham_gia" => act.attendance,
+        "so_hoi_nghi" => act.conferences,
+        "so_ngay_hoi" => act.festival_days,
+        "so_dot_tan_cong" => act.campaigns,
+        "so_vu_hoa_giai_thanh" => act.mediation_successful,
+        "so_xa_khong_ma_tuy" => act.drug_free_communes,
+        "so_tap_the_khen_thuong" => act.awards.collectives,
+        "so_ca_nhan_khen_thuong" => act.awards.individuals,
+        "so_tin_bao" => tips.received,
+        "so_tin_bao_dung_han" => tips.closed_in_time,
+        "so_thon" => reg.villages,
+        "so_thon_dang_ky" => reg.villages_registered,
+        "so_xa_co_thon_dang_ky" => reg.communes_with_villages_registered,
+        "so_ho_dang_ky" => reg.households_registered,
+        "so_co_quan_dang_ky" => reg.organisations_registered,
+        "so_khu_dan_cu_an_toan" => recognised("village"),
+        "so_xa_an_toan" => recognised("commune"),
+        "so_diem_mo_hinh" => models.points,
+        "so_to_doi" => teams.total,
+        "so_thanh_vien" => teams.members,
+        _ => 0,
+    };
+    Ok(CATALOGUE.iter().map(|i| value(i.code)).collect())
 }
 
 /// "tăng 3,5% so với năm 2024", "giảm 12 buổi so với …" when the earlier
@@ -264,6 +308,11 @@ pub struct Child {
 pub struct Dashboard {
     pub unit_code: String,
     pub unit_name: String,
+    /// The map counted on: `current` or `legacy` (before 1 July 2025).
+    pub map: view::Map,
+    pub map_label: &'static str,
+    /// Set when the map asked for could not be used.
+    pub note: Option<String>,
     pub period: Period,
     pub previous: Option<Period>,
     pub indicators: Vec<Row>,
@@ -277,10 +326,11 @@ pub struct Dashboard {
 pub async fn dashboard(
     db: &Db,
     actor: &Actor,
-    unit: &Unit,
+    place: &view::Place,
     p: &Period,
     codes: &[&'static Indicator],
 ) -> Result<Dashboard> {
+    let unit = &place.unit;
     let now = values(db, actor, unit, p).await?;
     let previous = p.previous();
     let before = match &previous {
@@ -307,26 +357,42 @@ pub async fn dashboard(
         })
         .collect();
     let mut children = Vec::new();
-    for c in crate::units::children(db, actor, unit).await? {
-        if !c.can_open {
-            continue;
-        }
-        let v = values(db, actor, &c.unit, p).await?;
+    for c in child_units(db, actor, place).await? {
+        let v = values(db, actor, &c, p).await?;
         children.push(Child {
-            code: c.unit.code.clone(),
-            name: c.unit.name.clone(),
+            code: c.code.clone(),
+            name: c.name.clone(),
             values: codes.iter().map(|i| v[index(i.code)]).collect(),
         });
     }
     Ok(Dashboard {
         unit_code: unit.code.clone(),
         unit_name: unit.name.clone(),
+        map: place.map,
+        map_label: place.map.label(),
+        note: place.note.clone(),
         period: p.clone(),
         previous,
         indicators,
         columns: codes.iter().map(|i| i.code).collect(),
         children,
     })
+}
+
+/// The child units of the breakdown the actor may open: on today's map as
+/// the unit pages list them; on the pre-2025 map all of an opened old
+/// unit's children (every unit of today they became lies inside the
+/// parent's, which lay inside the scope).
+pub async fn child_units(db: &Db, actor: &Actor, place: &view::Place) -> Result<Vec<Unit>> {
+    match place.map {
+        view::Map::Legacy => crate::units::children_on_map(db, &place.unit).await,
+        view::Map::Current => Ok(crate::units::children(db, actor, &place.unit)
+            .await?
+            .into_iter()
+            .filter(|c| c.can_open)
+            .map(|c| c.unit)
+            .collect()),
+    }
 }
 
 impl Dashboard {

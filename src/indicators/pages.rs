@@ -7,10 +7,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 
+use super::view::{self, Map};
 use super::{CATALOGUE, Dashboard, parse_codes, period};
 use crate::app::AppState;
 use crate::auth::Actor;
-use crate::units;
 use crate::web::extract::Q;
 use crate::web::{PageCtx, PageResult, filters, render};
 
@@ -27,27 +27,72 @@ struct DashboardPage {
     /// The trend chart of the chosen indicator over ten years, as SVG.
     trend_svg: String,
     trend_code: &'static str,
+    /// The map of communes coloured by the chosen indicator, as SVG.
+    map_svg: String,
+    map_code: &'static str,
 }
 
 impl DashboardPage {
+    /// The query that keeps this view (period and map) for a link.
+    fn keep(&self) -> String {
+        format!(
+            "period={}&map={}",
+            url::form_urlencoded::byte_serialize(self.period_text.as_bytes()).collect::<String>(),
+            self.d.map.as_str()
+        )
+    }
+
     fn sort_link(&self, code: &str) -> String {
         format!(
-            "/units/{}/dashboard?period={}&sort={code}",
+            "/units/{}/dashboard?{}&sort={code}",
             self.d.unit_code,
-            url::form_urlencoded::byte_serialize(self.period_text.as_bytes()).collect::<String>()
+            self.keep()
         )
+    }
+
+    fn child_link(&self, code: &str) -> String {
+        format!("/units/{code}/dashboard?{}", self.keep())
     }
 
     fn export_link(&self, format: &str, table: &str) -> String {
         format!(
-            "/units/{}/dashboard/export?period={}&format={format}&table={table}",
+            "/units/{}/dashboard/export?{}&format={format}&table={table}",
+            self.d.unit_code,
+            self.keep()
+        )
+    }
+
+    fn report_link(&self, format: &str) -> String {
+        format!(
+            "/units/{}/report?{}&format={format}",
+            self.d.unit_code,
+            self.keep()
+        )
+    }
+
+    /// The same unit and period on the other map.
+    fn other_map_link(&self) -> String {
+        let other = match self.d.map {
+            Map::Current => "legacy",
+            Map::Legacy => "current",
+        };
+        format!(
+            "/units/{}/dashboard?period={}&map={other}",
             self.d.unit_code,
             url::form_urlencoded::byte_serialize(self.period_text.as_bytes()).collect::<String>()
         )
     }
 
+    fn on_legacy(&self) -> bool {
+        self.d.map == Map::Legacy
+    }
+
     fn is_trend(&self, code: &str) -> bool {
         self.trend_code == code
+    }
+
+    fn is_map(&self, code: &str) -> bool {
+        self.map_code == code
     }
 
     fn is_sorted(&self, code: &str) -> bool {
@@ -60,10 +105,31 @@ pub struct Query {
     #[serde(default)]
     period: Option<String>,
     #[serde(default)]
+    map: Option<String>,
+    #[serde(default)]
     sort: Option<String>,
     /// The indicator of the trend chart.
     #[serde(default)]
     trend: Option<String>,
+    /// The indicator the map of communes is coloured by.
+    #[serde(default)]
+    colour: Option<String>,
+}
+
+/// One indicator named by a query field, or the first of the catalogue.
+fn one_indicator(field: &'static str, raw: Option<&str>) -> crate::error::Result<&'static super::Indicator> {
+    match raw {
+        Some(c) => super::find(c.trim()).ok_or_else(|| {
+            crate::error::AppError::field(
+                field,
+                format!(
+                    "Chỉ tiêu: mã \"{}\" không có trong danh mục.",
+                    crate::input::shorten(c)
+                ),
+            )
+        }),
+        None => Ok(&CATALOGUE[0]),
+    }
 }
 
 pub async fn dashboard(
@@ -73,19 +139,16 @@ pub async fn dashboard(
     Q(q): Q<Query>,
 ) -> PageResult {
     let p = period::parse(q.period.as_deref(), None, None)?;
+    let map = Map::parse(q.map.as_deref(), &p)?;
     let codes = parse_codes(None)?;
-    let trend_ind = match q.trend.as_deref() {
-        Some(t) => parse_codes(Some(t))?
-            .into_iter()
-            .next()
-            .ok_or_else(crate::error::AppError::not_found)?,
-        None => &CATALOGUE[0],
-    };
-    let unit = units::open_for(&state.db, &actor, &code).await?;
-    let mut d = super::dashboard(&state.db, &actor, &unit, &p, &codes).await?;
+    let trend_ind = one_indicator("trend", q.trend.as_deref())?;
+    let map_ind = one_indicator("colour", q.colour.as_deref())?;
+    let place = view::open(&state.db, &actor, &code, map, q.map.is_some()).await?;
+    let mut d = super::dashboard(&state.db, &actor, &place, &p, &codes).await?;
     let last = i32::try_from(p.end_year()).unwrap_or(2000);
     let years = (last - 1999).clamp(1, 10);
-    let trend = super::chart::trend(&state.db, &actor, &unit, trend_ind, last, years).await?;
+    let trend = super::chart::trend(&state.db, &actor, &place.unit, trend_ind, last, years).await?;
+    let communes = super::map_svg::communes(&state.db, &actor, &place, map_ind, &p).await?;
     let sort = q
         .sort
         .clone()
@@ -101,7 +164,7 @@ pub async fn dashboard(
         .filter_map(|c| super::find(c).map(|i| (i.code, i.name)))
         .collect();
     let page = DashboardPage {
-        ctx: PageCtx::new(&actor, format!("Số liệu – {}", unit.name)),
+        ctx: PageCtx::new(&actor, format!("Số liệu – {}", place.unit.name)),
         period_text: q
             .period
             .clone()
@@ -112,6 +175,8 @@ pub async fn dashboard(
         catalogue: &CATALOGUE,
         trend_svg: super::chart::svg(&trend),
         trend_code: trend_ind.code,
+        map_svg: super::map_svg::svg(&communes),
+        map_code: map_ind.code,
     };
     Ok(render(StatusCode::OK, &page))
 }
@@ -123,4 +188,49 @@ pub async fn export(
     Q(q): Q<super::api::DashboardQuery>,
 ) -> PageResult {
     Ok(super::api::export_file(&state, &actor, &code, &q).await?)
+}
+
+#[derive(Template)]
+#[template(path = "indicators/report.html")]
+struct ReportPage {
+    ctx: PageCtx,
+    r: super::report::Report,
+    period_text: String,
+}
+
+impl ReportPage {
+    fn link(&self, format: &str) -> String {
+        format!(
+            "/units/{}/report?period={}&map={}&format={format}",
+            self.r.dashboard.unit_code,
+            url::form_urlencoded::byte_serialize(self.period_text.as_bytes()).collect::<String>(),
+            self.r.dashboard.map.as_str()
+        )
+    }
+}
+
+/// The report to read (`format=html`, the default) or download (docx, xlsx, csv).
+pub async fn report(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(code): Path<String>,
+    Q(q): Q<super::api::DashboardQuery>,
+) -> PageResult {
+    let format = q.format.clone().unwrap_or_else(|| "html".into());
+    if !["html", "docx", "xlsx", "csv"].contains(&format.trim()) {
+        return Err(crate::error::AppError::field("format", "Định dạng: html, docx, xlsx hoặc csv.").into());
+    }
+    let r = super::api::build_report(&state, &actor, &code, &q).await?;
+    if format.trim() != "html" {
+        return Ok(super::api::report_file(&r, format.trim(), q.table.as_deref())?);
+    }
+    let page = ReportPage {
+        ctx: PageCtx::new(&actor, format!("Báo cáo – {}", r.dashboard.unit_name)),
+        period_text: q
+            .period
+            .clone()
+            .unwrap_or_else(|| r.dashboard.period.from.get(0..4).unwrap_or_default().to_string()),
+        r,
+    };
+    Ok(render(StatusCode::OK, &page))
 }

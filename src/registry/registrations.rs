@@ -538,6 +538,8 @@ pub struct Figures {
     pub villages_registered: i64,
     pub communes: i64,
     pub communes_registered: i64,
+    /// Communes with at least one village registered.
+    pub communes_with_villages_registered: i64,
     pub organisations: i64,
     pub organisations_registered: i64,
     pub households_resident: i64,
@@ -548,30 +550,49 @@ pub struct Figures {
 
 pub async fn figures(db: &Db, scope: &Scope, year: i64) -> Result<Figures> {
     let like = scope.like();
-    let count = |sql: &'static str| {
-        let like = like.clone();
-        async move {
-            let n: i64 = sqlx::query_scalar(sql).bind(like).fetch_one(&db.pool).await?;
-            Ok::<i64, AppError>(n)
-        }
+    let place = scope.path_expr("");
+    let (era, units_like) = scope.units_like();
+    let count = |sql: String, like: String| async move {
+        let n: i64 = sqlx::query_scalar(&sql).bind(like).fetch_one(&db.pool).await?;
+        Ok::<i64, AppError>(n)
     };
-    let villages = count("SELECT COUNT(*) FROM villages WHERE active = 1 AND scope_path LIKE $1").await?;
-    let communes =
-        count("SELECT COUNT(*) FROM units WHERE era = 'current' AND level = 'commune' AND path LIKE $1")
-            .await?;
-    let organisations =
-        // Those Thông tư 124 Điều 1 leaves out do not register to strive for the standard.
-        count("SELECT COUNT(*) FROM organisations WHERE active = 1 AND antt_excluded = 0 AND scope_path LIKE $1")
-            .await?;
-    let row = sqlx::query(
+    let villages = count(
+        format!("SELECT COUNT(*) FROM villages WHERE active = 1 AND {place} LIKE $1"),
+        like.clone(),
+    )
+    .await?;
+    let communes = count(
+        format!("SELECT COUNT(*) FROM units WHERE era = '{era}' AND level = 'commune' AND path LIKE $1"),
+        units_like,
+    )
+    .await?;
+    // Those Thông tư 124 Điều 1 leaves out do not register to strive for the standard.
+    let organisations = count(
+        format!(
+            "SELECT COUNT(*) FROM organisations WHERE active = 1 AND antt_excluded = 0 AND {place} LIKE $1"
+        ),
+        like.clone(),
+    )
+    .await?;
+    // The communes where villages registered: on the pre-2025 map the old
+    // commune a village lay in ("956/956 bản, ở 106 xã, phường, thị trấn").
+    // A village whose old commune is not known has a district's or a
+    // province's path there (four '/' or fewer) and names no commune.
+    let commune_of = if scope.is_legacy() {
+        "CASE WHEN LENGTH(legacy_path) - LENGTH(REPLACE(legacy_path, '/', '')) = 5 THEN legacy_path END"
+    } else {
+        "unit_code"
+    };
+    let row = sqlx::query(&format!(
         "SELECT \
            COALESCE(SUM(CASE WHEN subject_kind = 'village' THEN 1 ELSE 0 END), 0) AS v, \
            COALESCE(SUM(CASE WHEN subject_kind = 'commune' THEN 1 ELSE 0 END), 0) AS c, \
            COALESCE(SUM(CASE WHEN subject_kind = 'organisation' THEN 1 ELSE 0 END), 0) AS o, \
            CAST(COALESCE(SUM(households_resident), 0) AS BIGINT) AS hr, \
-           CAST(COALESCE(SUM(households_registered), 0) AS BIGINT) AS hg \
-         FROM registrations WHERE scope_path LIKE $1 AND year = $2",
-    )
+           CAST(COALESCE(SUM(households_registered), 0) AS BIGINT) AS hg, \
+           COUNT(DISTINCT CASE WHEN subject_kind = 'village' THEN {commune_of} END) AS vc \
+         FROM registrations WHERE {place} LIKE $1 AND year = $2"
+    ))
     .bind(&like)
     .bind(year)
     .fetch_one(&db.pool)
@@ -582,6 +603,7 @@ pub async fn figures(db: &Db, scope: &Scope, year: i64) -> Result<Figures> {
         villages_registered: row.try_get("v")?,
         communes,
         communes_registered: row.try_get("c")?,
+        communes_with_villages_registered: row.try_get("vc")?,
         organisations,
         organisations_registered: row.try_get("o")?,
         households_resident: hr,

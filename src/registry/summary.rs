@@ -67,8 +67,11 @@ pub struct RatingFigure {
 pub async fn models_and_teams(db: &Db, scope: &Scope, year: i64) -> Result<(ModelFigures, TeamFigures)> {
     let (first, last) = (format!("{year:04}-01-01"), format!("{year:04}-12-31"));
     // A point, team or member counts for a year when it existed on any day of it.
-    let points = "FROM model_points p WHERE p.scope_path LIKE $1 AND p.started_on <= $2 \
-                  AND (p.ended_on IS NULL OR p.ended_on >= $3)";
+    let points = format!(
+        "FROM model_points p WHERE {} LIKE $1 AND p.started_on <= $2 \
+         AND (p.ended_on IS NULL OR p.ended_on >= $3)",
+        scope.path_expr("p.")
+    );
     let row = sqlx::query(&format!(
         "SELECT COUNT(DISTINCT p.model_type_id) AS types, COUNT(*) AS points, \
          COALESCE(SUM(CASE WHEN p.status = 'dang_hoat_dong' THEN 1 ELSE 0 END), 0) AS active, \
@@ -96,12 +99,13 @@ pub async fn models_and_teams(db: &Db, scope: &Scope, year: i64) -> Result<(Mode
         implementing_teams: implementing,
     };
 
-    let team_rows = sqlx::query(
+    let team_rows = sqlx::query(&format!(
         "SELECT t.kind, COUNT(DISTINCT t.id) AS teams, COUNT(m.id) AS members FROM teams t \
          LEFT JOIN members m ON m.team_id = t.id AND m.joined_on <= $2 AND (m.left_on IS NULL OR m.left_on >= $3) \
-         WHERE t.scope_path LIKE $1 AND t.established_on <= $2 AND (t.dissolved_on IS NULL OR t.dissolved_on >= $3) \
+         WHERE {} LIKE $1 AND t.established_on <= $2 AND (t.dissolved_on IS NULL OR t.dissolved_on >= $3) \
          GROUP BY t.kind",
-    )
+        scope.path_expr("t.")
+    ))
     .bind(scope.like())
     .bind(&last)
     .bind(&first)

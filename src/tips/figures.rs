@@ -32,9 +32,10 @@ pub struct Figures {
 /// Tips received from `first` to `last` (ISO dates) in the scope's subtree.
 pub async fn figures(db: &Db, scope: &Scope, first: &str, last: &str) -> Result<Figures> {
     let like = scope.like();
+    let place = scope.path_expr("");
     let grouped = |column: &'static str| {
         format!(
-            "SELECT {column} AS k, COUNT(*) AS n FROM tips WHERE scope_path LIKE $1 AND received_on >= $2 \
+            "SELECT {column} AS k, COUNT(*) AS n FROM tips WHERE {place} LIKE $1 AND received_on >= $2 \
              AND received_on <= $3 GROUP BY {column}"
         )
     };
@@ -67,20 +68,20 @@ pub async fn figures(db: &Db, scope: &Scope, first: &str, last: &str) -> Result<
         .bind(last)
         .fetch_all(&db.pool)
         .await?;
-    let row = sqlx::query(
+    let row = sqlx::query(&format!(
         "SELECT COUNT(*) AS received, \
          COALESCE(SUM(CASE WHEN closed_on IS NOT NULL THEN 1 ELSE 0 END), 0) AS closed, \
          COALESCE(SUM(CASE WHEN closed_on IS NOT NULL AND closed_on <= deadline THEN 1 ELSE 0 END), 0) AS in_time \
-         FROM tips WHERE scope_path LIKE $1 AND received_on >= $2 AND received_on <= $3",
-    )
+         FROM tips WHERE {place} LIKE $1 AND received_on >= $2 AND received_on <= $3"
+    ))
     .bind(&like)
     .bind(first)
     .bind(last)
     .fetch_one(&db.pool)
     .await?;
-    let overdue: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM tips WHERE scope_path LIKE $1 AND status IN ('received', 'verifying') AND deadline < $2",
-    )
+    let overdue: i64 = sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM tips WHERE {place} LIKE $1 AND status IN ('received', 'verifying') AND deadline < $2"
+    ))
     .bind(&like)
     .bind(crate::input::today().to_string())
     .fetch_one(&db.pool)

@@ -154,6 +154,61 @@ pub async fn open_for(db: &Db, actor: &Actor, code: &str) -> Result<Unit> {
     Ok(unit)
 }
 
+/// A unit of the pre-2025 map the actor may open (see
+/// [`policy::can_open_legacy_unit`]), or 404 naming the code.
+pub async fn open_legacy_for(db: &Db, actor: &Actor, code: &str) -> Result<Unit> {
+    policy::require_role(actor, Action::ViewGeography)?;
+    let unit = find(db, "legacy", code).await?.ok_or_else(|| {
+        AppError::NotFound(format!(
+            "Không có đơn vị hành chính mã \"{}\" trên bản đồ trước 01/07/2025.",
+            code.trim()
+        ))
+    })?;
+    let successors = successor_paths(db, &unit).await?;
+    if !policy::can_open_legacy_unit(actor, &successors) {
+        return Err(AppError::not_found());
+    }
+    Ok(unit)
+}
+
+/// Paths of today's units an old unit became (through the 2025 crosswalks).
+async fn successor_paths(db: &Db, old: &Unit) -> Result<Vec<String>> {
+    let sql = match old.level.as_str() {
+        "nation" => return Ok(vec![format!("/{}/", crate::db::reference::NATION_CODE)]),
+        "province" => {
+            "SELECT DISTINCT u.path FROM province_crosswalk_2025 x \
+             JOIN units u ON u.era = 'current' AND u.code = x.new_code WHERE x.old_code = $1"
+        }
+        "district" => {
+            "SELECT DISTINCT u.path FROM units c JOIN crosswalk_2025 x ON x.old_code = c.code \
+             JOIN units u ON u.era = 'current' AND u.code = x.new_code \
+             WHERE c.era = 'legacy' AND c.parent_code = $1"
+        }
+        _ => {
+            "SELECT DISTINCT u.path FROM crosswalk_2025 x \
+             JOIN units u ON u.era = 'current' AND u.code = x.new_code WHERE x.old_code = $1"
+        }
+    };
+    Ok(sqlx::query_scalar(sql)
+        .bind(&old.code)
+        .fetch_all(&db.pool)
+        .await?)
+}
+
+/// The units directly under a unit, on its own map, by code.
+pub async fn children_on_map(db: &Db, unit: &Unit) -> Result<Vec<Unit>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {UNIT_COLUMNS} FROM units u WHERE u.era = $1 AND u.parent_code = $2 ORDER BY u.code"
+    ))
+    .bind(&unit.era)
+    .bind(&unit.code)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| Unit::from_row(r).map_err(Into::into))
+        .collect()
+}
+
 /// Ancestors from the nation down to (not including) the unit, for breadcrumbs.
 pub async fn ancestors(db: &Db, unit: &Unit) -> Result<Vec<Unit>> {
     let codes: Vec<&str> = unit.path.trim_matches('/').split('/').collect();

@@ -221,6 +221,7 @@ pub fn routes() -> Router<AppState> {
         .route("/units/{code}/tips", get(tips::pages::inbox))
         .route("/units/{code}/dashboard", get(indicators::pages::dashboard))
         .route("/units/{code}/dashboard/export", get(indicators::pages::export))
+        .route("/units/{code}/report", get(indicators::pages::report))
         .route("/tips/{id}", get(tips::pages::show))
         .route("/tips/{id}/status", post(tips::pages::set_status))
         .route("/tips/{id}/assign", post(tips::pages::assign))

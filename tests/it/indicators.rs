@@ -134,7 +134,7 @@ async fn a_commune_dashboard_counts_compares_and_breaks_down() {
     // Exports: XLSX with a sheet per table, CSV of one; numbers as numbers.
     let x = app
         .get(
-            "/units/12/dashboard/export?period=2023&format=xlsx",
+            "/units/12/dashboard/export?period=2023&map=current&format=xlsx",
             &province.token,
         )
         .await;
@@ -151,7 +151,7 @@ async fn a_commune_dashboard_counts_compares_and_breaks_down() {
     assert_eq!(rows.len(), antq::indicators::CATALOGUE.len());
     let json_festival = app
         .get(
-            "/units/12/dashboard?period=2023&codes=so_ngay_hoi",
+            "/units/12/dashboard?period=2023&map=current&codes=so_ngay_hoi",
             &province.token,
         )
         .await
@@ -169,6 +169,15 @@ async fn a_commune_dashboard_counts_compares_and_breaks_down() {
     child_columns.extend(antq::indicators::CATALOGUE.iter().map(|i| i.code));
     let by_unit = antq::tabular::read(&x.bytes, "Theo đơn vị", &child_columns).unwrap();
     assert!(by_unit.iter().any(|r| r.get(0).as_deref() == Some("03583")));
+    // By default a year before the 2025 reform is broken down by the
+    // districts of then (Thành phố Lai Châu is 105).
+    let old = app
+        .get(
+            "/units/12/dashboard/export?period=2023&format=csv&table=children",
+            &province.token,
+        )
+        .await;
+    assert!(old.text.contains("\n105,Thành phố Lai Châu,"), "{}", old.text);
     let csv = app
         .get(
             "/units/12/dashboard/export?period=2023&format=csv&table=children",
@@ -227,4 +236,138 @@ async fn a_commune_dashboard_counts_compares_and_breaks_down() {
     assert!(chart.text.contains("<svg") && chart.text.contains(">2014<") && chart.text.contains(">2023<"));
     let page = app.page(&b, "/units/03583/dashboard?period=2099-2000").await;
     assert_eq!(page.status, 422);
+}
+
+/// Seed 001's figures for Tỉnh Lai Châu, phase 2013–2023, counted from the
+/// demo's records on the map of that time (the default for a period ending
+/// before 1 July 2025), and the same records on today's map on request.
+#[tokio::test]
+async fn lai_chau_2013_2023_is_counted_on_the_map_of_its_time() {
+    let app = TestApp::new().await;
+    antq::demo::load(&app.db).await.unwrap();
+    let province = app.user("tinh", "reviewer", "12").await;
+    let nation = app.user("bocongan", "viewer", "VN").await;
+    let d = app
+        .get("/units/12/dashboard?period=2013-2023", &province.token)
+        .await;
+    assert_eq!(d.status, 200, "{}", d.text);
+    let d = d.json();
+    assert_eq!(d["map"], "legacy");
+    assert_eq!(d["unit_name"], "Tỉnh Lai Châu");
+    for (code, want) in [
+        ("so_buoi_tuyen_truyen", 10_480),
+        ("so_luot_nguoi_tham_gia", 860_500),
+        ("so_thon", 956),
+        ("so_thon_dang_ky", 956),
+        ("so_xa_co_thon_dang_ky", 106),
+        ("so_ho_dang_ky", 90_500),
+        ("so_co_quan_dang_ky", 828),
+    ] {
+        assert_eq!(row(&d, code)["value"], want, "{code}");
+    }
+    // The breakdown is by the districts of then; they add up to the province.
+    let children = d["children"].as_array().unwrap();
+    assert_eq!(children.len(), 8);
+    let k = d["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|c| c == "so_buoi_tuyen_truyen")
+        .unwrap();
+    let sum: i64 = children.iter().map(|c| c["values"][k].as_i64().unwrap()).sum();
+    assert_eq!(sum, 10_480);
+
+    // The same period on today's map: the same records, today's units.
+    let now = app
+        .get(
+            "/units/12/dashboard?period=2013-2023&map=current",
+            &province.token,
+        )
+        .await
+        .json();
+    assert_eq!(now["map"], "current");
+    assert_eq!(row(&now, "so_buoi_tuyen_truyen")["value"], 10_480);
+    assert_eq!(now["children"].as_array().unwrap().len(), 38);
+
+    // A district of then, opened by its code on that map.
+    let district = children[0]["code"].as_str().unwrap().to_string();
+    let dd = app
+        .get(
+            &format!("/units/{district}/dashboard?period=2013-2023&map=legacy"),
+            &nation.token,
+        )
+        .await;
+    assert_eq!(dd.status, 200, "{}", dd.text);
+
+    // The report prints the seed's figures, in the page, the DOCX and the XLSX.
+    let r = app
+        .get("/units/12/report?period=2013-2023", &province.token)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = r.json();
+    let text = r["paragraphs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect::<Vec<_>>()
+        .join(" ");
+    for want in [
+        "Toàn tỉnh đã tổ chức tuyên truyền, phổ biến được 10.480 buổi, với 860.500 lượt người tham gia",
+        "956/956 bản",
+        "ở 106 xã, phường, thị trấn",
+        "90.500 hộ",
+        "828 cơ quan, doanh nghiệp, trường học",
+    ] {
+        assert!(text.contains(want), "{want} not in {text}");
+    }
+    assert_eq!(r["body"], "CÔNG AN TỈNH LAI CHÂU");
+    assert!(
+        r["subject"]
+            .as_str()
+            .unwrap()
+            .contains("giai đoạn 2013–2023 trên địa bàn tỉnh Lai Châu")
+    );
+    let docx = app
+        .get("/units/12/report?period=2013-2023&format=docx", &province.token)
+        .await;
+    assert_eq!(docx.status, 200);
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(docx.bytes.clone())).unwrap();
+    let mut xml = String::new();
+    std::io::Read::read_to_string(&mut z.by_name("word/document.xml").unwrap(), &mut xml).unwrap();
+    for want in [
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "10.480 buổi",
+        "956/956 bản",
+        "/BC-CAT",
+    ] {
+        assert!(xml.contains(want), "{want}");
+    }
+    let xlsx = app
+        .get("/units/12/report?period=2013-2023&format=xlsx", &province.token)
+        .await;
+    assert_eq!(xlsx.status, 200);
+    let narrative = antq::tabular::read(&xlsx.bytes, "Báo cáo", &["noi_dung"]).unwrap();
+    assert!(
+        narrative
+            .iter()
+            .any(|r| r.get(0).is_some_and(|t| t.contains("860.500 lượt người")))
+    );
+    let res = app
+        .get("/units/12/report?period=2013-2023&format=pdf", &province.token)
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text);
+
+    // An old unit outside the reader's scope, and a bad map.
+    let son_la = app.user("sonla", "viewer", "14").await;
+    let res = app
+        .get("/units/12/dashboard?period=2013-2023&map=legacy", &son_la.token)
+        .await;
+    assert_eq!(res.status, 404, "{}", res.text);
+    let res = app
+        .get("/units/12/dashboard?period=2013-2023&map=old", &province.token)
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text);
+    assert!(res.text.contains("map"), "{}", res.text);
 }
