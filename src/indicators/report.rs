@@ -191,12 +191,21 @@ pub async fn build(db: &Db, actor: &Actor, place: &view::Place, d: Dashboard) ->
         }
         paragraphs.push(format!("{s}."));
     }
-    if v("so_ngay_hoi") > 0 || v("so_hoi_nghi") > 0 {
-        paragraphs.push(format!(
-            "Tổ chức {} Ngày hội toàn dân bảo vệ an ninh Tổ quốc và {} hội nghị sơ kết, tổng kết phong trào.",
-            format_int(v("so_ngay_hoi")),
+    let mut events = Vec::new();
+    if v("so_ngay_hoi") > 0 {
+        events.push(format!(
+            "{} Ngày hội toàn dân bảo vệ an ninh Tổ quốc",
+            format_int(v("so_ngay_hoi"))
+        ));
+    }
+    if v("so_hoi_nghi") > 0 {
+        events.push(format!(
+            "{} hội nghị sơ kết, tổng kết phong trào",
             format_int(v("so_hoi_nghi"))
         ));
+    }
+    if !events.is_empty() {
+        paragraphs.push(format!("Tổ chức {}.", events.join(" và ")));
     }
     if v("so_diem_mo_hinh") > 0 || v("so_to_doi") > 0 {
         paragraphs.push(format!(
