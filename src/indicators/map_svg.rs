@@ -32,13 +32,15 @@ pub struct MapData {
 }
 
 /// The communes of the place (on its map) with the indicator's value each;
-/// for the nation, its provinces (one point per province).
+/// for the nation, its provinces (one point per province). Values the
+/// dashboard's breakdown already counted are taken from it.
 pub async fn communes(
     db: &Db,
     actor: &Actor,
     place: &Place,
     ind: &'static Indicator,
     p: &super::period::Period,
+    known: &super::Dashboard,
 ) -> Result<MapData> {
     let k = CATALOGUE.iter().position(|i| i.code == ind.code).unwrap_or(0);
     let mut targets: Vec<Unit> = Vec::new();
@@ -58,13 +60,23 @@ pub async fn communes(
         let (Some(lat), Some(lon)) = (u.lat, u.lon) else {
             continue;
         };
-        let v = values(db, actor, &u, p).await?;
+        let counted = known.columns.iter().position(|c| *c == ind.code).and_then(|col| {
+            known
+                .children
+                .iter()
+                .find(|c| c.code == u.code)
+                .and_then(|c| c.values.get(col).copied())
+        });
+        let value = match counted {
+            Some(v) => v,
+            None => values(db, actor, &u, p).await?[k],
+        };
         points.push(Point {
             code: u.code,
             name: u.name,
             lat,
             lon,
-            value: v[k],
+            value,
         });
     }
     Ok(MapData {

@@ -5,8 +5,11 @@
 //! (pages.rs, api.rs) shows a unit's indicators with the change from the
 //! period before and the breakdown by child unit.
 //!
-//! This is the first part of issue 8: today's map only; the pre-2025 map,
-//! aggregate-only indicators, charts, the map and the report come next.
+//! A period ending before 1 July 2025 is counted on the map of its time
+//! (view.rs; records carry `legacy_path`, migration 0007). Still to come
+//! (issue 8): aggregate-only indicators with their entry form, completeness
+//! lists, roll-ups kept as records are written, the national-scale
+//! generator and its benchmarks.
 
 pub mod api;
 pub mod chart;

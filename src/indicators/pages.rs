@@ -148,7 +148,7 @@ pub async fn dashboard(
     let last = i32::try_from(p.end_year()).unwrap_or(2000);
     let years = (last - 1999).clamp(1, 10);
     let trend = super::chart::trend(&state.db, &actor, &place.unit, trend_ind, last, years).await?;
-    let communes = super::map_svg::communes(&state.db, &actor, &place, map_ind, &p).await?;
+    let communes = super::map_svg::communes(&state.db, &actor, &place, map_ind, &p, &d).await?;
     let sort = q
         .sort
         .clone()
