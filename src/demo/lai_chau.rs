@@ -189,14 +189,17 @@ pub async fn load(db: &Db) -> Result<()> {
     .await?;
     let households = split(HOUSEHOLDS - counted, unregistered.len(), 25);
     let mut reg_rows = Vec::new();
-    let mut village_ids = Vec::new();
+    // Where each newly registered village is, for its sessions below.
+    let mut village_ids = std::collections::HashMap::new();
     for (i, r) in unregistered.iter().enumerate() {
         let id: i64 = r.try_get("id")?;
-        village_ids.push((
+        village_ids.insert(
             id,
-            r.try_get::<String, _>("commune_code")?,
-            r.try_get::<String, _>("scope_path")?,
-        ));
+            (
+                r.try_get::<String, _>("commune_code")?,
+                r.try_get::<String, _>("scope_path")?,
+            ),
+        );
         let h = households.get(i).copied().unwrap_or(0);
         reg_rows.push(vec![
             Val::from(YEAR),
@@ -357,7 +360,8 @@ pub async fn load(db: &Db) -> Result<()> {
             "loa_truyen_thanh",
         ),
     ];
-    let old_name = |code: &str| olds.iter().find(|o| o.code == code).map(|o| o.name.clone());
+    let old_names: std::collections::HashMap<&str, &str> =
+        olds.iter().map(|o| (o.code.as_str(), o.name.as_str())).collect();
     let generated: Vec<(i64, String)> = sqlx::query(
         "SELECT id, legacy_code FROM villages WHERE note = $1 AND province_code = $2 AND legacy_code IS NOT NULL \
          AND commune_code NOT IN ('03583', '03388') ORDER BY id",
@@ -373,7 +377,7 @@ pub async fn load(db: &Db) -> Result<()> {
     if !generated.is_empty() {
         for (i, attendance) in people.into_iter().enumerate() {
             let (village, old) = &generated[i % generated.len()];
-            let Some((_, commune, path)) = village_ids.iter().find(|(id, _, _)| id == village) else {
+            let Some((commune, path)) = village_ids.get(village) else {
                 continue;
             };
             let year = FIRST_YEAR + (i % 11) as i64;
@@ -385,7 +389,7 @@ pub async fn load(db: &Db) -> Result<()> {
                 Val::from(*village),
                 Val::from(path.as_str()),
                 Val::from(old.as_str()),
-                Val::from(old_name(old)),
+                Val::from(old_names.get(old.as_str()).map(|n| n.to_string())),
                 Val::from(format!("{year}-{:02}-{:02}", 1 + (i / 11) % 12, 1 + i % 28)),
                 Val::from(topic),
                 Val::from(form),

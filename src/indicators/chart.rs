@@ -53,7 +53,8 @@ pub async fn trend(
     })
 }
 
-fn escape(s: &str) -> String {
+/// Text for SVG: the chart's and the map's (map_svg.rs).
+pub(super) fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+use super::chart::escape;
 use super::view::Place;
 use super::{CATALOGUE, Indicator, values};
 use crate::auth::Actor;
@@ -106,13 +107,6 @@ fn class_of(bounds: &[i64], v: i64) -> usize {
         .iter()
         .position(|b| v <= *b)
         .unwrap_or(bounds.len().saturating_sub(1))
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// 720 wide; the height follows the communes' extent (longitude scaled by

@@ -241,11 +241,7 @@ pub async fn build(db: &Db, actor: &Actor, place: &view::Place, d: Dashboard) ->
     let today = crate::input::today().to_string();
     let place_name = match unit.level.as_str() {
         "nation" => "Hà Nội".to_string(),
-        _ => unit
-            .name
-            .strip_prefix(&format!("{} ", unit.unit_type))
-            .unwrap_or(&unit.name)
-            .to_string(),
+        _ => unit.short_name().to_string(),
     };
     Ok(Report {
         parent_body,
