@@ -244,6 +244,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 tip_key,
                 tip_guard: std::sync::Arc::new(antq::tips::guard::Guard::new(tip_budget.max(1))),
             };
+            // The roll-up loads beside the server: until it is ready,
+            // figures are counted from the records, so start is not held up.
+            let rollup_db = db.clone();
+            tokio::spawn(async move {
+                let t = std::time::Instant::now();
+                match rollup_db.rollup.load(&rollup_db).await {
+                    Ok(()) => tracing::info!("figures roll-up ready in {} ms", t.elapsed().as_millis()),
+                    Err(e) => tracing::warn!(
+                        "figures roll-up not loaded (figures are counted from the records): {e}"
+                    ),
+                }
+            });
             let app = router(AppState { db, config });
             let listener = tokio::net::TcpListener::bind(listen)
                 .await

@@ -190,6 +190,17 @@ impl Scope {
         }
     }
 
+    /// The subtree of today's map this scope reads (for the roll-up, which
+    /// matches the same prefixes as [`Scope::like`] in memory).
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// On the pre-2025 map, the old unit's path.
+    pub fn legacy_prefix(&self) -> Option<&str> {
+        self.legacy.as_deref()
+    }
+
     pub fn is_legacy(&self) -> bool {
         self.legacy.is_some()
     }

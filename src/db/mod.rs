@@ -8,6 +8,7 @@
 pub mod bulk;
 pub mod reference;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -15,6 +16,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
 use crate::config::DatabaseUrl;
+use crate::indicators::rollup::Rollup;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -22,13 +24,26 @@ pub enum Backend {
     Postgres,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// The figures of every unit kept current from this database's change
+    /// log (indicators/rollup): held here because it belongs to the data,
+    /// one per database, shared by every clone of the pool.
+    pub rollup: Arc<Rollup>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("backend", &self.backend).finish()
+    }
 }
 
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// The lock the figure log's triggers take (migrations/postgres/0008).
+const FIGURE_LOG_LOCK: &str = "SELECT pg_advisory_xact_lock(2025070108)";
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
@@ -64,6 +79,7 @@ impl Db {
                 Ok(Db {
                     pool,
                     backend: Backend::Sqlite,
+                    rollup: Arc::default(),
                 })
             }
             DatabaseUrl::Postgres(url) => {
@@ -76,6 +92,7 @@ impl Db {
                 Ok(Db {
                     pool,
                     backend: Backend::Postgres,
+                    rollup: Arc::default(),
                 })
             }
         }
@@ -116,11 +133,18 @@ impl Db {
     /// Starts a write transaction. On SQLite it takes the write lock at once
     /// (BEGIN IMMEDIATE): every write path reads before it writes, and a
     /// deferred transaction whose snapshot went stale in between would fail
-    /// with SQLITE_BUSY instead of waiting its turn.
+    /// with SQLITE_BUSY instead of waiting its turn. On PostgreSQL it takes
+    /// the figure log's advisory lock first (migration 0008): the log's
+    /// triggers take it too, and taking it before any row lock means two
+    /// writers can never each hold what the other waits for.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.pool.begin().await,
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(FIGURE_LOG_LOCK).execute(&mut *tx).await?;
+                Ok(tx)
+            }
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod map_svg;
 pub mod pages;
 pub mod period;
 pub mod report;
+pub mod rollup;
 pub mod view;
 
 use serde::Serialize;
@@ -228,23 +229,60 @@ pub fn parse_codes(raw: Option<&str>) -> Result<Vec<&'static Indicator>> {
         .collect()
 }
 
+/// The scope a unit's figures are counted in: the actor's, narrowed to
+/// the unit (on the pre-2025 map, the records that lay in the old unit).
+fn scope_of(actor: &Actor, unit: &Unit) -> Result<Scope> {
+    let all = Scope::new(actor, Action::ViewGeography)?;
+    if unit.era == "legacy" {
+        Ok(all.on_legacy_map(&unit.path))
+    } else {
+        all.narrow(&unit.path)
+    }
+}
+
 /// The values of every indicator for the unit's subtree (inside the
 /// actor's scope) over the period, in catalogue order. A unit of the
 /// pre-2025 map counts the records that lay in it then (`legacy_path`); the
 /// caller has opened it for the actor (view.rs).
 pub async fn values(db: &Db, actor: &Actor, unit: &Unit, p: &Period) -> Result<Vec<i64>> {
-    let all = Scope::new(actor, Action::ViewGeography)?;
-    let scope = if unit.era == "legacy" {
-        all.on_legacy_map(&unit.path)
-    } else {
-        all.narrow(&unit.path)?
-    };
+    Ok(values_with_children(db, actor, unit, &[], p).await?.total)
+}
+
+/// [`values`] for a unit and for its child units on the same map, read
+/// from the roll-up in one pass when it can answer, else counted from the
+/// records.
+pub async fn values_with_children(
+    db: &Db,
+    actor: &Actor,
+    unit: &Unit,
+    children: &[Unit],
+    p: &Period,
+) -> Result<rollup::Figures> {
+    let scope = scope_of(actor, unit)?;
+    let paths: Vec<String> = children.iter().map(|c| c.path.clone()).collect();
+    if let Some(f) = db.rollup.figures(db, &scope, &unit.path, &paths, p).await? {
+        return Ok(f);
+    }
+    let total = values_from_records(db, &scope, p).await?;
+    let mut each = Vec::with_capacity(children.len());
+    for c in children {
+        each.push(values_from_records(db, &scope_of(actor, c)?, p).await?);
+    }
+    Ok(rollup::Figures {
+        total,
+        children: each,
+    })
+}
+
+/// Every indicator counted from the records at read time: the definition
+/// the roll-up is held to, and its stand-in while it loads.
+pub async fn values_from_records(db: &Db, scope: &Scope, p: &Period) -> Result<Vec<i64>> {
     let year = p.end_year();
-    let act = crate::activities::figures::figures(db, &scope, &p.from, &p.to).await?;
-    let tips = crate::tips::figures::figures(db, &scope, &p.from, &p.to).await?;
-    let reg = crate::registry::registrations::figures(db, &scope, year).await?;
-    let ass = crate::assessment::figures::figures(db, &scope, year).await?;
-    let (models, teams) = crate::registry::summary::models_and_teams(db, &scope, year).await?;
+    let act = crate::activities::figures::figures(db, scope, &p.from, &p.to).await?;
+    let tips = crate::tips::figures::figures(db, scope, &p.from, &p.to).await?;
+    let reg = crate::registry::registrations::figures(db, scope, year).await?;
+    let ass = crate::assessment::figures::figures(db, scope, year).await?;
+    let (models, teams) = crate::registry::summary::models_and_teams(db, scope, year).await?;
     let recognised = |kind: &str| ass.level(kind).map(|l| l.recognised).unwrap_or(0);
     let value = |code: &str| match code {
         "so_buoi_tuyen_truyen" => act.sessions,
@@ -334,7 +372,9 @@ pub async fn dashboard(
     codes: &[&'static Indicator],
 ) -> Result<Dashboard> {
     let unit = &place.unit;
-    let now = values(db, actor, unit, p).await?;
+    let children_units = child_units(db, actor, place).await?;
+    let figures = values_with_children(db, actor, unit, &children_units, p).await?;
+    let now = figures.total;
     let previous = p.previous();
     let before = match &previous {
         Some(prev) => Some(values(db, actor, unit, prev).await?),
@@ -359,15 +399,15 @@ pub async fn dashboard(
             }
         })
         .collect();
-    let mut children = Vec::new();
-    for c in child_units(db, actor, place).await? {
-        let v = values(db, actor, &c, p).await?;
-        children.push(Child {
+    let children = children_units
+        .iter()
+        .zip(&figures.children)
+        .map(|(c, v)| Child {
             code: c.code.clone(),
             name: c.name.clone(),
             values: codes.iter().map(|i| v[index(i.code)]).collect(),
-        });
-    }
+        })
+        .collect();
     Ok(Dashboard {
         unit_code: unit.code.clone(),
         unit_name: unit.name.clone(),

@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod indicators;
 mod registry;
+mod rollup;
 mod schema;
 mod support;
 mod tips;

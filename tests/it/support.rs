@@ -264,6 +264,9 @@ impl TestApp {
             }
         };
         db.prepare().await.unwrap();
+        // Figures are read from the roll-up in every test, as in `serve`;
+        // what the test writes reaches it through the change log.
+        db.rollup.load(&db).await.unwrap();
         let router = router(AppState {
             db: db.clone(),
             config: config.clone(),

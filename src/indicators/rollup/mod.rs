@@ -1,0 +1,616 @@
+//! The roll-up: every indicator of every commune-sized place, by month (or
+//! year), held in memory and kept current as records are written, so that
+//! a dashboard of the nation adds up a few thousand small series instead
+//! of scanning millions of rows.
+//!
+//! **Leaves.** A record lies at its unit of today (`scope_path`) and at its
+//! place on the pre-2025 map (`legacy_path`); each distinct pair is a leaf
+//! (about 11.000 at national scale). A leaf keeps sorted series: monthly
+//! flows (sessions, attendance, tips…), yearly figures (registrations,
+//! recognitions) and spans of years (model points, teams, members, kept as
+//! differences: +1 in the first year, −1 after the last). A unit's figure
+//! is the sum over the leaves whose path (on the map counted) lies in its
+//! subtree and, on the old map, whose path of today lies in the reader's
+//! scope — the same two prefixes `Scope::like` gives the SQL.
+//!
+//! **Kept current.** Triggers (migration 0008) log the table and id of
+//! every insert, update and delete. Before each read the roll-up asks for
+//! the log's last entry; if it has not seen it, it re-reads the logged
+//! rows, takes back what each added before (kept per row) and adds what it
+//! adds now. A write that has committed is therefore in the next read's
+//! figures (read-your-write), whoever wrote it, through the API, an import
+//! or SQL by hand.
+//!
+//! **When it is not used.** Until its first load has finished (it loads in
+//! the background at start, so the server answers at once), and for a date
+//! range that does not begin and end on a month's edge, figures are counted
+//! from the records (indicators::values_from_records), as they always were.
+
+pub mod facts;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+
+use sqlx::Row;
+use tokio::sync::{Mutex, RwLock};
+
+use super::CATALOGUE;
+use super::period::Period;
+use crate::auth::Scope;
+use crate::db::Db;
+use crate::error::Result;
+use facts::{Add, Series, TABLES, Table, m, r, y};
+
+/// Rows read per query when loading; ids per query when refreshing.
+const LOAD_BATCH: i64 = 50_000;
+const REFRESH_BATCH: usize = 500;
+/// Log entries read per refresh round.
+const LOG_BATCH: i64 = 20_000;
+/// Applied log entries are deleted once this many have gathered.
+const PRUNE_AFTER: i64 = 5_000;
+
+#[derive(Default)]
+struct Leaf {
+    scope: Box<str>,
+    legacy: Box<str>,
+    /// (month since 1900, values), sorted by month.
+    monthly: Vec<(u16, [i32; m::COUNT])>,
+    /// (year, values), sorted by year.
+    yearly: Vec<(u16, [i32; y::COUNT])>,
+    /// (year, change from the year before), sorted by year.
+    spans: Vec<(u16, [i32; r::COUNT])>,
+    always: i64,
+}
+
+/// What a row added, kept so that it can be taken back when the row changes.
+#[derive(Clone, Copy)]
+struct Kept {
+    leaf: u32,
+    add: Add,
+}
+
+struct Campaign {
+    month: u16,
+    /// The running unit's leaf, then the scope paths of the units covered.
+    leaf: u32,
+    covered: Vec<Box<str>>,
+}
+
+#[derive(Default)]
+struct State {
+    leaves: Vec<Leaf>,
+    index: HashMap<(Box<str>, Box<str>), u32>,
+    /// Per table, what each row (by id) added.
+    kept: Vec<HashMap<i64, Kept>>,
+    campaigns: HashMap<i64, Campaign>,
+}
+
+/// The roll-up of one database; shared by every clone of [`Db`].
+#[derive(Default)]
+pub struct Rollup {
+    ready: AtomicBool,
+    /// The last log entry applied.
+    applied: AtomicI64,
+    pruned: AtomicI64,
+    /// One refresh at a time; readers wait for it, so none reads figures
+    /// older than a write that committed before the read began.
+    gate: Mutex<()>,
+    state: RwLock<State>,
+}
+
+fn series_add<const N: usize>(list: &mut Vec<(u16, [i32; N])>, at: u16, index: u8, v: i32) {
+    let i = list.partition_point(|(k, _)| *k < at);
+    if list.get(i).map(|(k, _)| *k) != Some(at) {
+        list.insert(i, (at, [0; N]));
+    }
+    if let Some(cell) = list
+        .get_mut(i)
+        .and_then(|(_, vals)| vals.get_mut(usize::from(index)))
+    {
+        *cell += v;
+    }
+}
+
+impl State {
+    fn leaf(&mut self, scope: &str, legacy: &str) -> u32 {
+        if let Some(i) = self.index.get(&(Box::from(scope), Box::from(legacy))) {
+            return *i;
+        }
+        let i = self.leaves.len() as u32;
+        self.leaves.push(Leaf {
+            scope: scope.into(),
+            legacy: legacy.into(),
+            ..Leaf::default()
+        });
+        self.index.insert((scope.into(), legacy.into()), i);
+        i
+    }
+
+    fn apply(&mut self, kept: Kept, sign: i32) {
+        let Some(leaf) = self.leaves.get_mut(kept.leaf as usize) else {
+            return;
+        };
+        let add = kept.add;
+        for (index, v) in std::iter::once(add.first).chain(add.second) {
+            let v = v * sign;
+            match add.series {
+                Series::Monthly => series_add(&mut leaf.monthly, add.a, index, v),
+                Series::Yearly => series_add(&mut leaf.yearly, add.a, index, v),
+                Series::Years => {
+                    series_add(&mut leaf.spans, add.a, index, v);
+                    if add.b != u16::MAX {
+                        series_add(&mut leaf.spans, add.b + 1, index, -v);
+                    }
+                }
+                Series::Always => leaf.always += i64::from(v),
+            }
+        }
+    }
+
+    /// Replaces what the row added with what it adds now (`None`: the row
+    /// is gone).
+    fn replace(&mut self, table: Table, id: i64, fact: Option<facts::Fact>) {
+        let t = table.index();
+        if let Some(old) = self.kept.get_mut(t).and_then(|k| k.remove(&id)) {
+            self.apply(old, -1);
+        }
+        if table == Table::Activities {
+            self.campaigns.remove(&id);
+        }
+        let Some(fact) = fact else { return };
+        let leaf = self.leaf(&fact.scope, &fact.legacy);
+        if let Some(add) = fact.add {
+            let kept = Kept { leaf, add };
+            self.apply(kept, 1);
+            if let Some(k) = self.kept.get_mut(t) {
+                k.insert(id, kept);
+            }
+        }
+        if let Some(month) = fact.campaign_month {
+            self.campaigns.insert(
+                id,
+                Campaign {
+                    month,
+                    leaf,
+                    covered: Vec::new(),
+                },
+            );
+        }
+    }
+}
+
+/// The figures of a unit and of its child units, in catalogue order.
+pub struct Figures {
+    pub total: Vec<i64>,
+    pub children: Vec<Vec<i64>>,
+}
+
+/// The buckets a period reads.
+struct Window {
+    months: (u16, u16),
+    years: (u16, u16),
+    last_year: u16,
+}
+
+impl Window {
+    /// `None` when the period does not begin on a month's first day and end
+    /// on its last (the records are counted then).
+    fn of(p: &Period) -> Option<Window> {
+        let from = time::Date::parse(&p.from, &time::format_description::well_known::Iso8601::DATE).ok()?;
+        let to = time::Date::parse(&p.to, &time::format_description::well_known::Iso8601::DATE).ok()?;
+        if from.day() != 1 || to.next_day().map(|d| d.day()) != Some(1) {
+            return None;
+        }
+        let years = (u16::try_from(from.year()).ok()?, u16::try_from(to.year()).ok()?);
+        Some(Window {
+            months: (facts::month(&p.from)?, facts::month(&p.to)?),
+            years,
+            last_year: years.1,
+        })
+    }
+}
+
+/// Where each series lands in the catalogue's order.
+struct Layout {
+    monthly: [usize; m::COUNT],
+    yearly: [usize; y::COUNT],
+    spans: [usize; r::COUNT],
+    always: usize,
+    campaigns: usize,
+    communes: usize,
+}
+
+fn position(code: &str) -> usize {
+    CATALOGUE.iter().position(|i| i.code == code).unwrap_or(0)
+}
+
+fn layout() -> &'static Layout {
+    static LAYOUT: std::sync::OnceLock<Layout> = std::sync::OnceLock::new();
+    LAYOUT.get_or_init(|| Layout {
+        monthly: m::CODES.map(position),
+        yearly: y::CODES.map(position),
+        spans: r::CODES.map(position),
+        always: position(facts::ALWAYS_CODE),
+        campaigns: position(facts::CAMPAIGNS_CODE),
+        communes: position(facts::COMMUNES_WITH_VILLAGES_CODE),
+    })
+}
+
+impl Leaf {
+    /// This leaf's figures over the window, added into `out`.
+    fn add_into(&self, w: &Window, l: &Layout, out: &mut [i64]) {
+        let start = self.monthly.partition_point(|(k, _)| *k < w.months.0);
+        for (k, vals) in &self.monthly[start..] {
+            if *k > w.months.1 {
+                break;
+            }
+            for (i, v) in vals.iter().enumerate() {
+                out[l.monthly[i]] += i64::from(*v);
+            }
+        }
+        let start = self.yearly.partition_point(|(k, _)| *k < w.years.0);
+        for (k, vals) in &self.yearly[start..] {
+            if *k > w.years.1 {
+                break;
+            }
+            out[l.yearly[usize::from(y::DRUG_FREE)]] += i64::from(vals[usize::from(y::DRUG_FREE)]);
+            if *k == w.last_year {
+                for (i, v) in vals.iter().enumerate().skip(1) {
+                    out[l.yearly[i]] += i64::from(*v);
+                }
+            }
+        }
+        for (k, vals) in &self.spans {
+            if *k > w.last_year {
+                break;
+            }
+            for (i, v) in vals.iter().enumerate() {
+                out[l.spans[i]] += i64::from(*v);
+            }
+        }
+        out[l.always] += self.always;
+    }
+
+    fn registered_villages(&self, year: u16) -> i32 {
+        let i = self.yearly.partition_point(|(k, _)| *k < year);
+        match self.yearly.get(i) {
+            Some((k, vals)) if *k == year => vals[usize::from(y::VILLAGES_REGISTERED)],
+            _ => 0,
+        }
+    }
+}
+
+/// The child (by index) whose subtree holds `path`, for children one level
+/// below `parent`.
+fn child_of(path: &str, parent: &str, children: &HashMap<&str, usize>) -> Option<usize> {
+    let rest = path.strip_prefix(parent)?;
+    let end = rest.find('/')?;
+    children.get(&path[..parent.len() + end + 1]).copied()
+}
+
+impl Rollup {
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    /// Reads every counted record. The log's last entry is taken first, so
+    /// a write committed during the load is applied by the next refresh
+    /// (re-reading a row already read changes nothing).
+    pub async fn load(&self, db: &Db) -> Result<()> {
+        let _gate = self.gate.lock().await;
+        let last = last_logged(db).await?;
+        let mut state = State {
+            kept: TABLES.iter().map(|_| HashMap::new()).collect(),
+            ..State::default()
+        };
+        for table in TABLES {
+            let mut after = 0i64;
+            loop {
+                let sql = format!(
+                    "{} ORDER BY {} LIMIT {LOAD_BATCH}",
+                    table
+                        .select()
+                        .replace("{where}", &format!("{} > $1", table.id_column())),
+                    table.id_column()
+                );
+                let rows = sqlx::query(&sql).bind(after).fetch_all(&db.pool).await?;
+                for row in &rows {
+                    let (id, fact) = facts::read(table, row)?;
+                    after = after.max(id);
+                    state.replace(table, id, Some(fact));
+                }
+                if (rows.len() as i64) < LOAD_BATCH {
+                    break;
+                }
+            }
+        }
+        covered_units(db, &mut state, None).await?;
+        *self.state.write().await = state;
+        self.applied.store(last, Ordering::Release);
+        self.ready.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// Applies the log entries written since the last look.
+    pub async fn refresh(&self, db: &Db) -> Result<()> {
+        if !self.is_ready() {
+            return Ok(());
+        }
+        if last_logged(db).await? <= self.applied.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let _gate = self.gate.lock().await;
+        loop {
+            let from = self.applied.load(Ordering::Acquire);
+            let log = sqlx::query(&format!(
+                "SELECT seq, tbl, row_id FROM figure_changes WHERE seq > $1 ORDER BY seq LIMIT {LOG_BATCH}"
+            ))
+            .bind(from)
+            .fetch_all(&db.pool)
+            .await?;
+            let Some(last) = log.last().map(|r| r.try_get::<i64, _>("seq")).transpose()? else {
+                break;
+            };
+            let mut ids: Vec<Vec<i64>> = TABLES.iter().map(|_| Vec::new()).collect();
+            for entry in &log {
+                let tbl: String = entry.try_get("tbl")?;
+                if let Some(t) = Table::parse(&tbl) {
+                    ids[t.index()].push(entry.try_get("row_id")?);
+                }
+            }
+            // A team's dates bound its members' years; a village's
+            // recognitions count while it is active.
+            let teams = &ids[Table::Teams.index()];
+            if !teams.is_empty() {
+                let members = dependents(db, "SELECT id FROM members WHERE team_id IN ({})", teams).await?;
+                ids[Table::Members.index()].extend(members);
+            }
+            let villages = &ids[Table::Villages.index()];
+            if !villages.is_empty() {
+                let sql = "SELECT id FROM assessments WHERE subject_kind = 'village' AND subject_id IN ({})";
+                let quoted: Vec<String> = villages.iter().map(|v| format!("'{v}'")).collect();
+                let found = dependents_of(db, sql, &quoted).await?;
+                ids[Table::Assessments.index()].extend(found);
+            }
+            let mut read = Vec::new();
+            for table in TABLES {
+                let list = &mut ids[table.index()];
+                list.sort_unstable();
+                list.dedup();
+                let found = reread(db, table, list).await?;
+                read.push((table, std::mem::take(list), found));
+            }
+            let campaigns: Vec<i64> = read
+                .iter()
+                .find(|(t, _, _)| *t == Table::Activities)
+                .map(|(_, ids, _)| ids.clone())
+                .unwrap_or_default();
+            let mut state = self.state.write().await;
+            for (table, asked, found) in read {
+                let mut found: HashMap<i64, facts::Fact> = found.into_iter().collect();
+                for id in asked {
+                    let fact = found.remove(&id);
+                    state.replace(table, id, fact);
+                }
+            }
+            covered_units(db, &mut state, Some(&campaigns)).await?;
+            drop(state);
+            self.applied.store(last, Ordering::Release);
+            if (log.len() as i64) < LOG_BATCH {
+                break;
+            }
+        }
+        self.prune(db).await
+    }
+
+    /// Deletes applied log entries once enough have gathered (the newest is
+    /// kept, so the log's last seq still says what has been applied).
+    async fn prune(&self, db: &Db) -> Result<()> {
+        let applied = self.applied.load(Ordering::Acquire);
+        if applied - self.pruned.load(Ordering::Acquire) < PRUNE_AFTER {
+            return Ok(());
+        }
+        sqlx::query("DELETE FROM figure_changes WHERE seq < $1")
+            .bind(applied)
+            .execute(&db.pool)
+            .await?;
+        self.pruned.store(applied, Ordering::Release);
+        Ok(())
+    }
+
+    /// The figures of `scope` (the unit at `unit_path` on the map counted,
+    /// inside the reader's scope) and of the child units at `child_paths`,
+    /// over the period; `None` when the roll-up cannot answer (not loaded,
+    /// or a period not made of whole months).
+    pub async fn figures(
+        &self,
+        db: &Db,
+        scope: &Scope,
+        unit_path: &str,
+        child_paths: &[String],
+        p: &Period,
+    ) -> Result<Option<Figures>> {
+        let Some(w) = Window::of(p) else {
+            return Ok(None);
+        };
+        if !self.is_ready() {
+            return Ok(None);
+        }
+        self.refresh(db).await?;
+        let state = self.state.read().await;
+        let l = layout();
+        let n = CATALOGUE.len();
+        let legacy = scope.legacy_prefix();
+        let prefix = scope.prefix();
+        let children: HashMap<&str, usize> = child_paths
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.as_str(), i))
+            .collect();
+        let mut total = vec![0i64; n];
+        let mut per_child = vec![vec![0i64; n]; child_paths.len()];
+        // (group: 0 the unit, 1 + i child i; commune) for the distinct count.
+        let mut communes: Vec<(usize, &str)> = Vec::new();
+        let mut one = vec![0i64; n];
+        for leaf in &state.leaves {
+            if !leaf.scope.starts_with(prefix) {
+                continue;
+            }
+            let on_map: &str = match legacy {
+                Some(old) if !leaf.legacy.starts_with(old) => continue,
+                Some(_) => &leaf.legacy,
+                None => &leaf.scope,
+            };
+            one.iter_mut().for_each(|v| *v = 0);
+            leaf.add_into(&w, l, &mut one);
+            let child = child_of(on_map, unit_path, &children);
+            for (t, v) in total.iter_mut().zip(&one) {
+                *t += v;
+            }
+            if let Some(c) = child.and_then(|c| per_child.get_mut(c)) {
+                for (t, v) in c.iter_mut().zip(&one) {
+                    *t += v;
+                }
+            }
+            // Communes with villages registered: on the old map a leaf
+            // names an old commune when its path is one (five '/').
+            let commune = match legacy {
+                Some(_) if leaf.legacy.matches('/').count() == 5 => Some(&*leaf.legacy),
+                Some(_) => None,
+                None => Some(&*leaf.scope),
+            };
+            if let Some(commune) = commune.filter(|_| leaf.registered_villages(w.last_year) > 0) {
+                communes.push((0, commune));
+                if let Some(c) = child {
+                    communes.push((c + 1, commune));
+                }
+            }
+        }
+        communes.sort_unstable();
+        communes.dedup();
+        for (group, _) in communes {
+            match group {
+                0 => total[l.communes] += 1,
+                c => per_child[c - 1][l.communes] += 1,
+            }
+        }
+        // Campaigns: once for each unit that ran or was covered by one.
+        for c in state.campaigns.values() {
+            if c.month < w.months.0 || c.month > w.months.1 {
+                continue;
+            }
+            let Some(leaf) = state.leaves.get(c.leaf as usize) else {
+                continue;
+            };
+            let mut paths: Vec<&str> = Vec::new();
+            match legacy {
+                Some(old) => {
+                    if leaf.scope.starts_with(prefix) && leaf.legacy.starts_with(old) {
+                        paths.push(&leaf.legacy);
+                    }
+                }
+                None => {
+                    paths.push(&leaf.scope);
+                    paths.extend(c.covered.iter().map(|p| &**p));
+                    paths.retain(|p| p.starts_with(prefix));
+                }
+            }
+            if paths.is_empty() {
+                continue;
+            }
+            total[l.campaigns] += 1;
+            let mut hit: Vec<usize> = paths
+                .iter()
+                .filter_map(|p| child_of(p, unit_path, &children))
+                .collect();
+            hit.sort_unstable();
+            hit.dedup();
+            for c in hit {
+                per_child[c][l.campaigns] += 1;
+            }
+        }
+        Ok(Some(Figures {
+            total,
+            children: per_child,
+        }))
+    }
+}
+
+async fn last_logged(db: &Db) -> Result<i64> {
+    let last: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM figure_changes")
+        .fetch_one(&db.pool)
+        .await?;
+    Ok(last.unwrap_or(0))
+}
+
+fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// The current facts of the rows with these ids (absent: deleted).
+async fn reread(db: &Db, table: Table, ids: &[i64]) -> Result<Vec<(i64, facts::Fact)>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(REFRESH_BATCH) {
+        // The ids are integers read from the log, so they are written into
+        // the statement: a list of 500 binds is slower on both engines.
+        let sql = table.select().replace(
+            "{where}",
+            &format!("{} IN ({})", table.id_column(), id_list(chunk)),
+        );
+        for row in sqlx::query(&sql).fetch_all(&db.pool).await? {
+            out.push(facts::read(table, &row)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Ids of the rows that depend on the rows with these ids (`{}` in `sql`
+/// takes the list).
+async fn dependents(db: &Db, sql: &str, ids: &[i64]) -> Result<Vec<i64>> {
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    dependents_of(db, sql, &list).await
+}
+
+async fn dependents_of(db: &Db, sql: &str, keys: &[String]) -> Result<Vec<i64>> {
+    let mut out = Vec::new();
+    for chunk in keys.chunks(REFRESH_BATCH) {
+        let sql = sql.replace("{}", &chunk.join(","));
+        for row in sqlx::query(&sql).fetch_all(&db.pool).await? {
+            out.push(row.try_get("id")?);
+        }
+    }
+    Ok(out)
+}
+
+/// The units campaigns covered (all campaigns, or those with these ids).
+async fn covered_units(db: &Db, state: &mut State, only: Option<&[i64]>) -> Result<()> {
+    let wanted: Vec<i64> = match only {
+        Some(ids) => ids
+            .iter()
+            .copied()
+            .filter(|id| state.campaigns.contains_key(id))
+            .collect(),
+        None => state.campaigns.keys().copied().collect(),
+    };
+    for chunk in wanted.chunks(REFRESH_BATCH) {
+        let rows = sqlx::query(&format!(
+            "SELECT activity_id, scope_path FROM activity_units WHERE activity_id IN ({})",
+            id_list(chunk)
+        ))
+        .fetch_all(&db.pool)
+        .await?;
+        for id in chunk {
+            if let Some(c) = state.campaigns.get_mut(id) {
+                c.covered.clear();
+            }
+        }
+        for row in rows {
+            let id: i64 = row.try_get("activity_id")?;
+            let path: String = row.try_get("scope_path")?;
+            if let Some(c) = state.campaigns.get_mut(&id) {
+                c.covered.push(path.into());
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,157 @@
+//! The roll-up (src/indicators/rollup) against the indicators' definition:
+//! counted from the records (`values_from_records`), for the nation, a
+//! province, its communes and the old units of Lai Châu, over years,
+//! quarters, months and phases, on both maps; after the demo's writes
+//! (applied from the change log) and after a reload from scratch; and for
+//! writes, corrections and deletions made after it loaded.
+
+use antq::auth::{Action, Actor, Scope};
+use antq::indicators::period::Period;
+use antq::indicators::{CATALOGUE, values_from_records, values_with_children};
+use antq::units::{self, Unit};
+use serde_json::json;
+
+use crate::support::TestApp;
+
+fn actor_at(code: &str, path: &str) -> Actor {
+    let mut a = Actor::system();
+    a.scope_code = code.into();
+    a.scope_path = path.into();
+    a
+}
+
+fn scope_of(actor: &Actor, unit: &Unit) -> Scope {
+    let all = Scope::new(actor, Action::ViewGeography).unwrap();
+    if unit.era == "legacy" {
+        all.on_legacy_map(&unit.path)
+    } else {
+        all.narrow(&unit.path).unwrap()
+    }
+}
+
+fn periods() -> Vec<Period> {
+    let mut out: Vec<Period> = (2012..=2027).filter_map(Period::year).collect();
+    out.extend(Period::phase(2013, 2023));
+    out.extend(Period::phase(2024, 2026));
+    out.extend((1..=4).filter_map(|q| Period::quarter(2025, q)));
+    out.extend([1, 7, 12].into_iter().filter_map(|m| Period::month(2025, m)));
+    out
+}
+
+/// Every unit × period: the roll-up's figures (unit and children) equal
+/// the records' count, indicator by indicator.
+async fn assert_same(app: &TestApp, actor: &Actor, units: &[Unit], periods: &[Period]) {
+    assert!(app.db.rollup.is_ready());
+    for unit in units {
+        let children = units::children_on_map(&app.db, unit).await.unwrap();
+        let children: Vec<Unit> = children
+            .into_iter()
+            .filter(|c| c.path.starts_with(actor.scope_path.as_str()) || c.era == "legacy")
+            .collect();
+        for p in periods {
+            let got = values_with_children(&app.db, actor, unit, &children, p)
+                .await
+                .unwrap();
+            let want = values_from_records(&app.db, &scope_of(actor, unit), p)
+                .await
+                .unwrap();
+            for (i, ind) in CATALOGUE.iter().enumerate() {
+                assert_eq!(
+                    got.total[i], want[i],
+                    "{} {} {}: {}",
+                    unit.era, unit.code, p.label, ind.code
+                );
+            }
+            for (c, values) in children.iter().zip(&got.children) {
+                let want = values_from_records(&app.db, &scope_of(actor, c), p)
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    values, &want,
+                    "{} {} {} child {}",
+                    unit.era, unit.code, p.label, c.code
+                );
+            }
+        }
+    }
+}
+
+async fn unit(app: &TestApp, era: &str, code: &str) -> Unit {
+    units::find(&app.db, era, code).await.unwrap().unwrap()
+}
+
+#[tokio::test]
+async fn the_rollup_counts_what_the_records_count() {
+    let app = TestApp::new().await;
+    antq::demo::load(&app.db).await.unwrap();
+    let nation = actor_at("VN", "/VN/");
+    let lai_chau = actor_at("12", "/VN/12/");
+    let current = [
+        unit(&app, "current", "VN").await,
+        unit(&app, "current", "12").await,
+        unit(&app, "current", "03583").await,
+    ];
+    let legacy = [unit(&app, "legacy", "12").await, unit(&app, "legacy", "VN").await];
+    let all = periods();
+    // A few periods for the nation: its 34 (or 63) children counted from
+    // the records are the slow half of the comparison.
+    let some: Vec<Period> = [2023, 2025]
+        .into_iter()
+        .filter_map(Period::year)
+        .chain(Period::phase(2013, 2023))
+        .chain(Period::quarter(2025, 3))
+        .collect();
+    // Applied from the change log: the demo was written after the load.
+    assert_same(&app, &nation, &current[..1], &some).await;
+    assert_same(&app, &nation, &legacy[1..], &some).await;
+    assert_same(&app, &nation, &current[1..], &all).await;
+    assert_same(&app, &lai_chau, &current[1..], &all).await;
+    assert_same(&app, &lai_chau, &legacy[..1], &all).await;
+    // Loaded from scratch.
+    app.db.rollup.load(&app.db).await.unwrap();
+    assert_same(&app, &nation, &current[..1], &some).await;
+    assert_same(&app, &lai_chau, &legacy[..1], &all).await;
+}
+
+#[tokio::test]
+async fn writes_corrections_and_deletions_reach_the_rollup_at_once() {
+    let app = TestApp::new().await;
+    antq::demo::load(&app.db).await.unwrap();
+    let officer = app.user("canbo", "officer", "03583").await;
+    let nation = actor_at("VN", "/VN/");
+    let units = vec![unit(&app, "current", "12").await];
+    let year = antq::input::today().year();
+    let this_year: Vec<Period> = Period::year(year).into_iter().collect();
+    let res = app
+        .api(
+            "POST",
+            "/units/03583/activities",
+            Some(&officer.token),
+            Some(
+                json!({"kind": "session", "held_on": format!("01/01/{year}"), "title": "Phòng chống lừa đảo",
+                "subtype": "hop_dan", "attendance": "120"}),
+            ),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    assert_same(&app, &nation, &units, &this_year).await;
+    // Moved to another month, then cancelled by hand, then deleted: each
+    // reaches the roll-up through the log.
+    let id = res.json()["id"].as_i64().unwrap();
+    for sql in [
+        format!("UPDATE activities SET held_on = '{year}-03-05', attendance = 300 WHERE id = {id}"),
+        format!("UPDATE activities SET cancelled_at = '{year}-03-06T00:00:00Z' WHERE id = {id}"),
+        format!("UPDATE activities SET cancelled_at = NULL WHERE id = {id}"),
+        format!("DELETE FROM activities WHERE id = {id}"),
+        format!(
+            "UPDATE teams SET dissolved_on = '{}-12-31' WHERE id IN (SELECT MIN(id) FROM teams)",
+            year - 3
+        ),
+        "DELETE FROM members WHERE id IN (SELECT MIN(id) FROM members)".to_string(),
+        "UPDATE villages SET active = 0 WHERE id IN (SELECT MIN(id) FROM villages)".to_string(),
+    ] {
+        sqlx::query(&sql).execute(&app.db.pool).await.unwrap();
+        let all: Vec<Period> = (year - 4..=year).filter_map(Period::year).collect();
+        assert_same(&app, &nation, &units, &all).await;
+    }
+}
