@@ -15,6 +15,7 @@ pub mod db;
 pub mod demo;
 pub mod docx;
 pub mod error;
+pub mod generator;
 pub mod indicators;
 pub mod input;
 pub mod registry;

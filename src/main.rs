@@ -74,6 +74,15 @@ enum Command {
     },
     /// Seed the configured database with the demo data.
     Demo,
+    /// Write a deterministic national-scale dataset into an empty database
+    /// (for the benchmarks in bench/).
+    Gen {
+        /// national (34 provinces) or province (Lai Châu only).
+        #[arg(long, default_value = "national", value_parser = antq::generator::Scale::parse)]
+        scale: antq::generator::Scale,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -281,6 +290,34 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let key = tip_key_for(std::env::var("ANTQ_TIP_KEY").ok().as_deref(), &url)?;
             demo::load_with_key(&db, &key).await.map_err(cli_err)?;
             demo::print_accounts();
+        }
+        Command::Gen { scale, seed } => {
+            let db = open(&cli.database_url).await?;
+            let started = std::time::Instant::now();
+            let c = antq::generator::generate(&db, scale, seed)
+                .await
+                .map_err(cli_err)?;
+            println!(
+                "Wrote {} rows in {:.1} s: {} provinces, {} communes, {} villages ({} households), \
+                 {} outreach sessions, {} other activities, {} festival days, {} registrations, {} assessments, \
+                 {} awards, {} tips, {} model points, {} teams, {} members.",
+                c.rows(),
+                started.elapsed().as_secs_f64(),
+                c.provinces,
+                c.communes,
+                c.villages,
+                c.households,
+                c.sessions,
+                c.other_activities,
+                c.festival_days,
+                c.registrations,
+                c.assessments,
+                c.awards,
+                c.tips,
+                c.model_points,
+                c.teams,
+                c.members
+            );
         }
         Command::User { command } => {
             let db = open(&cli.database_url).await?;

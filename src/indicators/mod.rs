@@ -429,12 +429,7 @@ pub async fn dashboard(
 pub async fn child_units(db: &Db, actor: &Actor, place: &view::Place) -> Result<Vec<Unit>> {
     match place.map {
         view::Map::Legacy => crate::units::children_on_map(db, &place.unit).await,
-        view::Map::Current => Ok(crate::units::children(db, actor, &place.unit)
-            .await?
-            .into_iter()
-            .filter(|c| c.can_open)
-            .map(|c| c.unit)
-            .collect()),
+        view::Map::Current => crate::units::children_to_open(db, actor, &place.unit).await,
     }
 }
 

@@ -209,6 +209,16 @@ pub async fn children_on_map(db: &Db, unit: &Unit) -> Result<Vec<Unit>> {
         .collect()
 }
 
+/// The child units on today's map the actor may open (as [`children`]
+/// marks them), without the figures [`children`] counts: the dashboard's
+/// breakdown reads its own from the roll-up.
+pub async fn children_to_open(db: &Db, actor: &Actor, unit: &Unit) -> Result<Vec<Unit>> {
+    policy::require_role(actor, Action::ViewGeography)?;
+    let mut out = children_on_map(db, unit).await?;
+    out.retain(|c| policy::can_open_unit(actor, &c.path));
+    Ok(out)
+}
+
 /// Ancestors from the nation down to (not including) the unit, for breadcrumbs.
 pub async fn ancestors(db: &Db, unit: &Unit) -> Result<Vec<Unit>> {
     let codes: Vec<&str> = unit.path.trim_matches('/').split('/').collect();

@@ -155,3 +155,52 @@ async fn writes_corrections_and_deletions_reach_the_rollup_at_once() {
         assert_same(&app, &nation, &units, &all).await;
     }
 }
+
+/// A digest of the generated rows: equal digests, equal data (with
+/// overwhelming likelihood).
+async fn digest(app: &TestApp) -> Vec<i64> {
+    let mut out = Vec::new();
+    for sql in [
+        "SELECT CAST(COALESCE(SUM(id * attendance), 0) AS BIGINT) FROM activities",
+        "SELECT CAST(COALESCE(SUM(id * LENGTH(held_on || scope_path || COALESCE(legacy_path, ''))), 0) AS BIGINT) FROM activities",
+        "SELECT CAST(COALESCE(SUM(id * households), 0) AS BIGINT) FROM villages",
+        "SELECT CAST(COALESCE(SUM(id * LENGTH(received_on || status || category)), 0) AS BIGINT) FROM tips",
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM members",
+        "SELECT CAST(COALESCE(SUM(id * LENGTH(started_on)), 0) AS BIGINT) FROM model_points",
+    ] {
+        out.push(sqlx::query_scalar(sql).fetch_one(&app.db.pool).await.unwrap());
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_generator_is_deterministic_and_the_rollup_counts_it() {
+    use antq::generator::{Scale, generate};
+    let a = TestApp::new().await;
+    let counts = generate(&a.db, Scale::Province, 7).await.unwrap();
+    assert_eq!(counts.provinces, 1);
+    assert!(counts.villages > 300 && counts.sessions > 10 * counts.villages);
+    let b = TestApp::new().await;
+    generate(&b.db, Scale::Province, 7).await.unwrap();
+    assert_eq!(digest(&a).await, digest(&b).await);
+    let c = TestApp::new().await;
+    generate(&c.db, Scale::Province, 8).await.unwrap();
+    assert_ne!(digest(&a).await, digest(&c).await);
+    // A second run into the same database is refused, nothing written.
+    let before = digest(&a).await;
+    assert!(generate(&a.db, Scale::Province, 7).await.is_err());
+    assert_eq!(digest(&a).await, before);
+
+    // The generator empties the change log, so the roll-up is loaded
+    // again, as `serve` does at start.
+    a.db.rollup.load(&a.db).await.unwrap();
+    let nation = actor_at("VN", "/VN/");
+    let periods: Vec<Period> = [2018, 2025]
+        .into_iter()
+        .filter_map(Period::year)
+        .chain(Period::phase(2016, 2024))
+        .chain(Period::quarter(2025, 2))
+        .collect();
+    let units = [unit(&a, "current", "12").await, unit(&a, "legacy", "12").await];
+    assert_same(&a, &nation, &units, &periods).await;
+}

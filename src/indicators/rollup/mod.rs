@@ -304,6 +304,7 @@ impl Rollup {
             ..State::default()
         };
         for table in TABLES {
+            let started = std::time::Instant::now();
             let mut after = 0i64;
             loop {
                 let sql = format!(
@@ -323,6 +324,11 @@ impl Rollup {
                     break;
                 }
             }
+            tracing::info!(
+                "roll-up: {} read in {} ms",
+                table.name(),
+                started.elapsed().as_millis()
+            );
         }
         covered_units(db, &mut state, None).await?;
         *self.state.write().await = state;
