@@ -210,8 +210,23 @@ async fn write(url: String, token: String, clients: usize, seconds: f64, commune
                 let t = Instant::now();
                 match conn.send("POST", &post_path, &token, Some(body)).await {
                     Ok((201, _)) => expected += 1,
-                    _ => {
+                    other => {
+                        if errors == 0 {
+                            match &other {
+                                Ok((status, b)) => eprintln!(
+                                    "first refused write: {status} {}",
+                                    String::from_utf8_lossy(&b[..b.len().min(300)])
+                                ),
+                                Err(e) => eprintln!("first failed write: {e}"),
+                            }
+                        }
                         errors += 1;
+                        if other.is_err() {
+                            match Conn::open(&host).await {
+                                Ok(c) => conn = c,
+                                Err(_) => break,
+                            }
+                        }
                         continue;
                     }
                 }

@@ -535,7 +535,7 @@ pub async fn issuer_choices(db: &Db, unit: &Unit) -> Result<Vec<(String, String)
         );
     }
     // The old units, ancestors included, that the unit was formed from.
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_read().await?;
     let old = formed_from(&mut tx, unit).await?;
     tx.commit().await?;
     let mut seen = std::collections::BTreeSet::new();

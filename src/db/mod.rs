@@ -32,6 +32,8 @@ pub struct Db {
     /// log (indicators/rollup): held here because it belongs to the data,
     /// one per database, shared by every clone of the pool.
     pub rollup: Arc<Rollup>,
+    /// Writers of this process take turns here before SQLite's write lock.
+    writers: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -40,7 +42,35 @@ impl std::fmt::Debug for Db {
     }
 }
 
-pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+/// A write transaction. On SQLite it also holds this process's turn to
+/// write (see [`Db::begin`]), released when the transaction ends.
+pub struct Tx {
+    inner: sqlx::Transaction<'static, sqlx::Any>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl std::ops::Deref for Tx {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &sqlx::AnyConnection {
+        &self.inner
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.inner
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.inner.commit().await
+    }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.inner.rollback().await
+    }
+}
 
 /// The lock the figure log's triggers take (migrations/postgres/0008).
 const FIGURE_LOG_LOCK: &str = "SELECT pg_advisory_xact_lock(2025070108)";
@@ -80,6 +110,7 @@ impl Db {
                     pool,
                     backend: Backend::Sqlite,
                     rollup: Arc::default(),
+                    writers: Arc::default(),
                 })
             }
             DatabaseUrl::Postgres(url) => {
@@ -93,6 +124,7 @@ impl Db {
                     pool,
                     backend: Backend::Postgres,
                     rollup: Arc::default(),
+                    writers: Arc::default(),
                 })
             }
         }
@@ -119,6 +151,15 @@ impl Db {
         crate::assessment::criteria::ensure_shipped(self).await
     }
 
+    /// A transaction for reads that must see one snapshot (a deferred
+    /// BEGIN: it takes no write lock and no writer's turn).
+    pub async fn begin_read(&self) -> Result<Tx, sqlx::Error> {
+        Ok(Tx {
+            inner: self.pool.begin().await?,
+            _turn: None,
+        })
+    }
+
     /// Suffix for a SELECT that reads a row about to be changed: PostgreSQL
     /// locks it until commit, so two concurrent partial updates cannot undo
     /// each other; SQLite has no row locks and needs none, because
@@ -133,17 +174,27 @@ impl Db {
     /// Starts a write transaction. On SQLite it takes the write lock at once
     /// (BEGIN IMMEDIATE): every write path reads before it writes, and a
     /// deferred transaction whose snapshot went stale in between would fail
-    /// with SQLITE_BUSY instead of waiting its turn. On PostgreSQL it takes
-    /// the figure log's advisory lock first (migration 0008): the log's
-    /// triggers take it too, and taking it before any row lock means two
-    /// writers can never each hold what the other waits for.
+    /// with SQLITE_BUSY instead of waiting its turn. The process's writers
+    /// first queue on an async mutex: SQLite's own busy handler sleeps
+    /// between retries (up to 100 ms), so sixty-four writers contending for
+    /// the lock got through a few dozen writes a second, where taking turns
+    /// gets through hundreds. On PostgreSQL it takes the figure log's
+    /// advisory lock first (migration 0008): the log's triggers take it too,
+    /// and taking it before any row lock means two writers can never each
+    /// hold what the other waits for.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Sqlite => {
+                let turn = self.writers.clone().lock_owned().await;
+                Ok(Tx {
+                    inner: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+                    _turn: Some(turn),
+                })
+            }
             Backend::Postgres => {
-                let mut tx = self.pool.begin().await?;
-                sqlx::query(FIGURE_LOG_LOCK).execute(&mut *tx).await?;
-                Ok(tx)
+                let mut inner = self.pool.begin().await?;
+                sqlx::query(FIGURE_LOG_LOCK).execute(&mut *inner).await?;
+                Ok(Tx { inner, _turn: None })
             }
         }
     }

@@ -634,7 +634,7 @@ pub(crate) async fn get_point_in_tx(tx: &mut Tx, actor: &Actor, id: i64) -> Resu
 }
 
 pub async fn get_point(db: &Db, actor: &Actor, id: i64) -> Result<Point> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_read().await?;
     let p = point_in_tx(&mut tx, actor, id, "").await?;
     tx.commit().await?;
     Ok(p)

@@ -116,7 +116,7 @@ async fn counts(
 
 pub async fn quota(db: &Db, actor: &Actor, commune: &Unit, subject_kind: &str, year: i64) -> Result<Quota> {
     Scope::new(actor, Action::ViewGeography)?.narrow(&commune.path)?;
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_read().await?;
     let (good, excellent) = counts(&mut tx, &commune.code, subject_kind, year, None).await?;
     tx.commit().await?;
     Ok(Quota::of(subject_kind, year, good, excellent))

@@ -311,7 +311,7 @@ async fn set_villages(tx: &mut Tx, team_id: i64, ids: &[i64]) -> Result<()> {
 
 /// One team the actor may see (404 outside scope).
 pub async fn get_team(db: &Db, actor: &Actor, id: i64) -> Result<Team> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_read().await?;
     let team = team_in_tx(&mut tx, actor, id, "").await?;
     tx.commit().await?;
     Ok(team)
@@ -918,7 +918,7 @@ pub(crate) async fn member_in_tx(tx: &mut Tx, actor: &Actor, id: i64, lock: &str
 }
 
 pub async fn get_member(db: &Db, actor: &Actor, id: i64) -> Result<(Member, Team)> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_read().await?;
     let found = member_in_tx(&mut tx, actor, id, "").await?;
     tx.commit().await?;
     Ok(found)

@@ -62,58 +62,106 @@ impl Table {
         TABLES.iter().position(|t| *t == self).unwrap_or(0)
     }
 
-    /// The facts of the table's rows; `{where}` is replaced by a condition
-    /// on the row's id (alias-free for every table but members).
-    pub fn select(self) -> &'static str {
-        match self {
-            Table::Activities => {
-                "SELECT id, scope_path, legacy_path, kind, subtype, held_on, CAST(year AS BIGINT) AS year, \
-                 CAST(attendance AS BIGINT) AS attendance, \
-                 CAST(CASE WHEN cancelled_at IS NULL THEN 0 ELSE 1 END AS BIGINT) AS cancelled \
-                 FROM activities WHERE {where}"
-            }
-            Table::FestivalDays => {
-                "SELECT id, scope_path, legacy_path, held_on FROM festival_days WHERE {where}"
-            }
-            Table::Awards => {
-                "SELECT id, scope_path, legacy_path, decided_on, recipient_kind, \
-                 CAST(CASE WHEN cancelled_at IS NULL THEN 0 ELSE 1 END AS BIGINT) AS cancelled \
-                 FROM awards WHERE {where}"
-            }
-            Table::Tips => {
-                "SELECT id, scope_path, legacy_path, received_on, \
-                 CAST(CASE WHEN closed_on IS NOT NULL AND closed_on <= deadline THEN 1 ELSE 0 END AS BIGINT) \
-                 AS in_time FROM tips WHERE {where}"
-            }
-            Table::Villages => {
-                "SELECT id, scope_path, legacy_path, CAST(active AS BIGINT) AS active FROM villages WHERE {where}"
-            }
-            Table::Registrations => {
-                "SELECT id, scope_path, legacy_path, subject_kind, CAST(year AS BIGINT) AS year, \
-                 CAST(households_registered AS BIGINT) AS households FROM registrations WHERE {where}"
-            }
+    /// The facts of the table's rows, six columns: `id`, `place` (today's
+    /// path and the old one joined by '|'), `class` (what the row adds, 0
+    /// for nothing; see [`read`]), `a` and `b` (its bucket: a month number
+    /// (see [`month`]) or a span of years) and `v` (a value: attendance,
+    /// households, a tip closed in time). Computed by the database, so that
+    /// a load moves six values a row; `{where}` takes a condition on the id.
+    pub fn select(self) -> String {
+        let none = || "NULL".to_string();
+        let (class, a, b, v, from): (String, String, String, String, &str) = match self {
+            Table::Activities => (
+                "CASE WHEN cancelled_at IS NOT NULL THEN 0 WHEN kind = 'session' THEN 1 \
+                 WHEN kind = 'conference' THEN 2 WHEN kind = 'mediation' AND subtype = 'thanh' THEN 3 \
+                 WHEN kind = 'drug_free' THEN 4 WHEN kind = 'campaign' THEN 5 ELSE 0 END"
+                    .into(),
+                format!("CASE WHEN kind = 'drug_free' THEN year ELSE {} END", month_of("held_on")),
+                none(),
+                "attendance".into(),
+                "activities",
+            ),
+            Table::FestivalDays => ("1".into(), month_of("held_on"), none(), none(), "festival_days"),
+            Table::Awards => (
+                "CASE WHEN cancelled_at IS NOT NULL THEN 0 WHEN recipient_kind = 'person' THEN 2 ELSE 1 END".into(),
+                month_of("decided_on"),
+                none(),
+                none(),
+                "awards",
+            ),
+            Table::Tips => (
+                "1".into(),
+                month_of("received_on"),
+                none(),
+                "CASE WHEN closed_on IS NOT NULL AND closed_on <= deadline THEN 1 ELSE 0 END".into(),
+                "tips",
+            ),
+            Table::Villages => (
+                "CASE WHEN active = 1 THEN 1 ELSE 0 END".into(),
+                none(),
+                none(),
+                none(),
+                "villages",
+            ),
+            Table::Registrations => (
+                "CASE subject_kind WHEN 'village' THEN 1 WHEN 'organisation' THEN 2 ELSE 3 END".into(),
+                "year".into(),
+                none(),
+                "households_registered".into(),
+                "registrations",
+            ),
             // A village's recognition counts while the village is active
             // (assessment/figures.rs).
-            Table::Assessments => {
-                "SELECT id, scope_path, legacy_path, subject_kind, CAST(year AS BIGINT) AS year, \
-                 CAST(CASE WHEN programme = 'an_toan' AND replaced = 0 AND status IN ('approved', 'recognised') \
-                 AND result = 'dat' AND (subject_kind = 'commune' OR EXISTS (SELECT 1 FROM villages v \
-                 WHERE subject_kind = 'village' AND v.id = CAST(assessments.subject_id AS BIGINT) AND v.active = 1)) \
-                 THEN 1 ELSE 0 END AS BIGINT) AS recognised FROM assessments WHERE {where}"
-            }
-            Table::ModelPoints => {
-                "SELECT id, scope_path, legacy_path, started_on, ended_on FROM model_points WHERE {where}"
-            }
-            Table::Teams => {
-                "SELECT id, scope_path, legacy_path, established_on, dissolved_on FROM teams WHERE {where}"
-            }
-            // A member counts where and while their team does (summary.rs).
-            Table::Members => {
-                "SELECT m.id AS id, t.scope_path AS scope_path, t.legacy_path AS legacy_path, \
-                 m.joined_on, m.left_on, t.established_on, t.dissolved_on \
-                 FROM members m JOIN teams t ON t.id = m.team_id WHERE {where}"
-            }
-        }
+            Table::Assessments => (
+                "CASE WHEN programme = 'an_toan' AND replaced = 0 AND status IN ('approved', 'recognised') \
+                 AND result = 'dat' THEN (CASE WHEN subject_kind = 'commune' THEN 2 WHEN subject_kind = 'village' \
+                 AND EXISTS (SELECT 1 FROM villages v WHERE v.id = CAST(assessments.subject_id AS BIGINT) \
+                 AND v.active = 1) THEN 1 ELSE 0 END) ELSE 0 END"
+                    .into(),
+                "year".into(),
+                none(),
+                none(),
+                "assessments",
+            ),
+            Table::ModelPoints => (
+                "1".into(),
+                year_of("started_on"),
+                year_of("ended_on"),
+                none(),
+                "model_points",
+            ),
+            Table::Teams => (
+                "1".into(),
+                year_of("established_on"),
+                year_of("dissolved_on"),
+                none(),
+                "teams",
+            ),
+            // A member counts where and while their team does (summary.rs):
+            // from the later start to the earlier end.
+            Table::Members => (
+                "1".into(),
+                year_of("CASE WHEN m.joined_on > t.established_on THEN m.joined_on ELSE t.established_on END"),
+                format!(
+                    "CASE WHEN m.left_on IS NULL THEN {} WHEN t.dissolved_on IS NULL THEN {} \
+                     WHEN m.left_on < t.dissolved_on THEN {} ELSE {} END",
+                    year_of("t.dissolved_on"),
+                    year_of("m.left_on"),
+                    year_of("m.left_on"),
+                    year_of("t.dissolved_on")
+                ),
+                none(),
+                "members m JOIN teams t ON t.id = m.team_id",
+            ),
+        };
+        let (id, place) = match self {
+            Table::Members => ("m.id", "t.scope_path || '|' || COALESCE(t.legacy_path, '')"),
+            _ => ("id", "scope_path || '|' || COALESCE(legacy_path, '')"),
+        };
+        format!(
+            "SELECT {id} AS id, {place} AS place, CAST({class} AS BIGINT) AS class, CAST({a} AS BIGINT) AS a, \
+             CAST({b} AS BIGINT) AS b, CAST({v} AS BIGINT) AS v FROM {from} WHERE {{where}}"
+        )
     }
 
     /// The id column in [`Table::select`]'s condition.
@@ -123,6 +171,18 @@ impl Table {
             _ => "id",
         }
     }
+}
+
+/// The month number of an ISO date column, in SQL both engines run.
+fn month_of(column: &str) -> String {
+    format!(
+        "(CAST(substr({column}, 1, 4) AS BIGINT) - 1900) * 12 + CAST(substr({column}, 6, 2) AS BIGINT) - 1"
+    )
+}
+
+/// The year of an ISO date column (NULL stays NULL).
+fn year_of(column: &str) -> String {
+    format!("CAST(substr({column}, 1, 4) AS BIGINT)")
 }
 
 /// Where a contribution goes in a leaf's series.
@@ -199,27 +259,35 @@ pub const ALWAYS_CODE: &str = "so_thon";
 pub const CAMPAIGNS_CODE: &str = "so_dot_tan_cong";
 pub const COMMUNES_WITH_VILLAGES_CODE: &str = "so_xa_co_thon_dang_ky";
 
-/// Up to two values added to one bucket (or span) of one series.
+/// No second value.
+pub const NONE: u8 = u8::MAX;
+
+/// Up to two values added to one bucket (or span of years) of one series:
+/// `v0` to series index `i0`, `v1` to `i1` (unless it is [`NONE`]). Kept
+/// for every row, so it is small (16 bytes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Add {
     pub series: Series,
+    pub i0: u8,
+    pub i1: u8,
     pub a: u16,
     pub b: u16,
-    pub first: (u8, i32),
-    pub second: Option<(u8, i32)>,
+    pub v0: i32,
+    pub v1: i32,
 }
 
 /// A row's place and what it adds there; `None` when it counts nowhere.
 pub struct Fact {
-    pub scope: String,
-    pub legacy: String,
+    /// Today's path and the old one, joined by '|'.
+    pub place: String,
     pub add: Option<Add>,
     /// A campaign counts for the unit that ran it and the units it covered;
     /// its month, when the row is one (not cancelled).
     pub campaign_month: Option<u16>,
 }
 
-/// `YYYY-MM…` → months since January 1900, the monthly buckets.
+/// `YYYY-MM…` → months since January 1900, the monthly buckets (the same
+/// number [`Table::select`] computes in SQL).
 pub fn month(date: &str) -> Option<u16> {
     let y: i32 = date.get(0..4)?.parse().ok()?;
     let mo: i32 = date.get(5..7)?.parse().ok()?;
@@ -229,190 +297,96 @@ pub fn month(date: &str) -> Option<u16> {
     u16::try_from((y - 1900) * 12 + mo - 1).ok()
 }
 
-fn year_of(date: &str) -> Option<u16> {
-    date.get(0..4)?.parse().ok()
-}
-
-fn year(v: Option<i64>) -> Option<u16> {
-    v.and_then(|y| u16::try_from(y).ok())
-}
-
-fn clamp(v: i64) -> i32 {
+fn clamp(v: Option<i64>) -> i32 {
+    let v = v.unwrap_or(0);
     i32::try_from(v).unwrap_or(if v < 0 { i32::MIN } else { i32::MAX })
 }
 
-fn monthly(at: Option<u16>, first: (u8, i32), second: Option<(u8, i32)>) -> Option<Add> {
-    at.map(|a| Add {
-        series: Series::Monthly,
-        a,
-        b: a,
-        first,
-        second,
-    })
+fn bucket(v: Option<i64>) -> Option<u16> {
+    v.and_then(|x| u16::try_from(x).ok())
 }
 
-fn yearly(at: Option<u16>, first: (u8, i32), second: Option<(u8, i32)>) -> Option<Add> {
+fn one(series: Series, at: Option<u16>, i0: u8, v0: i32, i1: u8, v1: i32) -> Option<Add> {
     at.map(|a| Add {
-        series: Series::Yearly,
+        series,
+        i0,
+        i1,
         a,
         b: a,
-        first,
-        second,
+        v0,
+        v1,
     })
 }
 
 /// Counted in each year a thing existed on any day of: from the year of its
-/// start to the year of its end (open when it has none).
-fn years(from: Option<u16>, to: Option<Option<u16>>, index: u8) -> Option<Add> {
+/// start to the year of its end (`None`: open).
+fn years(from: Option<u16>, to: Option<i64>, index: u8) -> Option<Add> {
     let a = from?;
     let b = match to {
         None => u16::MAX,
-        Some(end) => end?,
+        Some(end) => u16::try_from(end).ok()?,
     };
     (b >= a).then_some(Add {
         series: Series::Years,
+        i0: index,
+        i1: NONE,
         a,
         b,
-        first: (index, 1),
-        second: None,
+        v0: 1,
+        v1: 0,
     })
 }
 
-fn opt_year(row: &AnyRow, column: &str) -> Result<Option<Option<u16>>> {
-    let v: Option<String> = row.try_get(column)?;
-    Ok(v.map(|d| year_of(&d)))
-}
-
+/// A row of [`Table::select`], by position.
 pub fn read(table: Table, row: &AnyRow) -> Result<(i64, Fact)> {
-    let id: i64 = row.try_get("id")?;
-    let scope: String = row.try_get("scope_path")?;
-    let legacy: String = row
-        .try_get::<Option<String>, _>("legacy_path")?
-        .unwrap_or_default();
+    let id: i64 = row.try_get(0)?;
+    let place: String = row.try_get(1)?;
+    let class: i64 = row.try_get(2)?;
+    let a: Option<i64> = row.try_get(3)?;
+    let b: Option<i64> = row.try_get(4)?;
+    let v: Option<i64> = row.try_get(5)?;
+    let at = bucket(a);
+    let monthly = |i0: u8, i1: u8, v1: i32| one(Series::Monthly, at, i0, 1, i1, v1);
+    let yearly = |i0: u8, v0: i32, i1: u8, v1: i32| one(Series::Yearly, at, i0, v0, i1, v1);
     let mut campaign_month = None;
-    let add = match table {
-        Table::Activities => {
-            let kind: String = row.try_get("kind")?;
-            let subtype: String = row.try_get("subtype")?;
-            let held: String = row.try_get("held_on")?;
-            let cancelled: i64 = row.try_get("cancelled")?;
-            let at = month(&held);
-            if cancelled != 0 {
-                None
-            } else {
-                match kind.as_str() {
-                    "session" => {
-                        let people = row.try_get::<Option<i64>, _>("attendance")?.unwrap_or(0);
-                        monthly(at, (m::SESSIONS, 1), Some((m::ATTENDANCE, clamp(people))))
-                    }
-                    "conference" => monthly(at, (m::CONFERENCES, 1), None),
-                    "mediation" if subtype == "thanh" => monthly(at, (m::MEDIATED, 1), None),
-                    "drug_free" => yearly(year(row.try_get("year")?), (y::DRUG_FREE, 1), None),
-                    "campaign" => {
-                        campaign_month = at;
-                        None
-                    }
-                    _ => None,
-                }
-            }
+    let add = match (table, class) {
+        (_, 0) => None,
+        (Table::Activities, 1) => monthly(m::SESSIONS, m::ATTENDANCE, clamp(v)),
+        (Table::Activities, 2) => monthly(m::CONFERENCES, NONE, 0),
+        (Table::Activities, 3) => monthly(m::MEDIATED, NONE, 0),
+        // A drug-free decision counts for the year it recognises.
+        (Table::Activities, 4) => yearly(y::DRUG_FREE, 1, NONE, 0),
+        (Table::Activities, 5) => {
+            campaign_month = at;
+            None
         }
-        Table::FestivalDays => {
-            let held: String = row.try_get("held_on")?;
-            monthly(month(&held), (m::FESTIVAL_DAYS, 1), None)
-        }
-        Table::Awards => {
-            let decided: String = row.try_get("decided_on")?;
-            let kind: String = row.try_get("recipient_kind")?;
-            let cancelled: i64 = row.try_get("cancelled")?;
-            let index = if kind == "person" {
-                m::AWARDS_PERSON
-            } else {
-                m::AWARDS_COLLECTIVE
-            };
-            if cancelled != 0 {
-                None
-            } else {
-                monthly(month(&decided), (index, 1), None)
-            }
-        }
-        Table::Tips => {
-            let received: String = row.try_get("received_on")?;
-            let in_time: i64 = row.try_get("in_time")?;
-            monthly(
-                month(&received),
-                (m::TIPS, 1),
-                Some((m::TIPS_IN_TIME, clamp(in_time))),
-            )
-        }
-        Table::Villages => {
-            let active: i64 = row.try_get("active")?;
-            (active == 1).then_some(Add {
-                series: Series::Always,
-                a: 0,
-                b: 0,
-                first: (0, 1),
-                second: None,
-            })
-        }
-        Table::Registrations => {
-            let kind: String = row.try_get("subject_kind")?;
-            let households = clamp(row.try_get::<Option<i64>, _>("households")?.unwrap_or(0));
-            let at = year(row.try_get("year")?);
-            let hh = (y::HOUSEHOLDS, households);
-            match kind.as_str() {
-                "village" => yearly(at, (y::VILLAGES_REGISTERED, 1), Some(hh)),
-                "organisation" => yearly(at, (y::ORGANISATIONS_REGISTERED, 1), Some(hh)),
-                _ => yearly(at, hh, None),
-            }
-        }
-        Table::Assessments => {
-            let kind: String = row.try_get("subject_kind")?;
-            let recognised: i64 = row.try_get("recognised")?;
-            let at = year(row.try_get("year")?);
-            match (recognised, kind.as_str()) {
-                (1, "village") => yearly(at, (y::VILLAGES_RECOGNISED, 1), None),
-                (1, "commune") => yearly(at, (y::COMMUNES_RECOGNISED, 1), None),
-                _ => None,
-            }
-        }
-        Table::ModelPoints => {
-            let started: Option<String> = row.try_get("started_on")?;
-            years(
-                started.as_deref().and_then(year_of),
-                opt_year(row, "ended_on")?,
-                r::MODEL_POINTS,
-            )
-        }
-        Table::Teams => {
-            let started: Option<String> = row.try_get("established_on")?;
-            years(
-                started.as_deref().and_then(year_of),
-                opt_year(row, "dissolved_on")?,
-                r::TEAMS,
-            )
-        }
-        Table::Members => {
-            // Counted in the years both the member and the team existed.
-            let joined: Option<String> = row.try_get("joined_on")?;
-            let established: Option<String> = row.try_get("established_on")?;
-            let from = joined
-                .as_deref()
-                .and_then(year_of)
-                .max(established.as_deref().and_then(year_of))
-                .filter(|_| joined.is_some() && established.is_some());
-            let to = match (opt_year(row, "left_on")?, opt_year(row, "dissolved_on")?) {
-                (None, None) => None,
-                (Some(a), None) | (None, Some(a)) => Some(a),
-                (Some(a), Some(b)) => Some(a.zip(b).map(|(a, b)| a.min(b))),
-            };
-            years(from, to, r::MEMBERS)
-        }
+        (Table::FestivalDays, _) => monthly(m::FESTIVAL_DAYS, NONE, 0),
+        (Table::Awards, 2) => monthly(m::AWARDS_PERSON, NONE, 0),
+        (Table::Awards, _) => monthly(m::AWARDS_COLLECTIVE, NONE, 0),
+        (Table::Tips, _) => monthly(m::TIPS, m::TIPS_IN_TIME, clamp(v)),
+        (Table::Villages, _) => Some(Add {
+            series: Series::Always,
+            i0: 0,
+            i1: NONE,
+            a: 0,
+            b: 0,
+            v0: 1,
+            v1: 0,
+        }),
+        (Table::Registrations, 1) => yearly(y::VILLAGES_REGISTERED, 1, y::HOUSEHOLDS, clamp(v)),
+        (Table::Registrations, 2) => yearly(y::ORGANISATIONS_REGISTERED, 1, y::HOUSEHOLDS, clamp(v)),
+        (Table::Registrations, _) => yearly(y::HOUSEHOLDS, clamp(v), NONE, 0),
+        (Table::Assessments, 1) => yearly(y::VILLAGES_RECOGNISED, 1, NONE, 0),
+        (Table::Assessments, 2) => yearly(y::COMMUNES_RECOGNISED, 1, NONE, 0),
+        (Table::ModelPoints, _) => years(at, b, r::MODEL_POINTS),
+        (Table::Teams, _) => years(at, b, r::TEAMS),
+        (Table::Members, _) => years(at, b, r::MEMBERS),
+        _ => None,
     };
     Ok((
         id,
         Fact {
-            scope,
-            legacy,
+            place,
             add,
             campaign_month,
         },
@@ -432,6 +406,7 @@ mod tests {
             years(Some(2020), None, 0).map(|a| (a.a, a.b)),
             Some((2020, u16::MAX))
         );
-        assert_eq!(years(Some(2020), Some(Some(2019)), 0), None);
+        assert_eq!(years(Some(2020), Some(2019), 0), None);
+        assert_eq!(std::mem::size_of::<Add>(), 16);
     }
 }

@@ -38,7 +38,7 @@ use super::CATALOGUE;
 use super::period::Period;
 use crate::auth::Scope;
 use crate::db::Db;
-use crate::error::Result;
+use crate::error::{AppError, Result};
 use facts::{Add, Series, TABLES, Table, m, r, y};
 
 /// Rows read per query when loading; ids per query when refreshing.
@@ -53,8 +53,16 @@ const PRUNE_AFTER: i64 = 5_000;
 struct Leaf {
     scope: Box<str>,
     legacy: Box<str>,
+    /// Ids of the commune this leaf names on each map (for distinct
+    /// counts); on the old map `NO_COMMUNE` when its old path is a district's
+    /// or a province's.
+    commune_now: u32,
+    commune_then: u32,
     /// (month since 1900, values), sorted by month.
     monthly: Vec<(u16, [i32; m::COUNT])>,
+    /// The same flows by year, so a period of whole years reads one entry
+    /// a year instead of twelve.
+    flows_yearly: Vec<(u16, [i32; m::COUNT])>,
     /// (year, values), sorted by year.
     yearly: Vec<(u16, [i32; y::COUNT])>,
     /// (year, change from the year before), sorted by year.
@@ -69,6 +77,56 @@ struct Kept {
     add: Add,
 }
 
+/// No row: a free slot.
+const EMPTY: u32 = u32::MAX;
+const NO_COMMUNE: u32 = u32::MAX;
+/// Figures kept for repeated reads while nothing changes.
+const CACHED: usize = 512;
+
+/// What each row of one table added, by id: ids are dense (INTEGER PRIMARY
+/// KEY, identity), so a vector indexed by id holds three million rows in
+/// 60 MB where a hash map needs three times that; an id far beyond the
+/// others goes to the map.
+#[derive(Default)]
+struct Slots {
+    dense: Vec<Kept>,
+    sparse: HashMap<i64, Kept>,
+}
+
+impl Slots {
+    fn take(&mut self, id: i64) -> Option<Kept> {
+        match usize::try_from(id).ok().and_then(|i| self.dense.get_mut(i)) {
+            Some(slot) if slot.leaf != EMPTY => {
+                let old = *slot;
+                slot.leaf = EMPTY;
+                Some(old)
+            }
+            Some(_) => None,
+            None => self.sparse.remove(&id),
+        }
+    }
+
+    fn put(&mut self, id: i64, kept: Kept) {
+        let Ok(i) = usize::try_from(id) else {
+            self.sparse.insert(id, kept);
+            return;
+        };
+        if i >= self.dense.len() && i < 2 * self.dense.len() + 1_000_000 {
+            let free = Kept {
+                leaf: EMPTY,
+                add: kept.add,
+            };
+            self.dense.resize(i + 1, free);
+        }
+        match self.dense.get_mut(i) {
+            Some(slot) => *slot = kept,
+            None => {
+                self.sparse.insert(id, kept);
+            }
+        }
+    }
+}
+
 struct Campaign {
     month: u16,
     /// The running unit's leaf, then the scope paths of the units covered.
@@ -79,9 +137,12 @@ struct Campaign {
 #[derive(Default)]
 struct State {
     leaves: Vec<Leaf>,
-    index: HashMap<(Box<str>, Box<str>), u32>,
-    /// Per table, what each row (by id) added.
-    kept: Vec<HashMap<i64, Kept>>,
+    /// Leaf by place (today's path '|' the old one).
+    index: HashMap<Box<str>, u32>,
+    /// Commune ids by path, for [`Leaf::commune_now`] and `commune_then`.
+    communes: HashMap<Box<str>, u32>,
+    /// Per table, what each row added.
+    kept: Vec<Slots>,
     campaigns: HashMap<i64, Campaign>,
 }
 
@@ -96,6 +157,10 @@ pub struct Rollup {
     /// older than a write that committed before the read began.
     gate: Mutex<()>,
     state: RwLock<State>,
+    /// Results of reads since the last change applied (emptied by each
+    /// refresh that applies one): a dashboard asked for again is answered
+    /// without adding up the leaves.
+    cache: std::sync::Mutex<HashMap<String, Figures>>,
 }
 
 fn series_add<const N: usize>(list: &mut Vec<(u16, [i32; N])>, at: u16, index: u8, v: i32) {
@@ -112,18 +177,33 @@ fn series_add<const N: usize>(list: &mut Vec<(u16, [i32; N])>, at: u16, index: u
 }
 
 impl State {
-    fn leaf(&mut self, scope: &str, legacy: &str) -> u32 {
-        if let Some(i) = self.index.get(&(Box::from(scope), Box::from(legacy))) {
+    fn leaf(&mut self, place: &str) -> u32 {
+        if let Some(i) = self.index.get(place) {
             return *i;
         }
         let i = self.leaves.len() as u32;
+        let (scope, legacy) = place.split_once('|').unwrap_or((place, ""));
+        let commune_now = self.commune_id(scope);
+        // An old path names a commune at depth five ('/VN/01/001/00001/').
+        let commune_then = if legacy.matches('/').count() == 5 {
+            self.commune_id(legacy)
+        } else {
+            NO_COMMUNE
+        };
         self.leaves.push(Leaf {
             scope: scope.into(),
             legacy: legacy.into(),
+            commune_now,
+            commune_then,
             ..Leaf::default()
         });
-        self.index.insert((scope.into(), legacy.into()), i);
+        self.index.insert(place.into(), i);
         i
+    }
+
+    fn commune_id(&mut self, path: &str) -> u32 {
+        let next = self.communes.len() as u32;
+        *self.communes.entry(path.into()).or_insert(next)
     }
 
     fn apply(&mut self, kept: Kept, sign: i32) {
@@ -131,10 +211,14 @@ impl State {
             return;
         };
         let add = kept.add;
-        for (index, v) in std::iter::once(add.first).chain(add.second) {
+        let second = (add.i1 != facts::NONE).then_some((add.i1, add.v1));
+        for (index, v) in std::iter::once((add.i0, add.v0)).chain(second) {
             let v = v * sign;
             match add.series {
-                Series::Monthly => series_add(&mut leaf.monthly, add.a, index, v),
+                Series::Monthly => {
+                    series_add(&mut leaf.monthly, add.a, index, v);
+                    series_add(&mut leaf.flows_yearly, 1900 + add.a / 12, index, v);
+                }
                 Series::Yearly => series_add(&mut leaf.yearly, add.a, index, v),
                 Series::Years => {
                     series_add(&mut leaf.spans, add.a, index, v);
@@ -151,19 +235,22 @@ impl State {
     /// is gone).
     fn replace(&mut self, table: Table, id: i64, fact: Option<facts::Fact>) {
         let t = table.index();
-        if let Some(old) = self.kept.get_mut(t).and_then(|k| k.remove(&id)) {
+        if let Some(old) = self.kept.get_mut(t).and_then(|k| k.take(id)) {
             self.apply(old, -1);
         }
         if table == Table::Activities {
             self.campaigns.remove(&id);
         }
         let Some(fact) = fact else { return };
-        let leaf = self.leaf(&fact.scope, &fact.legacy);
+        if fact.add.is_none() && fact.campaign_month.is_none() {
+            return;
+        }
+        let leaf = self.leaf(&fact.place);
         if let Some(add) = fact.add {
             let kept = Kept { leaf, add };
             self.apply(kept, 1);
             if let Some(k) = self.kept.get_mut(t) {
-                k.insert(id, kept);
+                k.put(id, kept);
             }
         }
         if let Some(month) = fact.campaign_month {
@@ -180,6 +267,7 @@ impl State {
 }
 
 /// The figures of a unit and of its child units, in catalogue order.
+#[derive(Clone)]
 pub struct Figures {
     pub total: Vec<i64>,
     pub children: Vec<Vec<i64>>,
@@ -190,6 +278,8 @@ struct Window {
     months: (u16, u16),
     years: (u16, u16),
     last_year: u16,
+    /// From 1 January to 31 December: flows are read by year.
+    whole_years: bool,
 }
 
 impl Window {
@@ -206,6 +296,7 @@ impl Window {
             months: (facts::month(&p.from)?, facts::month(&p.to)?),
             years,
             last_year: years.1,
+            whole_years: from.month() == time::Month::January && to.month() == time::Month::December,
         })
     }
 }
@@ -239,9 +330,14 @@ fn layout() -> &'static Layout {
 impl Leaf {
     /// This leaf's figures over the window, added into `out`.
     fn add_into(&self, w: &Window, l: &Layout, out: &mut [i64]) {
-        let start = self.monthly.partition_point(|(k, _)| *k < w.months.0);
-        for (k, vals) in &self.monthly[start..] {
-            if *k > w.months.1 {
+        let (flows, range) = if w.whole_years {
+            (&self.flows_yearly, w.years)
+        } else {
+            (&self.monthly, w.months)
+        };
+        let start = flows.partition_point(|(k, _)| *k < range.0);
+        for (k, vals) in &flows[start..] {
+            if *k > range.1 {
                 break;
             }
             for (i, v) in vals.iter().enumerate() {
@@ -300,28 +396,38 @@ impl Rollup {
         let _gate = self.gate.lock().await;
         let last = last_logged(db).await?;
         let mut state = State {
-            kept: TABLES.iter().map(|_| HashMap::new()).collect(),
+            kept: TABLES.iter().map(|_| Slots::default()).collect(),
             ..State::default()
         };
         for table in TABLES {
             let started = std::time::Instant::now();
-            let mut after = 0i64;
-            loop {
-                let sql = format!(
-                    "{} ORDER BY {} LIMIT {LOAD_BATCH}",
-                    table
-                        .select()
-                        .replace("{where}", &format!("{} > $1", table.id_column())),
-                    table.id_column()
-                );
-                let rows = sqlx::query(&sql).bind(after).fetch_all(&db.pool).await?;
+            let sql = format!(
+                "{} ORDER BY {} LIMIT {LOAD_BATCH}",
+                table
+                    .select()
+                    .replace("{where}", &format!("{} > $1", table.id_column())),
+                table.id_column()
+            );
+            // The next batch is fetched (and decoded, on another task)
+            // while this one is added up: the two halves of the work then
+            // run on both cores.
+            let fetch = |after: i64| {
+                let (pool, sql) = (db.pool.clone(), sql.clone());
+                tokio::spawn(async move { sqlx::query(&sql).bind(after).fetch_all(&pool).await })
+            };
+            let mut next = Some(fetch(0));
+            while let Some(batch) = next.take() {
+                let rows = batch
+                    .await
+                    .map_err(|e| AppError::Internal(anyhow::anyhow!("roll-up load: {e}")))??;
+                let full = rows.len() as i64 >= LOAD_BATCH;
+                if full {
+                    let last: i64 = rows.last().map(|r| r.try_get(0)).transpose()?.unwrap_or(0);
+                    next = Some(fetch(last));
+                }
                 for row in &rows {
                     let (id, fact) = facts::read(table, row)?;
-                    after = after.max(id);
                     state.replace(table, id, Some(fact));
-                }
-                if (rows.len() as i64) < LOAD_BATCH {
-                    break;
                 }
             }
             tracing::info!(
@@ -332,6 +438,7 @@ impl Rollup {
         }
         covered_units(db, &mut state, None).await?;
         *self.state.write().await = state;
+        self.forget();
         self.applied.store(last, Ordering::Release);
         self.ready.store(true, Ordering::Release);
         Ok(())
@@ -400,6 +507,9 @@ impl Rollup {
                 }
             }
             covered_units(db, &mut state, Some(&campaigns)).await?;
+            // Cleared under the write lock, so no read of the old state can
+            // put its figures back afterwards.
+            self.forget();
             drop(state);
             self.applied.store(last, Ordering::Release);
             if (log.len() as i64) < LOG_BATCH {
@@ -443,6 +553,18 @@ impl Rollup {
             return Ok(None);
         }
         self.refresh(db).await?;
+        // The same read since the last change: its figures are still true.
+        let key = format!(
+            "{}|{}|{unit_path}|{}|{}|{}",
+            scope.prefix(),
+            scope.legacy_prefix().unwrap_or("-"),
+            p.from,
+            p.to,
+            child_paths.join(",")
+        );
+        if let Some(hit) = self.cached(&key) {
+            return Ok(Some(hit));
+        }
         let state = self.state.read().await;
         let l = layout();
         let n = CATALOGUE.len();
@@ -455,17 +577,18 @@ impl Rollup {
             .collect();
         let mut total = vec![0i64; n];
         let mut per_child = vec![vec![0i64; n]; child_paths.len()];
-        // (group: 0 the unit, 1 + i child i; commune) for the distinct count.
-        let mut communes: Vec<(usize, &str)> = Vec::new();
+        // Communes with villages registered, each counted once: a commune
+        // lies in one child only, so one mark serves the unit and the child.
+        let mut seen = vec![false; state.communes.len()];
         let mut one = vec![0i64; n];
         for leaf in &state.leaves {
             if !leaf.scope.starts_with(prefix) {
                 continue;
             }
-            let on_map: &str = match legacy {
+            let (on_map, commune): (&str, u32) = match legacy {
                 Some(old) if !leaf.legacy.starts_with(old) => continue,
-                Some(_) => &leaf.legacy,
-                None => &leaf.scope,
+                Some(_) => (&leaf.legacy, leaf.commune_then),
+                None => (&leaf.scope, leaf.commune_now),
             };
             one.iter_mut().for_each(|v| *v = 0);
             leaf.add_into(&w, l, &mut one);
@@ -478,26 +601,13 @@ impl Rollup {
                     *t += v;
                 }
             }
-            // Communes with villages registered: on the old map a leaf
-            // names an old commune when its path is one (five '/').
-            let commune = match legacy {
-                Some(_) if leaf.legacy.matches('/').count() == 5 => Some(&*leaf.legacy),
-                Some(_) => None,
-                None => Some(&*leaf.scope),
-            };
-            if let Some(commune) = commune.filter(|_| leaf.registered_villages(w.last_year) > 0) {
-                communes.push((0, commune));
-                if let Some(c) = child {
-                    communes.push((c + 1, commune));
+            let first = seen.get_mut(commune as usize).filter(|s| !**s);
+            if let Some(mark) = first.filter(|_| leaf.registered_villages(w.last_year) > 0) {
+                *mark = true;
+                total[l.communes] += 1;
+                if let Some(c) = child.and_then(|c| per_child.get_mut(c)) {
+                    c[l.communes] += 1;
                 }
-            }
-        }
-        communes.sort_unstable();
-        communes.dedup();
-        for (group, _) in communes {
-            match group {
-                0 => total[l.communes] += 1,
-                c => per_child[c - 1][l.communes] += 1,
             }
         }
         // Campaigns: once for each unit that ran or was covered by one.
@@ -535,10 +645,31 @@ impl Rollup {
                 per_child[c][l.campaigns] += 1;
             }
         }
-        Ok(Some(Figures {
+        let figures = Figures {
             total,
             children: per_child,
-        }))
+        };
+        self.keep(key, &figures);
+        Ok(Some(figures))
+    }
+
+    fn cached(&self, key: &str) -> Option<Figures> {
+        self.cache.lock().ok()?.get(key).cloned()
+    }
+
+    fn keep(&self, key: String, figures: &Figures) {
+        if let Ok(mut cache) = self.cache.lock() {
+            if cache.len() >= CACHED {
+                cache.clear();
+            }
+            cache.insert(key, figures.clone());
+        }
+    }
+
+    fn forget(&self) {
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.clear();
+        }
     }
 }
 
