@@ -258,20 +258,38 @@ pub async fn values_with_children(
     children: &[Unit],
     p: &Period,
 ) -> Result<rollup::Figures> {
+    let mut all = values_over(db, actor, unit, children, std::slice::from_ref(p)).await?;
+    all.pop()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no figures for {}", p.label)))
+}
+
+/// [`values_with_children`] for several periods at once (the roll-up adds
+/// them up in the same pass).
+pub async fn values_over(
+    db: &Db,
+    actor: &Actor,
+    unit: &Unit,
+    children: &[Unit],
+    periods: &[Period],
+) -> Result<Vec<rollup::Figures>> {
     let scope = scope_of(actor, unit)?;
     let paths: Vec<String> = children.iter().map(|c| c.path.clone()).collect();
-    if let Some(f) = db.rollup.figures(db, &scope, &unit.path, &paths, p).await? {
+    if let Some(f) = db.rollup.figures(db, &scope, &unit.path, &paths, periods).await? {
         return Ok(f);
     }
-    let total = values_from_records(db, &scope, p).await?;
-    let mut each = Vec::with_capacity(children.len());
-    for c in children {
-        each.push(values_from_records(db, &scope_of(actor, c)?, p).await?);
+    let mut out = Vec::with_capacity(periods.len());
+    for p in periods {
+        let total = values_from_records(db, &scope, p).await?;
+        let mut each = Vec::with_capacity(children.len());
+        for c in children {
+            each.push(values_from_records(db, &scope_of(actor, c)?, p).await?);
+        }
+        out.push(rollup::Figures {
+            total,
+            children: each,
+        });
     }
-    Ok(rollup::Figures {
-        total,
-        children: each,
-    })
+    Ok(out)
 }
 
 /// Every indicator counted from the records at read time: the definition
@@ -373,13 +391,16 @@ pub async fn dashboard(
 ) -> Result<Dashboard> {
     let unit = &place.unit;
     let children_units = child_units(db, actor, place).await?;
-    let figures = values_with_children(db, actor, unit, &children_units, p).await?;
-    let now = figures.total;
     let previous = p.previous();
-    let before = match &previous {
-        Some(prev) => Some(values(db, actor, unit, prev).await?),
-        None => None,
-    };
+    let periods: Vec<Period> = std::iter::once(p.clone()).chain(previous.clone()).collect();
+    let mut over = values_over(db, actor, unit, &children_units, &periods)
+        .await?
+        .into_iter();
+    let figures = over
+        .next()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no figures for {}", p.label)))?;
+    let before = over.next().map(|f| f.total);
+    let now = figures.total;
     let index = |code: &str| CATALOGUE.iter().position(|i| i.code == code).unwrap_or(0);
     let indicators = codes
         .iter()

@@ -266,6 +266,107 @@ impl State {
     }
 }
 
+impl State {
+    /// One pass over the leaves for every window (see [`Rollup::figures`]).
+    fn add_up(
+        &self,
+        scope: &Scope,
+        unit_path: &str,
+        child_paths: &[String],
+        windows: &[Window],
+    ) -> Vec<Figures> {
+        let l = layout();
+        let n = CATALOGUE.len();
+        let legacy = scope.legacy_prefix();
+        let prefix = scope.prefix();
+        let children: HashMap<&str, usize> = child_paths
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.as_str(), i))
+            .collect();
+        let mut out: Vec<Figures> = windows
+            .iter()
+            .map(|_| Figures {
+                total: vec![0; n],
+                children: vec![vec![0; n]; child_paths.len()],
+            })
+            .collect();
+        // Communes with villages registered, each counted once: a commune
+        // lies in one child only, so one mark serves the unit and the child.
+        let mut seen: Vec<Vec<bool>> = windows.iter().map(|_| vec![false; self.communes.len()]).collect();
+        let mut one = vec![0i64; n];
+        for leaf in &self.leaves {
+            if !leaf.scope.starts_with(prefix) {
+                continue;
+            }
+            let (on_map, commune): (&str, u32) = match legacy {
+                Some(old) if !leaf.legacy.starts_with(old) => continue,
+                Some(_) => (&leaf.legacy, leaf.commune_then),
+                None => (&leaf.scope, leaf.commune_now),
+            };
+            let child = child_of(on_map, unit_path, &children);
+            for ((w, f), seen) in windows.iter().zip(out.iter_mut()).zip(seen.iter_mut()) {
+                one.iter_mut().for_each(|v| *v = 0);
+                leaf.add_into(w, l, &mut one);
+                for (t, v) in f.total.iter_mut().zip(&one) {
+                    *t += v;
+                }
+                if let Some(c) = child.and_then(|c| f.children.get_mut(c)) {
+                    for (t, v) in c.iter_mut().zip(&one) {
+                        *t += v;
+                    }
+                }
+                let first = seen.get_mut(commune as usize).filter(|s| !**s);
+                if let Some(mark) = first.filter(|_| leaf.registered_villages(w.last_year) > 0) {
+                    *mark = true;
+                    f.total[l.communes] += 1;
+                    if let Some(c) = child.and_then(|c| f.children.get_mut(c)) {
+                        c[l.communes] += 1;
+                    }
+                }
+            }
+        }
+        // Campaigns: once for each unit that ran or was covered by one.
+        for c in self.campaigns.values() {
+            let Some(leaf) = self.leaves.get(c.leaf as usize) else {
+                continue;
+            };
+            let mut paths: Vec<&str> = Vec::new();
+            match legacy {
+                Some(old) => {
+                    if leaf.scope.starts_with(prefix) && leaf.legacy.starts_with(old) {
+                        paths.push(&leaf.legacy);
+                    }
+                }
+                None => {
+                    paths.push(&leaf.scope);
+                    paths.extend(c.covered.iter().map(|p| &**p));
+                    paths.retain(|p| p.starts_with(prefix));
+                }
+            }
+            if paths.is_empty() {
+                continue;
+            }
+            let mut hit: Vec<usize> = paths
+                .iter()
+                .filter_map(|p| child_of(p, unit_path, &children))
+                .collect();
+            hit.sort_unstable();
+            hit.dedup();
+            for (w, f) in windows.iter().zip(out.iter_mut()) {
+                if c.month < w.months.0 || c.month > w.months.1 {
+                    continue;
+                }
+                f.total[l.campaigns] += 1;
+                for i in &hit {
+                    f.children[*i][l.campaigns] += 1;
+                }
+            }
+        }
+        out
+    }
+}
+
 /// The figures of a unit and of its child units, in catalogue order.
 #[derive(Clone)]
 pub struct Figures {
@@ -536,17 +637,18 @@ impl Rollup {
 
     /// The figures of `scope` (the unit at `unit_path` on the map counted,
     /// inside the reader's scope) and of the child units at `child_paths`,
-    /// over the period; `None` when the roll-up cannot answer (not loaded,
-    /// or a period not made of whole months).
+    /// over each period, in one pass over the leaves (a dashboard asks for
+    /// its period and the one before); `None` when the roll-up cannot
+    /// answer (not loaded, or a period not made of whole months).
     pub async fn figures(
         &self,
         db: &Db,
         scope: &Scope,
         unit_path: &str,
         child_paths: &[String],
-        p: &Period,
-    ) -> Result<Option<Figures>> {
-        let Some(w) = Window::of(p) else {
+        periods: &[Period],
+    ) -> Result<Option<Vec<Figures>>> {
+        let Some(windows) = periods.iter().map(Window::of).collect::<Option<Vec<_>>>() else {
             return Ok(None);
         };
         if !self.is_ready() {
@@ -554,103 +656,28 @@ impl Rollup {
         }
         self.refresh(db).await?;
         // The same read since the last change: its figures are still true.
-        let key = format!(
-            "{}|{}|{unit_path}|{}|{}|{}",
-            scope.prefix(),
-            scope.legacy_prefix().unwrap_or("-"),
-            p.from,
-            p.to,
-            child_paths.join(",")
-        );
-        if let Some(hit) = self.cached(&key) {
-            return Ok(Some(hit));
+        let keys: Vec<String> = periods
+            .iter()
+            .map(|p| {
+                format!(
+                    "{}|{}|{unit_path}|{}|{}|{}",
+                    scope.prefix(),
+                    scope.legacy_prefix().unwrap_or("-"),
+                    p.from,
+                    p.to,
+                    child_paths.join(",")
+                )
+            })
+            .collect();
+        if let Some(hits) = keys.iter().map(|k| self.cached(k)).collect::<Option<Vec<_>>>() {
+            return Ok(Some(hits));
         }
         let state = self.state.read().await;
-        let l = layout();
-        let n = CATALOGUE.len();
-        let legacy = scope.legacy_prefix();
-        let prefix = scope.prefix();
-        let children: HashMap<&str, usize> = child_paths
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.as_str(), i))
-            .collect();
-        let mut total = vec![0i64; n];
-        let mut per_child = vec![vec![0i64; n]; child_paths.len()];
-        // Communes with villages registered, each counted once: a commune
-        // lies in one child only, so one mark serves the unit and the child.
-        let mut seen = vec![false; state.communes.len()];
-        let mut one = vec![0i64; n];
-        for leaf in &state.leaves {
-            if !leaf.scope.starts_with(prefix) {
-                continue;
-            }
-            let (on_map, commune): (&str, u32) = match legacy {
-                Some(old) if !leaf.legacy.starts_with(old) => continue,
-                Some(_) => (&leaf.legacy, leaf.commune_then),
-                None => (&leaf.scope, leaf.commune_now),
-            };
-            one.iter_mut().for_each(|v| *v = 0);
-            leaf.add_into(&w, l, &mut one);
-            let child = child_of(on_map, unit_path, &children);
-            for (t, v) in total.iter_mut().zip(&one) {
-                *t += v;
-            }
-            if let Some(c) = child.and_then(|c| per_child.get_mut(c)) {
-                for (t, v) in c.iter_mut().zip(&one) {
-                    *t += v;
-                }
-            }
-            let first = seen.get_mut(commune as usize).filter(|s| !**s);
-            if let Some(mark) = first.filter(|_| leaf.registered_villages(w.last_year) > 0) {
-                *mark = true;
-                total[l.communes] += 1;
-                if let Some(c) = child.and_then(|c| per_child.get_mut(c)) {
-                    c[l.communes] += 1;
-                }
-            }
+        let out = state.add_up(scope, unit_path, child_paths, &windows);
+        for (key, figures) in keys.into_iter().zip(&out) {
+            self.keep(key, figures);
         }
-        // Campaigns: once for each unit that ran or was covered by one.
-        for c in state.campaigns.values() {
-            if c.month < w.months.0 || c.month > w.months.1 {
-                continue;
-            }
-            let Some(leaf) = state.leaves.get(c.leaf as usize) else {
-                continue;
-            };
-            let mut paths: Vec<&str> = Vec::new();
-            match legacy {
-                Some(old) => {
-                    if leaf.scope.starts_with(prefix) && leaf.legacy.starts_with(old) {
-                        paths.push(&leaf.legacy);
-                    }
-                }
-                None => {
-                    paths.push(&leaf.scope);
-                    paths.extend(c.covered.iter().map(|p| &**p));
-                    paths.retain(|p| p.starts_with(prefix));
-                }
-            }
-            if paths.is_empty() {
-                continue;
-            }
-            total[l.campaigns] += 1;
-            let mut hit: Vec<usize> = paths
-                .iter()
-                .filter_map(|p| child_of(p, unit_path, &children))
-                .collect();
-            hit.sort_unstable();
-            hit.dedup();
-            for c in hit {
-                per_child[c][l.campaigns] += 1;
-            }
-        }
-        let figures = Figures {
-            total,
-            children: per_child,
-        };
-        self.keep(key, &figures);
-        Ok(Some(figures))
+        Ok(Some(out))
     }
 
     fn cached(&self, key: &str) -> Option<Figures> {
