@@ -1,15 +1,16 @@
 //! The indicator catalogue and its values for any unit and period: each
 //! indicator has a code, a Vietnamese name, a unit of measure, a definition
-//! and its source among antq's records, and is counted from those records
-//! at read time (a saved record is in every total at once). The dashboard
-//! (pages.rs, api.rs) shows a unit's indicators with the change from the
-//! period before and the breakdown by child unit.
+//! and its source among antq's records. Its definition is a count over
+//! those records (`values_from_records`); reads come from the roll-up
+//! (rollup/), kept current as records are written, so a saved record is in
+//! every total at once. The dashboard (pages.rs, api.rs) shows a unit's
+//! indicators with the change from the period before and the breakdown by
+//! child unit.
 //!
 //! A period ending before 1 July 2025 is counted on the map of its time
 //! (view.rs; records carry `legacy_path`, migration 0007). Still to come
 //! (issue 8): aggregate-only indicators with their entry form, completeness
-//! lists, roll-ups kept as records are written, the national-scale
-//! generator and its benchmarks.
+//! lists and the distribution of classification levels.
 
 pub mod api;
 pub mod chart;
