@@ -5,7 +5,7 @@
 //!
 //! **Leaves.** A record lies at its unit of today (`scope_path`) and at its
 //! place on the pre-2025 map (`legacy_path`); each distinct pair is a leaf
-//! (about 11.000 at national scale). A leaf keeps sorted series: monthly
+//! (13.800 in the national dataset of `antq gen`). A leaf keeps sorted series: monthly
 //! flows (sessions, attendance, tips…), yearly figures (registrations,
 //! recognitions) and spans of years (model points, teams, members, kept as
 //! differences: +1 in the first year, −1 after the last). A unit's figure
