@@ -41,6 +41,17 @@ pub struct DashboardQuery {
 }
 
 impl DashboardQuery {
+    /// `table` names one of the dashboard's two tables, or nothing.
+    fn check_table(&self) -> Result<()> {
+        match self.table.as_deref() {
+            None | Some("indicators") | Some("children") => Ok(()),
+            Some(_) => Err(crate::error::AppError::field(
+                "table",
+                "Bảng: indicators hoặc children.",
+            )),
+        }
+    }
+
     /// The unit on the map asked for (or in force at the period's end).
     pub async fn place(
         &self,
@@ -90,15 +101,7 @@ pub async fn export_file(
     let p = period::parse(q.period.as_deref(), q.from.as_deref(), q.to.as_deref())?;
     let codes = parse_codes(q.codes.as_deref())?;
     let format = crate::tabular::Format::parse(q.format.as_deref())?;
-    if let Some(t) = q.table.as_deref()
-        && t != "indicators"
-        && t != "children"
-    {
-        return Err(crate::error::AppError::field(
-            "table",
-            "Bảng: indicators hoặc children.",
-        ));
-    }
+    q.check_table()?;
     let place = q.place(state, actor, code, &p).await?;
     let d = super::dashboard(&state.db, actor, &place, &p, &codes).await?;
     let bytes = d.export(format, q.table.as_deref())?;
@@ -178,15 +181,7 @@ pub async fn build_report(
 ) -> Result<super::report::Report> {
     let p = period::parse(q.period.as_deref(), q.from.as_deref(), q.to.as_deref())?;
     let codes = parse_codes(None)?;
-    if let Some(t) = q.table.as_deref()
-        && t != "indicators"
-        && t != "children"
-    {
-        return Err(crate::error::AppError::field(
-            "table",
-            "Bảng: indicators hoặc children.",
-        ));
-    }
+    q.check_table()?;
     let place = q.place(state, actor, code, &p).await?;
     let d = super::dashboard(&state.db, actor, &place, &p, &codes).await?;
     super::report::build(&state.db, actor, &place, d).await

@@ -509,32 +509,40 @@ impl Dashboard {
         (columns, numeric, rows)
     }
 
+    /// The two tables as XLSX sheets: "Chỉ tiêu" and "Theo đơn vị".
+    pub fn sheets(&self) -> [crate::tabular::Sheet; 2] {
+        use crate::tabular::Sheet;
+        let (ic, inum, irows) = self.indicator_table();
+        let (cc, cnum, crows) = self.children_table();
+        [
+            Sheet {
+                name: "Chỉ tiêu".into(),
+                columns: ic,
+                numeric: inum,
+                rows: irows,
+            },
+            Sheet {
+                name: "Theo đơn vị".into(),
+                columns: cc,
+                numeric: cnum,
+                rows: crows,
+            },
+        ]
+    }
+
     /// The dashboard as a file: XLSX with a sheet per table, or CSV of one
     /// table (`children` for the breakdown). No row is left out.
     pub fn export(&self, format: crate::tabular::Format, table: Option<&str>) -> Result<Vec<u8>> {
-        use crate::tabular::{Format, Sheet};
-        let (ic, inum, irows) = self.indicator_table();
-        let (cc, cnum, crows) = self.children_table();
+        use crate::tabular::Format;
         match format {
-            Format::Xlsx => crate::tabular::write_xlsx_sheets(&[
-                Sheet {
-                    name: "Chỉ tiêu".into(),
-                    columns: ic,
-                    numeric: inum,
-                    rows: irows,
-                },
-                Sheet {
-                    name: "Theo đơn vị".into(),
-                    columns: cc,
-                    numeric: cnum,
-                    rows: crows,
-                },
-            ]),
+            Format::Xlsx => crate::tabular::write_xlsx_sheets(&self.sheets()),
             Format::Csv => {
                 let (columns, rows) = if table == Some("children") {
-                    (cc, crows)
+                    let (c, _, r) = self.children_table();
+                    (c, r)
                 } else {
-                    (ic, irows)
+                    let (c, _, r) = self.indicator_table();
+                    (c, r)
                 };
                 let cols: Vec<&str> = columns.iter().map(String::as_str).collect();
                 crate::tabular::write_csv(&cols, &rows)

@@ -402,31 +402,16 @@ impl Report {
 
     /// XLSX: the narrative, then a sheet per table, numbers as numbers.
     pub fn xlsx(&self) -> Result<Vec<u8>> {
-        use crate::tabular::Sheet;
-        let (ic, inum, irows) = self.dashboard.indicator_table();
-        let (cc, cnum, crows) = self.dashboard.children_table();
-        crate::tabular::write_xlsx_sheets(&[
-            Sheet {
-                name: "Báo cáo".into(),
-                columns: vec!["noi_dung".into()],
-                numeric: vec![false],
-                rows: std::iter::once(vec![self.subject.clone()])
-                    .chain(self.paragraphs.iter().map(|p| vec![p.clone()]))
-                    .collect(),
-            },
-            Sheet {
-                name: "Chỉ tiêu".into(),
-                columns: ic,
-                numeric: inum,
-                rows: irows,
-            },
-            Sheet {
-                name: "Theo đơn vị".into(),
-                columns: cc,
-                numeric: cnum,
-                rows: crows,
-            },
-        ])
+        let narrative = crate::tabular::Sheet {
+            name: "Báo cáo".into(),
+            columns: vec!["noi_dung".into()],
+            numeric: vec![false],
+            rows: std::iter::once(vec![self.subject.clone()])
+                .chain(self.paragraphs.iter().map(|p| vec![p.clone()]))
+                .collect(),
+        };
+        let [indicators, children] = self.dashboard.sheets();
+        crate::tabular::write_xlsx_sheets(&[narrative, indicators, children])
     }
 }
 
