@@ -281,12 +281,7 @@ pub async fn counts(db: &Db, scope: &Scope, unit: &Unit) -> Result<Counts> {
 /// figure grouped by child (not one per child).
 pub async fn children(db: &Db, actor: &Actor, unit: &Unit) -> Result<Vec<ChildSummary>> {
     let scope = Scope::new(actor, Action::ViewGeography)?;
-    let rows = sqlx::query(&format!(
-        "SELECT {UNIT_COLUMNS} FROM units u WHERE u.era = 'current' AND u.parent_code = $1 ORDER BY u.code"
-    ))
-    .bind(&unit.code)
-    .fetch_all(&db.pool)
-    .await?;
+    let units = children_on_map(db, unit).await?;
     // Figures are grouped by the child's code: a province's villages and
     // organisations under the nation, a commune's under a province.
     let (village_col, org_col) = if unit.level == "nation" {
@@ -310,9 +305,8 @@ pub async fn children(db: &Db, actor: &Actor, unit: &Unit) -> Result<Vec<ChildSu
     } else {
         Default::default()
     };
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let child = Unit::from_row(&r)?;
+    let mut out = Vec::with_capacity(units.len());
+    for child in units {
         let inside = scope.contains(&child.path);
         let on_way = policy::can_open_unit(actor, &child.path);
         let show = inside || on_way;
