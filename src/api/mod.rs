@@ -181,6 +181,19 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/units/{code}/dashboard/export", get(indicators::api::export))
         .route("/units/{code}/report", get(indicators::api::report))
         .route("/units/{code}/trend", get(indicators::api::trend))
+        .route("/units/{code}/aggregates", get(indicators::aggregates::api::list))
+        .route(
+            "/units/{code}/aggregates/export",
+            get(indicators::aggregates::api::export),
+        )
+        .route("/aggregates", post(indicators::aggregates::api::create))
+        .route("/aggregates/import", post(indicators::aggregates::api::import))
+        .route(
+            "/aggregates/{id}",
+            get(indicators::aggregates::api::show)
+                .patch(indicators::aggregates::api::update)
+                .delete(indicators::aggregates::api::delete),
+        )
         .route("/tips/{id}", get(tips::api::show))
         .route("/tips/{id}/status", post(tips::api::set_status))
         .route("/tips/{id}/assign", post(tips::api::assign))

@@ -27,6 +27,7 @@ pub async fn load(db: &Db, system: &Actor) -> Result<()> {
     son_lu(db, system).await?;
     ngoc_chien(db, system).await?;
     programme_09(db, system).await?;
+    cultural_totals(db, system).await?;
     lao_cai_2021(db, system).await?;
     sessions(db, system).await?;
     Ok(())
@@ -394,6 +395,29 @@ async fn ngoc_chien(db: &Db, system: &Actor) -> Result<()> {
         },
     )
     .await?;
+    Ok(())
+}
+
+/// The seed's figures that exist only as totals (the Fatherland Front's
+/// count), entered for the province at the end of the 2013–2023 phase.
+async fn cultural_totals(db: &Db, system: &Actor) -> Result<()> {
+    for (code, value) in [("so_gia_dinh_van_hoa", 61_956), ("so_khu_dan_cu_van_hoa", 940)] {
+        crate::indicators::aggregates::create(
+            db,
+            system,
+            &crate::indicators::aggregates::AggregateDraft {
+                indicator: Some(code.into()),
+                unit_code: Some("12".into()),
+                year: Some(json!(2023)),
+                value: Some(json!(value)),
+                source: Some(
+                    "Báo cáo tổng kết 10 năm (2013 – 2023) thực hiện Chương trình phối hợp số 09".into(),
+                ),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
     Ok(())
 }
 

@@ -15,7 +15,7 @@ use crate::web::extract::Q;
 pub async fn catalogue(_actor: Actor) -> Json<Value> {
     let items: Vec<Value> = CATALOGUE
         .iter()
-        .map(|i| json!({"code": i.code, "name": i.name, "unit": i.unit, "definition": i.definition, "source": i.source}))
+        .map(|i| json!({"code": i.code, "name": i.name, "unit": i.unit, "definition": i.definition, "source": i.source, "entered": i.entered}))
         .collect();
     Json(json!({ "indicators": items }))
 }

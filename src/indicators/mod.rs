@@ -9,9 +9,10 @@
 //!
 //! A period ending before 1 July 2025 is counted on the map of its time
 //! (view.rs; records carry `legacy_path`, migration 0007). Still to come
-//! (issue 8): aggregate-only indicators with their entry form, completeness
-//! lists and the distribution of classification levels.
+//! (issue 8): completeness lists and the distribution of classification
+//! levels. Figures that exist only as totals are entered (aggregates/).
 
+pub mod aggregates;
 pub mod api;
 pub mod chart;
 pub mod map_svg;
@@ -36,6 +37,8 @@ pub struct Indicator {
     pub unit: &'static str,
     pub definition: &'static str,
     pub source: &'static str,
+    /// Exists only as totals, entered per unit and year (aggregates/).
+    pub entered: bool,
 }
 
 const fn ind(
@@ -51,10 +54,28 @@ const fn ind(
         unit,
         definition,
         source,
+        entered: false,
     }
 }
 
-pub const CATALOGUE: [Indicator; 21] = [
+/// An indicator that exists only as totals (aggregates/).
+const fn total(
+    code: &'static str,
+    name: &'static str,
+    unit: &'static str,
+    definition: &'static str,
+) -> Indicator {
+    Indicator {
+        code,
+        name,
+        unit,
+        definition,
+        source: "Số liệu tổng hợp do đơn vị nhập (biểu mẫu hoặc tệp)",
+        entered: true,
+    }
+}
+
+pub const CATALOGUE: [Indicator; 23] = [
     ind(
         "so_buoi_tuyen_truyen",
         "Số buổi tuyên truyền, phổ biến",
@@ -202,6 +223,20 @@ pub const CATALOGUE: [Indicator; 21] = [
         "Thành viên tham gia vào bất kỳ ngày nào của năm cuối kỳ.",
         "Lực lượng, tổ đội",
     ),
+    total(
+        "so_gia_dinh_van_hoa",
+        "Số gia đình đăng ký gia đình văn hóa",
+        "gia đình",
+        "Tổng số gia đình đăng ký danh hiệu “Gia đình văn hóa” năm cuối kỳ, theo số liệu tổng hợp các đơn vị nhập \
+         (mỗi địa bàn nhập ở một cấp).",
+    ),
+    total(
+        "so_khu_dan_cu_van_hoa",
+        "Số khu dân cư đăng ký khu dân cư văn hóa",
+        "khu dân cư",
+        "Tổng số khu dân cư đăng ký danh hiệu “Khu dân cư văn hóa” năm cuối kỳ, theo số liệu tổng hợp các đơn vị \
+         nhập (mỗi địa bàn nhập ở một cấp).",
+    ),
 ];
 
 pub fn find(code: &str) -> Option<&'static Indicator> {
@@ -306,6 +341,7 @@ pub async fn values_from_records(db: &Db, scope: &Scope, p: &Period) -> Result<V
     let reg = crate::registry::registrations::figures(db, scope, year).await?;
     let ass = crate::assessment::figures::figures(db, scope, year).await?;
     let (models, teams) = crate::registry::summary::models_and_teams(db, scope, year).await?;
+    let totals = aggregates::figures(db, scope, year).await?;
     let recognised = |kind: &str| ass.level(kind).map(|l| l.recognised).unwrap_or(0);
     let value = |code: &str| match code {
         "so_buoi_tuyen_truyen" => act.sessions,
@@ -329,7 +365,7 @@ pub async fn values_from_records(db: &Db, scope: &Scope, p: &Period) -> Result<V
         "so_diem_mo_hinh" => models.points,
         "so_to_doi" => teams.total,
         "so_thanh_vien" => teams.members,
-        _ => 0,
+        code => totals.iter().find(|(c, _)| c == code).map_or(0, |(_, v)| *v),
     };
     Ok(CATALOGUE.iter().map(|i| value(i.code)).collect())
 }

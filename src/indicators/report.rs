@@ -172,6 +172,17 @@ pub async fn build(db: &Db, actor: &Actor, place: &view::Place, d: Dashboard) ->
             format_int(v("so_xa_khong_ma_tuy"))
         ));
     }
+    let cultural: Vec<String> = [
+        ("so_gia_dinh_van_hoa", "gia đình đăng ký gia đình văn hóa"),
+        ("so_khu_dan_cu_van_hoa", "khu dân cư đăng ký khu dân cư văn hóa"),
+    ]
+    .iter()
+    .filter(|(code, _)| v(code) > 0)
+    .map(|(code, words)| format!("{} {words}", format_int(v(code))))
+    .collect();
+    if !cultural.is_empty() {
+        deeds.push(cultural.join(", "));
+    }
     if v("so_dot_tan_cong") > 0 {
         deeds.push(format!(
             "tổ chức {} đợt tấn công trấn áp tội phạm",

@@ -151,6 +151,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/units/{code}/awards/export", get(awards::pages::export))
         .route(
+            "/units/{code}/aggregates/export",
+            get(indicators::aggregates::pages::export),
+        )
+        .route(
             "/activities/{id}",
             get(activities::pages::show).post(activities::pages::update),
         )
@@ -222,6 +226,15 @@ pub fn routes() -> Router<AppState> {
         .route("/units/{code}/dashboard", get(indicators::pages::dashboard))
         .route("/units/{code}/dashboard/export", get(indicators::pages::export))
         .route("/units/{code}/report", get(indicators::pages::report))
+        .route(
+            "/units/{code}/aggregates",
+            get(indicators::aggregates::pages::list).post(indicators::aggregates::pages::create),
+        )
+        .route(
+            "/units/{code}/aggregates/import",
+            post(indicators::aggregates::pages::import),
+        )
+        .route("/aggregates/{id}", post(indicators::aggregates::pages::update))
         .route("/tips/{id}", get(tips::pages::show))
         .route("/tips/{id}/status", post(tips::pages::set_status))
         .route("/tips/{id}/assign", post(tips::pages::assign))
@@ -376,6 +389,9 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "award_saved" => "Đã ghi nhận khen thưởng.",
         "award_cancelled" => "Đã hủy khen thưởng; khen thưởng không còn được tính.",
         "awards_imported" => "Đã nhập danh sách khen thưởng.",
+        "aggregate_saved" => "Đã lưu số liệu tổng hợp.",
+        "aggregate_deleted" => "Đã xóa số liệu tổng hợp.",
+        "aggregates_imported" => "Đã nhập số liệu tổng hợp.",
         "service_saved" => "Đã ghi nhận quá trình công tác.",
         "assessment_created" => "Đã lập bản đánh giá.",
         "assessment_saved" => "Đã lưu đánh giá các tiêu chí.",

@@ -64,7 +64,7 @@ async fn every_api_route_is_in_the_openapi_document() {
         let segment = segment.split(".route_layer(").next().unwrap();
         let path = segment.split('"').nth(1).unwrap();
         assert!(paths.contains_key(path), "{path} is not documented");
-        for method in ["get", "post", "patch", "put"] {
+        for method in ["get", "post", "patch", "put", "delete"] {
             if segment.contains(&format!("{method}(")) {
                 assert!(
                     paths[path].get(method).is_some(),

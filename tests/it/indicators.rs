@@ -262,6 +262,8 @@ async fn lai_chau_2013_2023_is_counted_on_the_map_of_its_time() {
         ("so_xa_co_thon_dang_ky", 106),
         ("so_ho_dang_ky", 90_500),
         ("so_co_quan_dang_ky", 828),
+        ("so_gia_dinh_van_hoa", 61_956),
+        ("so_khu_dan_cu_van_hoa", 940),
     ] {
         assert_eq!(row(&d, code)["value"], want, "{code}");
     }
@@ -318,6 +320,7 @@ async fn lai_chau_2013_2023_is_counted_on_the_map_of_its_time() {
         "ở 106 xã, phường, thị trấn",
         "90.500 hộ",
         "828 cơ quan, doanh nghiệp, trường học",
+        "61.956 gia đình đăng ký gia đình văn hóa, 940 khu dân cư đăng ký khu dân cư văn hóa",
     ] {
         assert!(text.contains(want), "{want} not in {text}");
     }

@@ -3,6 +3,7 @@
 
 mod access;
 mod activities;
+mod aggregates;
 mod assessment;
 mod audit;
 mod auth;

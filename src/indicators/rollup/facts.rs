@@ -2,7 +2,7 @@
 //! the facts the indicators need, and one function per table turns a row
 //! into its contribution. These are the definitions of the indicators of
 //! activities/figures.rs, tips/figures.rs, registry/registrations.rs,
-//! assessment/figures.rs and registry/summary.rs, written a second time for
+//! assessment/figures.rs, registry/summary.rs and aggregates/, written a second time for
 //! the roll-up; `tests/it/rollup.rs` holds the two to the same results.
 
 use sqlx::Row;
@@ -23,9 +23,10 @@ pub enum Table {
     ModelPoints,
     Teams,
     Members,
+    Aggregates,
 }
 
-pub const TABLES: [Table; 10] = [
+pub const TABLES: [Table; 11] = [
     Table::Activities,
     Table::FestivalDays,
     Table::Awards,
@@ -36,6 +37,7 @@ pub const TABLES: [Table; 10] = [
     Table::ModelPoints,
     Table::Teams,
     Table::Members,
+    Table::Aggregates,
 ];
 
 impl Table {
@@ -51,6 +53,7 @@ impl Table {
             Table::ModelPoints => "model_points",
             Table::Teams => "teams",
             Table::Members => "members",
+            Table::Aggregates => "aggregate_values",
         }
     }
 
@@ -153,6 +156,18 @@ impl Table {
                 none(),
                 "members m JOIN teams t ON t.id = m.team_id",
             ),
+            // An entered total adds its value to its year (aggregates/).
+            Table::Aggregates => (
+                format!(
+                    "CASE indicator WHEN '{}' THEN 1 WHEN '{}' THEN 2 ELSE 0 END",
+                    y::CODES[usize::from(y::CULTURAL_FAMILIES)],
+                    y::CODES[usize::from(y::CULTURAL_AREAS)]
+                ),
+                "year".into(),
+                none(),
+                "value".into(),
+                "aggregate_values",
+            ),
         };
         let (id, place) = match self {
             Table::Members => ("m.id", "t.scope_path || '|' || COALESCE(t.legacy_path, '')"),
@@ -235,7 +250,10 @@ pub mod y {
     pub const ORGANISATIONS_REGISTERED: u8 = 3;
     pub const VILLAGES_RECOGNISED: u8 = 4;
     pub const COMMUNES_RECOGNISED: u8 = 5;
-    pub const COUNT: usize = 6;
+    /// Entered totals (aggregates/).
+    pub const CULTURAL_FAMILIES: u8 = 6;
+    pub const CULTURAL_AREAS: u8 = 7;
+    pub const COUNT: usize = 8;
     pub const CODES: [&str; COUNT] = [
         "so_xa_khong_ma_tuy",
         "so_thon_dang_ky",
@@ -243,6 +261,8 @@ pub mod y {
         "so_co_quan_dang_ky",
         "so_khu_dan_cu_an_toan",
         "so_xa_an_toan",
+        "so_gia_dinh_van_hoa",
+        "so_khu_dan_cu_van_hoa",
     ];
 }
 
@@ -381,6 +401,8 @@ pub fn read(table: Table, row: &AnyRow) -> Result<(i64, Fact)> {
         (Table::ModelPoints, _) => years(at, b, r::MODEL_POINTS),
         (Table::Teams, _) => years(at, b, r::TEAMS),
         (Table::Members, _) => years(at, b, r::MEMBERS),
+        (Table::Aggregates, 1) => yearly(y::CULTURAL_FAMILIES, clamp(v), NONE, 0),
+        (Table::Aggregates, 2) => yearly(y::CULTURAL_AREAS, clamp(v), NONE, 0),
         _ => None,
     };
     Ok((
