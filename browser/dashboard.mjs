@@ -39,6 +39,8 @@ try {
   check((await page.textContent('#map-label')).includes('trước 01/07/2025'), 'it is counted on the map of its time by default');
   check((await page.textContent('#ind-so_buoi_tuyen_truyen')).includes('10.480'), 'the sessions of the phase are 10.480');
   check((await page.textContent('#ind-so_thon_dang_ky')).includes('956'), '956 villages registered');
+  check((await page.textContent('#ind-so_gia_dinh_van_hoa')).includes('61.956'), 'the entered total of gia đình văn hóa is 61.956');
+  check((await page.locator('#completeness li').count()) === 3, 'completeness: registration, assessment and festival day');
   const districts = await page.locator('#children tbody tr').count();
   check(districts === 8, `the breakdown is by the 8 districts of then (${districts})`);
 

@@ -181,6 +181,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/units/{code}/dashboard/export", get(indicators::api::export))
         .route("/units/{code}/report", get(indicators::api::report))
         .route("/units/{code}/trend", get(indicators::api::trend))
+        .route("/units/{code}/completeness", get(indicators::api::completeness))
+        .route("/units/{code}/distribution", get(indicators::api::distribution))
         .route("/units/{code}/aggregates", get(indicators::aggregates::api::list))
         .route(
             "/units/{code}/aggregates/export",

@@ -219,3 +219,33 @@ pub fn report_file(
         ),
     })
 }
+
+/// Who has not registered, been assessed or held a festival day in the
+/// period's last year: counts, each child's, and the full lists.
+pub async fn completeness(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(code): Path<String>,
+    Q(q): Q<DashboardQuery>,
+) -> Result<Json<super::completeness::Completeness>> {
+    let p = period::parse(q.period.as_deref(), q.from.as_deref(), q.to.as_deref())?;
+    let place = q.place(&state, &actor, &code, &p).await?;
+    Ok(Json(
+        super::completeness::of_place(&state.db, &actor, &place, p.end_year(), true).await?,
+    ))
+}
+
+/// The distribution of classification levels in the period's last year.
+pub async fn distribution(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(code): Path<String>,
+    Q(q): Q<DashboardQuery>,
+) -> Result<Json<Value>> {
+    let p = period::parse(q.period.as_deref(), q.from.as_deref(), q.to.as_deref())?;
+    let place = q.place(&state, &actor, &code, &p).await?;
+    let scope = super::scope_of(&actor, &place.unit)?;
+    let year = p.end_year();
+    let bars = super::distribution::distribution(&state.db, &scope, year).await?;
+    Ok(Json(json!({ "year": year, "bars": bars })))
+}

@@ -15,6 +15,8 @@
 pub mod aggregates;
 pub mod api;
 pub mod chart;
+pub mod completeness;
+pub mod distribution;
 pub mod map_svg;
 pub mod pages;
 pub mod period;
@@ -267,7 +269,7 @@ pub fn parse_codes(raw: Option<&str>) -> Result<Vec<&'static Indicator>> {
 
 /// The scope a unit's figures are counted in: the actor's, narrowed to
 /// the unit (on the pre-2025 map, the records that lay in the old unit).
-fn scope_of(actor: &Actor, unit: &Unit) -> Result<Scope> {
+pub(crate) fn scope_of(actor: &Actor, unit: &Unit) -> Result<Scope> {
     let all = Scope::new(actor, Action::ViewGeography)?;
     if unit.era == "legacy" {
         Ok(all.on_legacy_map(&unit.path))

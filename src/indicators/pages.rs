@@ -30,9 +30,22 @@ struct DashboardPage {
     /// The map of communes coloured by the chosen indicator, as SVG.
     map_svg: String,
     map_code: &'static str,
+    /// Who has not registered, been assessed, held a festival day in the
+    /// period's last year: in total and per child unit.
+    gaps: super::completeness::Completeness,
+    /// The distribution of classification levels, as SVG.
+    distribution_svg: String,
 }
 
 impl DashboardPage {
+    fn completeness_link(&self) -> String {
+        format!("/units/{}/completeness?{}", self.d.unit_code, self.keep())
+    }
+
+    fn gap_heads(&self) -> Vec<&'static str> {
+        super::completeness::CHECKS.iter().map(|c| c.1).collect()
+    }
+
     /// The query that keeps this view (period and map) for a link.
     fn keep(&self) -> String {
         format!(
@@ -149,6 +162,9 @@ pub async fn dashboard(
     let years = (last - 1999).clamp(1, 10);
     let trend = super::chart::trend(&state.db, &actor, &place.unit, trend_ind, last, years).await?;
     let communes = super::map_svg::communes(&state.db, &actor, &place, map_ind, &p, &d).await?;
+    let gaps = super::completeness::of_place(&state.db, &actor, &place, p.end_year(), false).await?;
+    let scope = super::scope_of(&actor, &place.unit)?;
+    let bars = super::distribution::distribution(&state.db, &scope, p.end_year()).await?;
     let sort = q
         .sort
         .clone()
@@ -177,6 +193,83 @@ pub async fn dashboard(
         trend_code: trend_ind.code,
         map_svg: super::map_svg::svg(&communes),
         map_code: map_ind.code,
+        gaps,
+        distribution_svg: if bars.is_empty() {
+            String::new()
+        } else {
+            super::distribution::svg(&bars)
+        },
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+#[derive(Template)]
+#[template(path = "indicators/completeness.html")]
+struct CompletenessPage {
+    ctx: PageCtx,
+    unit: crate::units::Unit,
+    map_label: &'static str,
+    period_text: String,
+    c: super::completeness::Completeness,
+    checks: &'static [(&'static str, &'static str, &'static str)],
+}
+
+impl CompletenessPage {
+    fn of(&self, check: &str) -> Vec<&super::completeness::Missing> {
+        self.c
+            .missing
+            .iter()
+            .flatten()
+            .filter(|m| m.check == check)
+            .collect()
+    }
+
+    /// The village checks list each village's commune.
+    fn lists_villages(&self, check: &str) -> bool {
+        check != "chua_to_chuc_ngay_hoi"
+    }
+
+    fn csv_link(&self) -> String {
+        format!(
+            "/units/{}/completeness?period={}&format=csv",
+            self.unit.code,
+            url::form_urlencoded::byte_serialize(self.period_text.as_bytes()).collect::<String>()
+        )
+    }
+}
+
+/// Every village and commune of the unit that has not registered, been
+/// assessed or held a festival day in the period's last year; `format=csv`
+/// downloads them (no row cap).
+pub async fn completeness(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(code): Path<String>,
+    Q(q): Q<super::api::DashboardQuery>,
+) -> PageResult {
+    let p = period::parse(q.period.as_deref(), q.from.as_deref(), q.to.as_deref())?;
+    let format = match q.format.as_deref().map(str::trim) {
+        None | Some("") | Some("html") => None,
+        Some(f) => Some(crate::tabular::Format::parse(Some(f))?),
+    };
+    let place = q.place(&state, &actor, &code, &p).await?;
+    let c = super::completeness::of_place(&state.db, &actor, &place, p.end_year(), true).await?;
+    if let Some(format) = format {
+        let (columns, rows) = c.table();
+        let bytes = crate::tabular::write(format, "Chưa hoàn thành", &columns, &rows)?;
+        let stem = format!("chua-hoan-thanh-{}-{}", place.unit.code, c.year);
+        return Ok(crate::web::download(format, &stem, bytes));
+    }
+    let page = CompletenessPage {
+        ctx: PageCtx::new(&actor, format!("Mức độ hoàn thành – {}", place.unit.name)),
+        map_label: place.map.label(),
+        period_text: q
+            .period
+            .clone()
+            .unwrap_or_else(|| p.from.get(0..4).unwrap_or_default().to_string()),
+        unit: place.unit,
+        c,
+        checks: &super::completeness::CHECKS,
     };
     Ok(render(StatusCode::OK, &page))
 }

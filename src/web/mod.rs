@@ -226,6 +226,7 @@ pub fn routes() -> Router<AppState> {
         .route("/units/{code}/dashboard", get(indicators::pages::dashboard))
         .route("/units/{code}/dashboard/export", get(indicators::pages::export))
         .route("/units/{code}/report", get(indicators::pages::report))
+        .route("/units/{code}/completeness", get(indicators::pages::completeness))
         .route(
             "/units/{code}/aggregates",
             get(indicators::aggregates::pages::list).post(indicators::aggregates::pages::create),

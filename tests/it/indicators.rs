@@ -374,3 +374,186 @@ async fn lai_chau_2013_2023_is_counted_on_the_map_of_its_time() {
     assert_eq!(res.status, 422, "{}", res.text);
     assert!(res.text.contains("map"), "{}", res.text);
 }
+
+fn value_of(d: &Value, code: &str) -> i64 {
+    row(d, code)["value"].as_i64().unwrap()
+}
+
+/// Completeness agrees with the indicators it completes, lists every one
+/// it counts, follows a write at once and keeps to the reader's scope.
+#[tokio::test]
+async fn completeness_lists_who_has_not_registered_assessed_or_held_a_festival_day() {
+    let app = TestApp::new().await;
+    antq::demo::load(&app.db).await.unwrap();
+    let province = app.user("tinh", "reviewer", "12").await;
+    let officer = app.user("canbo", "officer", "03583").await;
+    for (unit, period) in [
+        ("12", "2025"),
+        ("12", "2024"),
+        ("12", "2013-2023"),
+        ("12", "2023&map=current"),
+        ("03583", "2025"),
+    ] {
+        let d = app
+            .get(
+                &format!("/units/{unit}/dashboard?period={period}"),
+                &province.token,
+            )
+            .await
+            .json();
+        let c = app
+            .get(
+                &format!("/units/{unit}/completeness?period={period}"),
+                &province.token,
+            )
+            .await;
+        assert_eq!(c.status, 200, "{}", c.text);
+        let c = c.json();
+        let count = |check: &str| {
+            c["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|k| k["check"] == check)
+                .unwrap()["missing"]
+                .as_i64()
+                .unwrap()
+        };
+        let listed = |check: &str| {
+            c["missing"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|m| m["check"] == check)
+                .count() as i64
+        };
+        let unregistered = value_of(&d, "so_thon") - value_of(&d, "so_thon_dang_ky");
+        assert_eq!(count("chua_dang_ky"), unregistered, "{unit} {period}");
+        for check in ["chua_dang_ky", "chua_danh_gia", "chua_to_chuc_ngay_hoi"] {
+            assert_eq!(listed(check), count(check), "{unit} {period} {check}");
+        }
+        // The breakdown's child units add up to no more than the unit.
+        let children = c["children"].as_array().unwrap();
+        assert_eq!(children.len(), d["children"].as_array().unwrap().len());
+        let sum: i64 = children.iter().map(|ch| ch["missing"][0].as_i64().unwrap()).sum();
+        assert!(sum <= count("chua_dang_ky"), "{unit} {period}");
+    }
+    // Seed 001: every one of the 956 bản registered in 2023.
+    let old = app
+        .get("/units/12/completeness?period=2013-2023", &province.token)
+        .await
+        .json();
+    assert_eq!(old["checks"][0]["missing"], 0, "{old}");
+
+    // A village added now is on the list at once, and leaves it when it
+    // registers.
+    let missing_now = |token: String| {
+        let app = &app;
+        async move {
+            let c = app
+                .get("/units/03583/completeness?period=2025", &token)
+                .await
+                .json();
+            c["missing"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|m| m["check"] == "chua_dang_ky")
+                .map(|m| m["name"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    let before = missing_now(officer.token.clone()).await;
+    let res = app
+        .api(
+            "POST",
+            "/units/03583/villages",
+            Some(&officer.token),
+            Some(json!({"name": "Bản Mới Lập", "kind": "Bản", "households": 100})),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let id = res.json()["id"].as_i64().unwrap();
+    let added = missing_now(officer.token.clone()).await;
+    assert_eq!(added.len(), before.len() + 1);
+    assert!(added.iter().any(|n| n == "Bản Mới Lập"), "{added:?}");
+    let res = app
+        .api(
+            "POST",
+            "/registrations",
+            Some(&officer.token),
+            Some(json!({"year": 2025, "subject_kind": "village", "subject_id": id,
+                        "registered_on": "15/02/2025", "households_resident": 100, "households_registered": 90})),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    assert_eq!(missing_now(officer.token.clone()).await, before);
+    // Outside scope and bad input.
+    assert_eq!(
+        app.get("/units/03388/completeness?period=2025", &officer.token)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        app.get("/units/03583/completeness?period=2025-2020", &officer.token)
+            .await
+            .status,
+        422
+    );
+    let csv = app
+        .api(
+            "GET",
+            "/units/12/completeness?period=2025",
+            Some(&province.token),
+            None,
+        )
+        .await;
+    assert_eq!(csv.status, 200);
+
+    // The distribution of classification levels: recognised, assessed and
+    // not assessed add up to the villages counted.
+    let dist = app
+        .get("/units/12/distribution?period=2025", &province.token)
+        .await;
+    assert_eq!(dist.status, 200, "{}", dist.text);
+    let dist = dist.json();
+    let d = app
+        .get("/units/12/dashboard?period=2025", &province.token)
+        .await
+        .json();
+    let villages = dist["bars"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["label"].as_str().unwrap().starts_with("Khu dân cư"))
+        .expect("a bar for the villages");
+    let segments: Vec<i64> = villages["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s[1].as_i64().unwrap())
+        .collect();
+    assert_eq!(segments.iter().sum::<i64>(), value_of(&d, "so_thon"));
+    assert_eq!(segments[0], value_of(&d, "so_khu_dan_cu_an_toan"));
+
+    // The page shows both, and the list page downloads as CSV.
+    app.user("xem", "viewer", "12").await;
+    let b = app.browser("xem", crate::support::PASSWORD).await;
+    let page = app.page(&b, "/units/12/dashboard?period=2025").await;
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains("id=\"completeness\""));
+    assert!(page.text.contains("id=\"distribution\""));
+    let list = app.page(&b, "/units/12/completeness?period=2025").await;
+    assert_eq!(list.status, 200);
+    assert!(list.text.contains("Xã chưa tổ chức Ngày hội"));
+    let csv = app
+        .page(&b, "/units/12/completeness?period=2025&format=csv")
+        .await;
+    assert_eq!(csv.status, 200);
+    assert!(
+        csv.text.starts_with("\u{feff}noi_dung,ma,ten,xa") || csv.text.starts_with("noi_dung"),
+        "{}",
+        &csv.text[..40.min(csv.text.len())]
+    );
+}
