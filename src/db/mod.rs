@@ -34,6 +34,8 @@ pub struct Db {
     pub rollup: Arc<Rollup>,
     /// Writers of this process take turns here before SQLite's write lock.
     writers: Arc<tokio::sync::Mutex<()>>,
+    /// The administrative units, read once (units/directory.rs).
+    pub units: Arc<tokio::sync::RwLock<Option<Arc<crate::units::directory::Directory>>>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -111,6 +113,7 @@ impl Db {
                     backend: Backend::Sqlite,
                     rollup: Arc::default(),
                     writers: Arc::default(),
+                    units: Arc::default(),
                 })
             }
             DatabaseUrl::Postgres(url) => {
@@ -125,6 +128,7 @@ impl Db {
                     backend: Backend::Postgres,
                     rollup: Arc::default(),
                     writers: Arc::default(),
+                    units: Arc::default(),
                 })
             }
         }
@@ -148,6 +152,7 @@ impl Db {
         self.migrate().await?;
         reference::load_if_missing(self).await?;
         reference::fill_legacy_homes(self).await?;
+        crate::units::directory::forget(self).await;
         crate::assessment::criteria::ensure_shipped(self).await
     }
 

@@ -2,6 +2,7 @@
 //! the 2025 crosswalk, and the villages and organisations communes create.
 
 pub mod api;
+pub mod directory;
 pub mod import;
 pub mod organisations;
 pub mod pages;
@@ -103,17 +104,7 @@ pub async fn find(db: &Db, era: &str, code: &str) -> Result<Option<Unit>> {
     if code.chars().any(char::is_control) {
         return Ok(None);
     }
-    let row = sqlx::query(&format!(
-        "SELECT {UNIT_COLUMNS} FROM units u WHERE u.era = $1 AND u.code = $2"
-    ))
-    .bind(era)
-    .bind(code.trim())
-    .fetch_optional(&db.pool)
-    .await?;
-    Ok(match row {
-        Some(r) => Some(Unit::from_row(&r)?),
-        None => None,
-    })
+    Ok(directory::directory(db).await?.get(era, code.trim()).cloned())
 }
 
 /// Today's 34 provinces, by name: public reference data (the tip form's picker).
@@ -197,16 +188,11 @@ async fn successor_paths(db: &Db, old: &Unit) -> Result<Vec<String>> {
 
 /// The units directly under a unit, on its own map, by code.
 pub async fn children_on_map(db: &Db, unit: &Unit) -> Result<Vec<Unit>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {UNIT_COLUMNS} FROM units u WHERE u.era = $1 AND u.parent_code = $2 ORDER BY u.code"
-    ))
-    .bind(&unit.era)
-    .bind(&unit.code)
-    .fetch_all(&db.pool)
-    .await?;
-    rows.iter()
-        .map(|r| Unit::from_row(r).map_err(Into::into))
-        .collect()
+    Ok(directory::directory(db)
+        .await?
+        .children(&unit.era, &unit.code)
+        .cloned()
+        .collect())
 }
 
 /// The child units on today's map the actor may open (as [`children`]
