@@ -70,10 +70,12 @@ fn base(check: &str, scope: &Scope) -> (String, String, bool) {
         ),
         _ => {
             let (era, _) = scope.units_like();
+            // Matched on the indexed paths (a festival day's scope_path is
+            // its commune's path).
             let held = if scope.is_legacy() {
                 "f.legacy_path = u.path"
             } else {
-                "f.unit_code = u.code"
+                "f.scope_path = u.path"
             };
             (
                 format!(
