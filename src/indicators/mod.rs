@@ -8,9 +8,10 @@
 //! child unit.
 //!
 //! A period ending before 1 July 2025 is counted on the map of its time
-//! (view.rs; records carry `legacy_path`, migration 0007). Still to come
-//! (issue 8): completeness lists and the distribution of classification
-//! levels. Figures that exist only as totals are entered (aggregates/).
+//! (view.rs; records carry `legacy_path`, migration 0007). Figures that
+//! exist only as totals are entered (aggregates/); who has not yet
+//! registered, been assessed or held a festival day is completeness.rs, the
+//! classification levels distribution.rs — both counted from the records.
 
 pub mod aggregates;
 pub mod api;
