@@ -2,6 +2,9 @@
 //! themselves. Only SHA-256 digests of secrets are stored, so a copy of the
 //! database does not let anyone sign in.
 
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
@@ -44,24 +47,66 @@ pub async fn create(tx: &mut Tx, user_id: i64, label: &str) -> Result<(i64, Stri
     Ok((id, token))
 }
 
+/// The actors of valid tokens this process has seen, by digest. Every API
+/// request authenticates, and the lookup was a query per request. A change
+/// made through this server (users/) calls [`accounts_changed`] after its
+/// commit, and a lookup that began before it may not store what it read
+/// (the generation tells), so a token revoked or an account disabled there
+/// is refused from the next request on. A change made by another process
+/// (`antq user disable` on the command line) is seen once the entry is
+/// older than [`TOKEN_TTL`].
+#[derive(Default)]
+pub struct TokenCache {
+    generation: u64,
+    actors: HashMap<String, (Actor, Instant)>,
+}
+
+/// How long a token's actor is trusted without asking the database.
+pub const TOKEN_TTL: Duration = Duration::from_secs(1);
+
+/// Most tokens kept; beyond it the cache starts again (a flood of distinct
+/// valid tokens is not a workload, but memory stays bounded).
+const MAX_CACHED: usize = 10_000;
+
 /// The actor a bearer token stands for, if the token is valid and the
 /// account enabled.
 pub async fn authenticate(db: &Db, token: &str) -> Result<Option<Actor>> {
     if !token.starts_with(API_TOKEN_PREFIX) {
         return Ok(None);
     }
+    let key = digest(token);
+    let generation = {
+        let cache = db.tokens.read().unwrap_or_else(|p| p.into_inner());
+        if let Some((actor, _)) = cache.actors.get(&key).filter(|(_, at)| at.elapsed() < TOKEN_TTL) {
+            return Ok(Some(actor.clone()));
+        }
+        cache.generation
+    };
     let sql = format!(
         "SELECT {ACTOR_COLUMNS} FROM {ACTOR_JOIN} JOIN api_tokens t ON t.user_id = u.id \
          WHERE t.token_hash = $1 AND t.revoked = 0 AND u.disabled = 0"
     );
-    let row = sqlx::query(&sql)
-        .bind(digest(token))
-        .fetch_optional(&db.pool)
-        .await?;
-    Ok(match row {
-        Some(row) => Some(Actor::from_row(&row)?),
-        None => None,
-    })
+    let row = sqlx::query(&sql).bind(&key).fetch_optional(&db.pool).await?;
+    let actor = match row {
+        Some(row) => Actor::from_row(&row)?,
+        None => return Ok(None),
+    };
+    let mut cache = db.tokens.write().unwrap_or_else(|p| p.into_inner());
+    if cache.generation == generation {
+        if cache.actors.len() >= MAX_CACHED {
+            cache.actors.clear();
+        }
+        cache.actors.insert(key, (actor.clone(), Instant::now()));
+    }
+    Ok(Some(actor))
+}
+
+/// Forgets every cached token: called after a commit that changed an
+/// account or a token (role, scope, name, disabled, revoked).
+pub fn accounts_changed(db: &Db) {
+    let mut cache = db.tokens.write().unwrap_or_else(|p| p.into_inner());
+    cache.generation += 1;
+    cache.actors.clear();
 }
 
 /// Tokens of one user, for the account page (never the secret).

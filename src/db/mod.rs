@@ -36,6 +36,8 @@ pub struct Db {
     writers: Arc<tokio::sync::Mutex<()>>,
     /// The administrative units, read once (units/directory.rs).
     pub units: Arc<tokio::sync::RwLock<Option<Arc<crate::units::directory::Directory>>>>,
+    /// The actors of API tokens seen (auth/tokens.rs).
+    pub tokens: Arc<std::sync::RwLock<crate::auth::tokens::TokenCache>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -114,6 +116,7 @@ impl Db {
                     rollup: Arc::default(),
                     writers: Arc::default(),
                     units: Arc::default(),
+                    tokens: Arc::default(),
                 })
             }
             DatabaseUrl::Postgres(url) => {
@@ -129,6 +132,7 @@ impl Db {
                     rollup: Arc::default(),
                     writers: Arc::default(),
                     units: Arc::default(),
+                    tokens: Arc::default(),
                 })
             }
         }

@@ -317,6 +317,7 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, draft: &UserDraft) -> Resul
     )
     .await?;
     tx.commit().await?;
+    crate::auth::tokens::accounts_changed(db);
     Ok(after)
 }
 
@@ -356,6 +357,7 @@ pub async fn set_password(db: &Db, actor: &Actor, id: i64, new_password: &str) -
     )
     .await?;
     tx.commit().await?;
+    crate::auth::tokens::accounts_changed(db);
     Ok(())
 }
 
@@ -442,6 +444,7 @@ pub async fn revoke_token(db: &Db, actor: &Actor, token_id: i64) -> Result<()> {
     )
     .await?;
     tx.commit().await?;
+    crate::auth::tokens::accounts_changed(db);
     Ok(())
 }
 

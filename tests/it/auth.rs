@@ -147,6 +147,19 @@ async fn disabled_accounts_lose_sessions_and_tokens() {
     let admin = app.user("quantri", "admin", "VN").await;
     let u = app.user("canbo", "officer", "03583").await;
     let b = app.browser("canbo", PASSWORD).await;
+    // The token has been seen (and its actor kept in memory) before the
+    // change; a change of scope is in the next request.
+    assert_eq!(app.get("/me", &u.token).await.status, 200);
+    let res = app
+        .api(
+            "PATCH",
+            &format!("/users/{}", u.id),
+            Some(&admin.token),
+            Some(serde_json::json!({"scope_code": "03388"})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(app.get("/me", &u.token).await.json()["scope_code"], "03388");
     let res = app
         .api(
             "PATCH",
@@ -157,6 +170,23 @@ async fn disabled_accounts_lose_sessions_and_tokens() {
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(app.page(&b, "/units/03583").await.status, 401);
+    assert_eq!(app.get("/me", &u.token).await.status, 401);
+}
+
+/// An account disabled by another process (`antq user disable` on the
+/// command line writes the database directly) loses its tokens once the
+/// server's memory of them has expired.
+#[tokio::test]
+async fn a_token_disabled_behind_the_servers_back_expires_from_memory() {
+    let app = TestApp::new().await;
+    let u = app.user("canbo", "officer", "03583").await;
+    assert_eq!(app.get("/me", &u.token).await.status, 200);
+    sqlx::query("UPDATE users SET disabled = 1 WHERE id = $1")
+        .bind(u.id)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    tokio::time::sleep(antq::auth::tokens::TOKEN_TTL + std::time::Duration::from_millis(100)).await;
     assert_eq!(app.get("/me", &u.token).await.status, 401);
 }
 
