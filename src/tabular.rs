@@ -350,25 +350,18 @@ pub fn opt<T: ToString>(v: &Option<T>) -> String {
 
 /// Writes a table as CSV.
 pub fn write_csv(columns: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(columns).map_err(anyhow::Error::from)?;
+    let mut w = TableWriter::new(Format::Csv, "", columns)?;
     for row in rows {
-        w.write_record(row.iter().map(|c| guard_formula(c)))
-            .map_err(anyhow::Error::from)?;
+        w.row(row)?;
     }
-    w.into_inner()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))
+    w.finish()
 }
 
 /// Writes a table as XLSX, one sheet, every cell as text so that codes keep
 /// their leading zeros and the file reads back exactly.
 pub fn write_xlsx(sheet: &str, columns: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>> {
-    write_xlsx_sheets(&[Sheet {
-        name: sheet.to_string(),
-        columns: columns.iter().map(|c| c.to_string()).collect(),
-        numeric: vec![false; columns.len()],
-        rows: rows.to_vec(),
-    }])
+    let columns: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
+    write_book(&[(sheet, &columns, &vec![false; columns.len()], rows)])
 }
 
 /// One sheet of a workbook; a `numeric` column's cells are written as
@@ -382,30 +375,188 @@ pub struct Sheet {
 
 /// Writes several tables as one XLSX workbook, a sheet each.
 pub fn write_xlsx_sheets(sheets: &[Sheet]) -> Result<Vec<u8>> {
-    let err = |e: rust_xlsxwriter::XlsxError| AppError::Internal(anyhow::anyhow!("xlsx: {e}"));
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let bold = rust_xlsxwriter::Format::new().set_bold();
-    for sheet in sheets {
-        let ws = book.add_worksheet();
-        ws.set_name(&sheet.name).map_err(err)?;
-        for (c, name) in sheet.columns.iter().enumerate() {
-            ws.write_string_with_format(0, c as u16, name, &bold)
-                .map_err(err)?;
+    let parts: Vec<_> = sheets
+        .iter()
+        .map(|s| (s.name.as_str(), &s.columns, &s.numeric, s.rows.as_slice()))
+        .collect();
+    write_book(&parts)
+}
+
+type SheetParts<'a> = (&'a str, &'a Vec<String>, &'a Vec<bool>, &'a [Vec<String>]);
+
+fn write_book(sheets: &[SheetParts<'_>]) -> Result<Vec<u8>> {
+    let mut w: Option<TableWriter> = None;
+    for (name, columns, numeric, rows) in sheets {
+        let cols: Vec<&str> = columns.iter().map(String::as_str).collect();
+        match w.as_mut() {
+            None => w = Some(TableWriter::xlsx(name, &cols, numeric)?),
+            Some(w) => w.sheet(name, &cols, numeric)?,
         }
-        for (r, row) in sheet.rows.iter().enumerate() {
-            for (c, value) in row.iter().enumerate() {
-                if value.is_empty() {
-                    continue;
-                }
-                let number = sheet.numeric.get(c).copied().unwrap_or(false);
-                match value.parse::<f64>() {
-                    Ok(n) if number => ws.write_number(r as u32 + 1, c as u16, n).map_err(err)?,
-                    _ => ws.write_string(r as u32 + 1, c as u16, value).map_err(err)?,
-                };
+        if let Some(w) = w.as_mut() {
+            for row in *rows {
+                w.row(row)?;
             }
         }
     }
-    book.save_to_buffer().map_err(err)
+    match w {
+        Some(w) => w.finish(),
+        None => TableWriter::xlsx("Trang 1", &[], &[])?.finish(),
+    }
+}
+
+/// Rows an Excel sheet holds, its header included.
+const XLSX_MAX_ROWS: u32 = 1_048_576;
+
+/// A table written row by row, so an export of a million rows never holds
+/// them all: CSV, or XLSX with every sheet in constant-memory mode (each
+/// row goes to a temporary file as it is written, strings inline). A sheet
+/// that reaches Excel's 1.048.576 rows goes on in "<name> (2)", and so on:
+/// no row is left out.
+pub struct TableWriter {
+    inner: Writer,
+}
+
+enum Writer {
+    Csv(Box<csv::Writer<Vec<u8>>>),
+    Xlsx(Box<XlsxState>),
+}
+
+struct XlsxState {
+    book: rust_xlsxwriter::Workbook,
+    name: String,
+    columns: Vec<String>,
+    numeric: Vec<bool>,
+    /// Sheets of the current table (its continuations included).
+    parts: usize,
+    /// Sheets in the workbook; the last is written to.
+    sheets: usize,
+    /// The next row of the last sheet.
+    row: u32,
+    /// Rows a sheet holds (Excel's limit; smaller in tests).
+    max_rows: u32,
+}
+
+fn xlsx_err(e: rust_xlsxwriter::XlsxError) -> AppError {
+    AppError::Internal(anyhow::anyhow!("xlsx: {e}"))
+}
+
+impl TableWriter {
+    pub fn new(format: Format, sheet: &str, columns: &[&str]) -> Result<TableWriter> {
+        match format {
+            Format::Csv => {
+                let mut w = csv::Writer::from_writer(Vec::new());
+                w.write_record(columns).map_err(anyhow::Error::from)?;
+                Ok(TableWriter {
+                    inner: Writer::Csv(Box::new(w)),
+                })
+            }
+            Format::Xlsx => TableWriter::xlsx(sheet, columns, &vec![false; columns.len()]),
+        }
+    }
+
+    /// An XLSX table whose `numeric` columns are written as numbers.
+    pub fn xlsx(sheet: &str, columns: &[&str], numeric: &[bool]) -> Result<TableWriter> {
+        let mut state = XlsxState {
+            book: rust_xlsxwriter::Workbook::new(),
+            name: String::new(),
+            columns: Vec::new(),
+            numeric: Vec::new(),
+            parts: 0,
+            sheets: 0,
+            row: 0,
+            max_rows: XLSX_MAX_ROWS,
+        };
+        state.start(sheet, columns, numeric)?;
+        Ok(TableWriter {
+            inner: Writer::Xlsx(Box::new(state)),
+        })
+    }
+
+    /// Starts another table on a sheet of its own (XLSX only; a CSV holds
+    /// one table, and the call is refused).
+    pub fn sheet(&mut self, sheet: &str, columns: &[&str], numeric: &[bool]) -> Result<()> {
+        match &mut self.inner {
+            Writer::Xlsx(state) => state.start(sheet, columns, numeric),
+            Writer::Csv(_) => Err(AppError::Internal(anyhow::anyhow!("a CSV holds one table"))),
+        }
+    }
+
+    pub fn row<S: AsRef<str>>(&mut self, cells: &[S]) -> Result<()> {
+        match &mut self.inner {
+            Writer::Csv(w) => {
+                w.write_record(cells.iter().map(|c| guard_formula(c.as_ref())))
+                    .map_err(anyhow::Error::from)?;
+                Ok(())
+            }
+            Writer::Xlsx(state) => state.row(cells),
+        }
+    }
+
+    pub fn finish(self) -> Result<Vec<u8>> {
+        match self.inner {
+            Writer::Csv(w) => w
+                .into_inner()
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}"))),
+            Writer::Xlsx(mut state) => state.book.save_to_buffer().map_err(xlsx_err),
+        }
+    }
+}
+
+impl XlsxState {
+    fn start(&mut self, sheet: &str, columns: &[&str], numeric: &[bool]) -> Result<()> {
+        self.name = sheet.to_string();
+        self.columns = columns.iter().map(|c| c.to_string()).collect();
+        self.numeric = numeric.to_vec();
+        self.parts = 0;
+        self.add_sheet()
+    }
+
+    /// A new sheet for the current table, with its header row.
+    fn add_sheet(&mut self) -> Result<()> {
+        self.parts += 1;
+        let name = if self.parts == 1 {
+            self.name.clone()
+        } else {
+            // Sheet names have at most 31 characters.
+            let suffix = format!(" ({})", self.parts);
+            let base: String = self.name.chars().take(31 - suffix.chars().count()).collect();
+            format!("{base}{suffix}")
+        };
+        let bold = rust_xlsxwriter::Format::new().set_bold();
+        let ws = self.book.add_worksheet_with_constant_memory().map_err(xlsx_err)?;
+        ws.set_name(&name).map_err(xlsx_err)?;
+        for (c, title) in self.columns.iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, title, &bold)
+                .map_err(xlsx_err)?;
+        }
+        self.sheets += 1;
+        self.row = 1;
+        Ok(())
+    }
+
+    fn row<S: AsRef<str>>(&mut self, cells: &[S]) -> Result<()> {
+        if self.row >= self.max_rows {
+            self.add_sheet()?;
+        }
+        let r = self.row;
+        let ws = self
+            .book
+            .worksheet_from_index(self.sheets - 1)
+            .map_err(xlsx_err)?;
+        for (c, value) in cells.iter().enumerate() {
+            let value = value.as_ref();
+            if value.is_empty() {
+                continue;
+            }
+            let number = self.numeric.get(c).copied().unwrap_or(false);
+            match value.parse::<f64>() {
+                Ok(n) if number => ws.write_number(r, c as u16, n).map_err(xlsx_err)?,
+                _ => ws.write_string(r, c as u16, value).map_err(xlsx_err)?,
+            };
+        }
+        self.row += 1;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -423,6 +574,29 @@ mod tests {
         assert_eq!(back[0].cells, rows[0]);
         let wrong = read(&bytes, "Khác", &["ma"]).unwrap_err();
         assert!(wrong.user_message().contains("không có trang tính \"Khác\""));
+    }
+
+    #[test]
+    fn a_full_sheet_goes_on_in_the_next() {
+        let mut w = TableWriter::xlsx("Hoạt động", &["ma"], &[false]).unwrap();
+        if let Writer::Xlsx(state) = &mut w.inner {
+            state.max_rows = 3;
+        }
+        for i in 0..5 {
+            w.row(&[format!("0{i}")]).unwrap();
+        }
+        let bytes = w.finish().unwrap();
+        let first = read(&bytes, "Hoạt động", &["ma"]).unwrap();
+        // Three rows a sheet: the header and two.
+        let second = read(&bytes, "Hoạt động (2)", &["ma"]).unwrap();
+        let third = read(&bytes, "Hoạt động (3)", &["ma"]).unwrap();
+        let cells: Vec<String> = first
+            .iter()
+            .chain(&second)
+            .chain(&third)
+            .map(|r| r.cells[0].clone())
+            .collect();
+        assert_eq!(cells, ["00", "01", "02", "03", "04"]);
     }
 
     #[test]

@@ -79,6 +79,8 @@ fn row_of(a: &Activity) -> Vec<String> {
     ]
 }
 
+/// The activities of [`super::list`], streamed from the database into the
+/// file row by row: a million rows are never held at once.
 pub async fn export_activities(
     db: &Db,
     actor: &Actor,
@@ -86,12 +88,19 @@ pub async fn export_activities(
     f: &ActivityFilter,
     format: Format,
 ) -> Result<Vec<u8>> {
-    let rows: Vec<Vec<String>> = super::list(db, actor, unit, f)
-        .await?
-        .iter()
-        .map(row_of)
-        .collect();
-    tabular::write(format, SHEET, &ACTIVITY_COLUMNS, &rows)
+    use futures_util::TryStreamExt;
+    let q = super::ListQuery::new(actor, unit, f)?;
+    let mut covered = q.campaign_units(db).await?;
+    let mut w = tabular::TableWriter::new(format, SHEET, &ACTIVITY_COLUMNS)?;
+    let mut rows = q.bind(&q.sql).fetch(&db.pool);
+    while let Some(r) = rows.try_next().await? {
+        let mut a = Activity::from_row(&r)?;
+        if a.kind == "campaign" {
+            a.unit_codes = covered.remove(&a.id).unwrap_or_default();
+        }
+        w.row(&row_of(&a))?;
+    }
+    w.finish()
 }
 
 pub async fn export_festival_days(

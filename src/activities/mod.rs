@@ -23,6 +23,8 @@ pub(crate) use places::{
     village_of,
 };
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sqlx::Row;
@@ -965,36 +967,69 @@ pub fn period(year: Option<i64>, from: Option<&str>, to: Option<&str>) -> Result
 /// Activities in a unit's subtree, newest first. A campaign shows in the
 /// lists of the units it covered too.
 pub async fn list(db: &Db, actor: &Actor, unit: &Unit, f: &ActivityFilter) -> Result<Vec<Activity>> {
-    let scope = Scope::new(actor, Action::ViewGeography)?.narrow(&unit.path)?;
-    let kind = match f.kind.as_deref().filter(|k| !k.is_empty()) {
-        Some(k) => Some(kind_of(Some(k))?),
-        None => None,
-    };
-    let (from, to) = period(f.year, f.from.as_deref(), f.to.as_deref())?;
-    let cancelled = if f.all.as_deref() == Some("1") {
-        ""
-    } else {
-        " AND a.cancelled_at IS NULL"
-    };
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} {FROM} WHERE (a.scope_path LIKE $1 OR EXISTS \
-           (SELECT 1 FROM activity_units au WHERE au.activity_id = a.id AND au.scope_path LIKE $1)) \
-         AND ($2 = '' OR a.kind = $2) AND a.held_on >= $3 AND a.held_on <= $4{cancelled} \
-         ORDER BY a.held_on DESC, a.id DESC"
-    ))
-    .bind(scope.like())
-    .bind(kind.unwrap_or(""))
-    .bind(&from)
-    .bind(&to)
-    .fetch_all(&db.pool)
-    .await?;
+    let q = ListQuery::new(actor, unit, f)?;
+    let rows = q.bind(&q.sql).fetch_all(&db.pool).await?;
     let mut out: Vec<Activity> = rows.iter().map(Activity::from_row).collect::<Result<_, _>>()?;
-    let campaigns: Vec<i64> = out
-        .iter()
-        .filter(|a| a.kind == "campaign")
-        .map(|a| a.id)
-        .collect();
-    if !campaigns.is_empty() {
+    if out.iter().any(|a| a.kind == "campaign") {
+        let mut covered = q.campaign_units(db).await?;
+        for a in out.iter_mut().filter(|a| a.kind == "campaign") {
+            a.unit_codes = covered.remove(&a.id).unwrap_or_default();
+        }
+    }
+    Ok(out)
+}
+
+/// The query of [`list`]: the activities of a unit's subtree (or covering
+/// a unit in it) over a period, newest first; shared with the export,
+/// which streams it.
+pub(crate) struct ListQuery {
+    pub sql: String,
+    like: String,
+    kind: &'static str,
+    from: String,
+    to: String,
+}
+
+impl ListQuery {
+    pub fn new(actor: &Actor, unit: &Unit, f: &ActivityFilter) -> Result<ListQuery> {
+        let scope = Scope::new(actor, Action::ViewGeography)?.narrow(&unit.path)?;
+        let kind = match f.kind.as_deref().filter(|k| !k.is_empty()) {
+            Some(k) => kind_of(Some(k))?,
+            None => "",
+        };
+        let (from, to) = period(f.year, f.from.as_deref(), f.to.as_deref())?;
+        let cancelled = if f.all.as_deref() == Some("1") {
+            ""
+        } else {
+            " AND a.cancelled_at IS NULL"
+        };
+        Ok(ListQuery {
+            sql: format!(
+                "SELECT {COLUMNS} {FROM} WHERE (a.scope_path LIKE $1 OR EXISTS \
+                   (SELECT 1 FROM activity_units au WHERE au.activity_id = a.id AND au.scope_path LIKE $1)) \
+                 AND ($2 = '' OR a.kind = $2) AND a.held_on >= $3 AND a.held_on <= $4{cancelled} \
+                 ORDER BY a.held_on DESC, a.id DESC"
+            ),
+            like: scope.like(),
+            kind,
+            from,
+            to,
+        })
+    }
+
+    pub fn bind<'q>(
+        &'q self,
+        sql: &'q str,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        sqlx::query(sql)
+            .bind(self.like.as_str())
+            .bind(self.kind)
+            .bind(self.from.as_str())
+            .bind(self.to.as_str())
+    }
+
+    /// The units each campaign of the period covered, by activity id.
+    pub async fn campaign_units(&self, db: &Db) -> Result<HashMap<i64, Vec<String>>> {
         let rows = sqlx::query(
             "SELECT activity_id, unit_code FROM activity_units au WHERE au.activity_id IN \
              (SELECT a.id FROM activities a WHERE a.kind = 'campaign' AND a.held_on >= $1 AND a.held_on <= $2 \
@@ -1002,19 +1037,19 @@ pub async fn list(db: &Db, actor: &Actor, unit: &Unit, f: &ActivityFilter) -> Re
                 (SELECT 1 FROM activity_units x WHERE x.activity_id = a.id AND x.scope_path LIKE $3))) \
              ORDER BY unit_code",
         )
-        .bind(&from)
-        .bind(&to)
-        .bind(scope.like())
+        .bind(&self.from)
+        .bind(&self.to)
+        .bind(&self.like)
         .fetch_all(&db.pool)
         .await?;
+        let mut out: HashMap<i64, Vec<String>> = HashMap::new();
         for r in rows {
-            let id: i64 = r.try_get("activity_id")?;
-            if let Some(a) = out.iter_mut().find(|a| a.id == id) {
-                a.unit_codes.push(r.try_get("unit_code")?);
-            }
+            out.entry(r.try_get("activity_id")?)
+                .or_default()
+                .push(r.try_get("unit_code")?);
         }
+        Ok(out)
     }
-    Ok(out)
 }
 
 #[cfg(test)]
