@@ -161,6 +161,40 @@ pub struct Rollup {
     /// refresh that applies one): a dashboard asked for again is answered
     /// without adding up the leaves.
     cache: std::sync::Mutex<HashMap<String, Figures>>,
+    log_check: LogCheck,
+}
+
+/// The log's last seq, asked of the database by one reader at a time for
+/// all who are waiting. A read must see every write committed before it
+/// began, so it may use a check only if that check *started* after the
+/// read arrived: each check takes a ticket when it starts, a reader notes
+/// the next ticket on arrival and waits for a check holding it or a later
+/// one. With 64 concurrent dashboards, one query serves them all instead
+/// of 64 queueing for the pool's connections.
+#[derive(Default)]
+struct LogCheck {
+    lock: Mutex<()>,
+    /// The ticket the next check to start will take.
+    next: std::sync::atomic::AtomicU64,
+    /// The ticket of the last check completed (0: none yet) and its result.
+    completed: std::sync::atomic::AtomicU64,
+    seq: AtomicI64,
+}
+
+impl LogCheck {
+    async fn latest(&self, db: &Db) -> Result<i64> {
+        // Tickets start at 1, so `completed` = 0 means no check yet.
+        let needed = self.next.load(Ordering::SeqCst) + 1;
+        let _turn = self.lock.lock().await;
+        if self.completed.load(Ordering::SeqCst) >= needed {
+            return Ok(self.seq.load(Ordering::SeqCst));
+        }
+        let ticket = self.next.fetch_add(1, Ordering::SeqCst) + 1;
+        let seq = last_logged(db).await?;
+        self.seq.store(seq, Ordering::SeqCst);
+        self.completed.store(ticket, Ordering::SeqCst);
+        Ok(seq)
+    }
 }
 
 fn series_add<const N: usize>(list: &mut Vec<(u16, [i32; N])>, at: u16, index: u8, v: i32) {
@@ -550,7 +584,7 @@ impl Rollup {
         if !self.is_ready() {
             return Ok(());
         }
-        if last_logged(db).await? <= self.applied.load(Ordering::Acquire) {
+        if self.log_check.latest(db).await? <= self.applied.load(Ordering::Acquire) {
             return Ok(());
         }
         let _gate = self.gate.lock().await;
