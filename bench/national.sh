@@ -4,27 +4,27 @@
 #     target/bench-national/; each run works on a copy);
 #  2. cold start: process start → /healthz answers, and → the figures
 #     roll-up is loaded (the log line); resident memory after it;
-#  3. dashboards (all 21 indicators, JSON API) of the nation and of Hà Nội
+#  3. dashboards (all 23 indicators, JSON API) of the nation and of Hà Nội
 #     (126 communes) for a year on today's map and for 2024 on the map of
 #     its time, beside GET /healthz on the same server (the floor): one
 #     client (p50/p99), then 64 concurrent clients (throughput, p50/p99);
 #  4. writes: 64 clients record outreach sessions through the API, each in
 #     a commune of its own, and read that commune's total after each one
 #     (a session not yet counted is "stale");
-#  5. XLSX export of the nation's sessions (2025: 286.000 rows) and a CSV
+#  5. XLSX export of the nation's sessions (2022–2025: 1,14 M rows) and a CSV
 #     import of sessions through the API;
 #  6. the same figures by GROUP BY over the base tables (bench/figures.sql)
 #     on PostgreSQL (same generator, same seed; cached in database
 #     antq_bench_national) and on DuckDB (tables copied from the SQLite file).
-# usage: bench/national.sh [seconds per load run] [rows to import]   (EXPORT_FROM=2022-01-01 for 1,1 M rows)
+# usage: bench/national.sh [seconds per load run] [rows to import]   (EXPORT_FROM=2025-01-01 for 286.050 rows)
 # env: SKIP_PG=1, SKIP_DUCKDB=1, PG_URL (default postgres://postgres@127.0.0.1:5432)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
 import_rows=${2:-20000}
-# The export's first day: 2025 is 286.000 sessions; 2022-01-01 gives the
-# 1,1 million the issue names (and needs several GB of memory today).
-export_from=${EXPORT_FROM:-2025-01-01}
+# The export's first day: 2022-01-01 gives the 1,14 million sessions the
+# issue's "1 million rows" asks for (EXPORT_FROM=2025-01-01: 286.050).
+export_from=${EXPORT_FROM:-2022-01-01}
 bin=./target/release/antq
 load=./target/release/examples/load
 [ -x "$bin" ] && [ -x "$load" ] || {
@@ -102,6 +102,19 @@ for c in 1 64; do
     done
 done
 rss_after=$(awk '/VmHWM/ {print int($2/1024)}' /proc/$pid/status)
+
+# 3b. What the dashboard page adds, counted from the records: completeness
+# (counts and full lists) and the distribution of classification levels;
+# the median of three requests each.
+for p in "nation completeness|/api/v1/units/VN/completeness?period=2025" \
+    "nation distribution|/api/v1/units/VN/distribution?period=2025" \
+    "Hà Nội completeness|/api/v1/units/01/completeness?period=2025" \
+    "Hà Nội distribution|/api/v1/units/01/distribution?period=2025"; do
+    times=$(for i in 1 2 3; do
+        curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $token" "$url${p#*|}"
+    done | sort -n | sed -n 2p)
+    note "${p%%|*}, 2025: median $times s"
+done
 
 # 4. Writes with read-your-write checks.
 communes=$(sqlite3 "$work/n.db" "SELECT code FROM units WHERE era = 'current' AND level = 'commune' ORDER BY code LIMIT 64" | tr '\n' ' ')
