@@ -18,6 +18,10 @@ pub(crate) async fn current_unit(tx: &mut Tx, code: &str) -> Result<Option<Unit>
     if code.chars().any(char::is_control) {
         return Ok(None);
     }
+    // The directory once it is loaded (units do not change after prepare).
+    if let Some(dir) = tx.units.read().await.as_ref() {
+        return Ok(dir.get("current", code.trim()).cloned());
+    }
     let row = sqlx::query(&format!(
         "SELECT {UNIT_COLUMNS} FROM units u WHERE u.era = 'current' AND u.code = $1"
     ))

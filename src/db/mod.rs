@@ -51,6 +51,9 @@ impl std::fmt::Debug for Db {
 pub struct Tx {
     inner: sqlx::Transaction<'static, sqlx::Any>,
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    /// The database's unit directory, so a write looks its unit up without
+    /// a query (units are not written in transactions of this type).
+    pub units: Arc<tokio::sync::RwLock<Option<Arc<crate::units::directory::Directory>>>>,
 }
 
 impl std::ops::Deref for Tx {
@@ -166,6 +169,7 @@ impl Db {
         Ok(Tx {
             inner: self.pool.begin().await?,
             _turn: None,
+            units: self.units.clone(),
         })
     }
 
@@ -198,12 +202,17 @@ impl Db {
                 Ok(Tx {
                     inner: self.pool.begin_with("BEGIN IMMEDIATE").await?,
                     _turn: Some(turn),
+                    units: self.units.clone(),
                 })
             }
             Backend::Postgres => {
                 let mut inner = self.pool.begin().await?;
                 sqlx::query(FIGURE_LOG_LOCK).execute(&mut *inner).await?;
-                Ok(Tx { inner, _turn: None })
+                Ok(Tx {
+                    inner,
+                    _turn: None,
+                    units: self.units.clone(),
+                })
             }
         }
     }
