@@ -85,13 +85,18 @@ pub async fn export(
     Path(code): Path<String>,
     Q(q): Q<ExportQuery>,
 ) -> Result<Response> {
+    export_file(&state, &actor, &code, &q).await
+}
+
+/// The export shared by the API and the page.
+pub async fn export_file(state: &AppState, actor: &Actor, code: &str, q: &ExportQuery) -> Result<Response> {
     let format = Format::parse(q.format.as_deref())?;
-    let unit = units::open_for(&state.db, &actor, &code).await?;
+    let unit = units::open_for(&state.db, actor, code).await?;
     let f = Filter {
         year: q.year,
-        indicator: q.indicator,
+        indicator: q.indicator.clone(),
     };
-    let bytes = super::io::export(&state.db, &actor, &unit, &f, format).await?;
+    let bytes = super::io::export(&state.db, actor, &unit, &f, format).await?;
     Ok(crate::web::download(
         format,
         &format!("so-lieu-tong-hop-{}", unit.code),

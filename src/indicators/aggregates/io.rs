@@ -76,20 +76,18 @@ pub async fn import(db: &Db, actor: &Actor, bytes: &[u8]) -> Result<Imported> {
         // The row's place and year already have a value: correct it. The
         // place is resolved as the service resolves it (a commune formed
         // from one old commune is that one's for a year before 2025).
-        let existing = match super::parse(&mut tx, actor, &draft).await {
-            Ok(input) => Ok(existing(&mut tx, &input).await?),
-            Err(e) => Err(e),
-        };
-        let result = match existing {
-            Ok(Some(id)) => super::update_in_tx(db, &mut tx, actor, id, &draft)
-                .await
-                .map(|changed| match changed {
-                    Some(_) => done.updated += 1,
-                    None => done.unchanged += 1,
-                }),
-            Ok(None) => super::create_in_tx(&mut tx, actor, &draft)
-                .await
-                .map(|_| done.created += 1),
+        let result = match super::parse(&mut tx, actor, &draft).await {
+            Ok(input) => match existing(&mut tx, &input).await? {
+                Some(id) => super::update_in_tx(db, &mut tx, actor, id, &draft)
+                    .await
+                    .map(|changed| match changed {
+                        Some(_) => done.updated += 1,
+                        None => done.unchanged += 1,
+                    }),
+                None => super::create_parsed(&mut tx, actor, &input)
+                    .await
+                    .map(|_| done.created += 1),
+            },
             Err(e) => Err(e),
         };
         match result {

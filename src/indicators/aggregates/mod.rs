@@ -355,6 +355,12 @@ pub async fn create(db: &Db, actor: &Actor, d: &AggregateDraft) -> Result<Aggreg
 pub async fn create_in_tx(tx: &mut Tx, actor: &Actor, d: &AggregateDraft) -> Result<AggregateValue> {
     policy::require_role(actor, ACTION)?;
     let input = parse(tx, actor, d).await?;
+    create_parsed(tx, actor, &input).await
+}
+
+/// [`create_in_tx`] for a draft already checked (an import checks each row
+/// once, to tell a new value from a correction).
+pub(super) async fn create_parsed(tx: &mut Tx, actor: &Actor, input: &Input) -> Result<AggregateValue> {
     let key = input.subject_key();
     let twice = || {
         AppError::conflict(
@@ -382,7 +388,7 @@ pub async fn create_in_tx(tx: &mut Tx, actor: &Actor, d: &AggregateDraft) -> Res
     if taken.is_some() {
         return Err(twice());
     }
-    check_one_level(tx, &input, None).await?;
+    check_one_level(tx, input, None).await?;
     let ts = now();
     let legacy = input.legacy.as_ref().filter(|_| input.year < 2025);
     let id: i64 = sqlx::query_scalar(

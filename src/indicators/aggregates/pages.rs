@@ -116,6 +116,19 @@ pub async fn list(
     Ok(render(StatusCode::OK, &page))
 }
 
+/// The list again, with the refused form's values and messages.
+async fn refused(
+    state: &AppState,
+    actor: &Actor,
+    code: &str,
+    form: FormState,
+    import_form: FormState,
+    e: &AppError,
+) -> PageResult {
+    let page = list_page(state, actor, code, None, None, form, import_form).await?;
+    Ok(render(e.status(), &page))
+}
+
 fn draft_of(form: &Form) -> AggregateDraft {
     let s = |k: &str| form.get(k).cloned().filter(|v| !v.trim().is_empty());
     AggregateDraft {
@@ -141,17 +154,15 @@ pub async fn create(
             Some("aggregate_saved"),
         )),
         Err(e) => {
-            let page = list_page(
+            refused(
                 &state,
                 &actor,
                 &code,
-                None,
-                None,
                 FormState::refused(form, &e),
                 FormState::default(),
+                &e,
             )
-            .await?;
-            Ok(render(e.status(), &page))
+            .await
         }
     }
 }
@@ -198,17 +209,15 @@ pub async fn update(
             } else {
                 back
             };
-            let page = list_page(
+            refused(
                 &state,
                 &actor,
                 &code,
-                None,
-                None,
                 FormState::refused(form, &e),
                 FormState::default(),
+                &e,
             )
-            .await?;
-            Ok(render(e.status(), &page))
+            .await
         }
     }
 }
@@ -229,45 +238,24 @@ pub async fn import(
             Some("aggregates_imported"),
         )),
         Err(e) => {
-            let page = list_page(
+            refused(
                 &state,
                 &actor,
                 &code,
-                None,
-                None,
                 FormState::default(),
                 FormState::import_refused(&e),
+                &e,
             )
-            .await?;
-            Ok(render(e.status(), &page))
+            .await
         }
     }
-}
-
-#[derive(Deserialize, Default)]
-pub struct ExportQuery {
-    #[serde(default)]
-    format: Option<String>,
-    #[serde(default)]
-    year: Option<i64>,
 }
 
 pub async fn export(
     State(state): State<AppState>,
     actor: Actor,
     Path(code): Path<String>,
-    Q(q): Q<ExportQuery>,
+    Q(q): Q<super::api::ExportQuery>,
 ) -> PageResult {
-    let format = crate::tabular::Format::parse(q.format.as_deref())?;
-    let unit = units::open_for(&state.db, &actor, &code).await?;
-    let f = Filter {
-        year: q.year,
-        indicator: None,
-    };
-    let bytes = super::io::export(&state.db, &actor, &unit, &f, format).await?;
-    Ok(crate::web::download(
-        format,
-        &format!("so-lieu-tong-hop-{}", unit.code),
-        bytes,
-    ))
+    Ok(super::api::export_file(&state, &actor, &code, &q).await?)
 }
