@@ -74,12 +74,60 @@ pub fn read(bytes: &[u8], sheet: &str, columns: &[&str]) -> Result<Vec<Record>> 
 
 /// As [`read`], also accepting `aliases` (alias, column) in the header.
 pub fn read_table(bytes: &[u8], sheet: &str, columns: &[&str], aliases: &[(&str, &str)]) -> Result<Table> {
+    let mut source = records(bytes, sheet, columns, aliases)?;
+    let records = source.by_ref().collect::<Result<Vec<_>>>()?;
+    if records.is_empty() {
+        return Err(no_rows());
+    }
+    Ok(Table {
+        present: source.present,
+        records,
+    })
+}
+
+/// The refusal of a file with a header and no data row.
+pub fn no_rows() -> AppError {
+    bad("Tệp: không có dòng dữ liệu nào.".into())
+}
+
+/// The data rows of a table one at a time, for imports too large to hold
+/// as records at once (a CSV of a million rows is ~70 MB of text but would
+/// be ~700 MB of cells). Blank rows are skipped; a row the CSV reader
+/// cannot parse, or holding a NUL, ends the iteration with its refusal.
+pub struct Records<'a> {
+    /// Which of the requested columns the header has.
+    pub present: Vec<bool>,
+    /// Header position → requested column.
+    index: Vec<Option<usize>>,
+    columns: Vec<String>,
+    rows: RowSource<'a>,
+}
+
+enum RowSource<'a> {
+    Csv(Box<csv::StringRecordsIntoIter<&'a [u8]>>),
+    Xlsx(std::vec::IntoIter<(u64, Vec<String>)>),
+}
+
+/// Opens a CSV or XLSX table for reading row by row; the header is checked
+/// here, as [`read_table`] does.
+pub fn records<'a>(
+    bytes: &'a [u8],
+    sheet: &str,
+    columns: &[&str],
+    aliases: &[(&str, &str)],
+) -> Result<Records<'a>> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(bad("Tệp: tệp rỗng.".into()));
     }
     let (header, rows) = match Format::sniff(bytes) {
-        Format::Xlsx => read_xlsx(bytes, sheet)?,
-        Format::Csv => read_csv(bytes)?,
+        Format::Xlsx => {
+            let (header, rows) = read_xlsx(bytes, sheet)?;
+            (header, RowSource::Xlsx(rows.into_iter()))
+        }
+        Format::Csv => {
+            let (header, rows) = open_csv(bytes)?;
+            (header, RowSource::Csv(Box::new(rows)))
+        }
     };
     let mut index = Vec::with_capacity(header.len());
     let mut present = vec![false; columns.len()];
@@ -105,36 +153,58 @@ pub fn read_table(bytes: &[u8], sheet: &str, columns: &[&str], aliases: &[(&str,
             }
         }
     }
-    let mut records = Vec::with_capacity(rows.len());
-    for (line, cells) in rows {
-        if cells.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
-        let mut ordered = vec![String::new(); columns.len()];
-        for (pos, value) in cells.into_iter().enumerate() {
-            if let Some(Some(i)) = index.get(pos) {
-                // A NUL would make PostgreSQL refuse the import's statements;
-                // no cell has a use for it.
-                if value.contains('\0') {
-                    return Err(bad(format!(
-                        "Tệp: dòng {line}, cột \"{}\" chứa ký tự NUL.",
-                        columns[*i]
-                    )));
-                }
-                ordered[*i] = value;
+    Ok(Records {
+        present,
+        index,
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+        rows,
+    })
+}
+
+impl Iterator for Records<'_> {
+    type Item = Result<Record>;
+
+    fn next(&mut self) -> Option<Result<Record>> {
+        loop {
+            let (line, cells): (u64, Vec<String>) = match &mut self.rows {
+                RowSource::Xlsx(rows) => rows.next()?,
+                RowSource::Csv(rows) => match rows.next()? {
+                    Ok(record) => (
+                        record.position().map(|p| p.line()).unwrap_or(0),
+                        record.iter().map(|c| unguard_formula(c.to_string())).collect(),
+                    ),
+                    Err(e) => {
+                        let line = e.position().map(|p| p.line()).unwrap_or(0);
+                        return Some(Err(bad(format!("Tệp CSV: dòng {line} không đọc được ({e})."))));
+                    }
+                },
+            };
+            if cells.iter().all(|c| c.trim().is_empty()) {
+                continue;
             }
+            let mut ordered = vec![String::new(); self.columns.len()];
+            for (pos, value) in cells.into_iter().enumerate() {
+                if let Some(Some(i)) = self.index.get(pos) {
+                    // A NUL would make PostgreSQL refuse the import's statements;
+                    // no cell has a use for it.
+                    if value.contains('\0') {
+                        return Some(Err(bad(format!(
+                            "Tệp: dòng {line}, cột \"{}\" chứa ký tự NUL.",
+                            self.columns[*i]
+                        ))));
+                    }
+                    ordered[*i] = value;
+                }
+            }
+            return Some(Ok(Record { line, cells: ordered }));
         }
-        records.push(Record { line, cells: ordered });
     }
-    if records.is_empty() {
-        return Err(bad("Tệp: không có dòng dữ liệu nào.".into()));
-    }
-    Ok(Table { present, records })
 }
 
 type Rows = (Vec<String>, Vec<(u64, Vec<String>)>);
 
-fn read_csv(bytes: &[u8]) -> Result<Rows> {
+/// A CSV's header and its rows, still to be read.
+fn open_csv(bytes: &[u8]) -> Result<(Vec<String>, csv::StringRecordsIntoIter<&[u8]>)> {
     let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
         .map_err(|_| bad("Tệp CSV: phải được lưu với mã hóa UTF-8.".into()))?;
     let first = text.lines().next().unwrap_or_default();
@@ -153,19 +223,7 @@ fn read_csv(bytes: &[u8]) -> Result<Rows> {
         .iter()
         .map(str::to_string)
         .collect();
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| {
-            let line = e.position().map(|p| p.line()).unwrap_or(0);
-            bad(format!("Tệp CSV: dòng {line} không đọc được ({e})."))
-        })?;
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
-        rows.push((
-            line,
-            record.iter().map(|c| unguard_formula(c.to_string())).collect(),
-        ));
-    }
-    Ok((header, rows))
+    Ok((header, reader.into_records()))
 }
 
 /// Column letters of a 0-based index: 0 → A, 27 → AB.
@@ -280,6 +338,10 @@ impl RowErrors {
             self.listed
                 .add(&format!("line {line}"), format!("Dòng {line}: {message}"));
         }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
     }
 
     /// Records a row refused for its content; any other error (a database
