@@ -20,6 +20,11 @@ pub struct AppState {
 /// room to spare). Larger bodies get a 413 with a Vietnamese message.
 pub const BODY_LIMIT: usize = 16 * 1024 * 1024;
 
+/// The API's activities import takes more: a year of the nation's outreach
+/// sessions, a million rows, is a CSV of about 60 MB; the import reads it a
+/// chunk at a time (activities/io.rs), so its size is all it holds.
+pub const ACTIVITY_IMPORT_LIMIT: usize = 128 * 1024 * 1024;
+
 pub fn router(state: AppState) -> Router {
     let pages = web::routes().layer(middleware::from_fn_with_state(
         state.clone(),

@@ -11,6 +11,7 @@
 //! which fields a kind takes is decided here, in [`parse`].
 
 pub mod api;
+mod bulk;
 pub mod festival;
 pub mod figures;
 pub mod io;
@@ -19,8 +20,8 @@ mod places;
 pub mod programmes;
 
 pub(crate) use places::{
-    OldUnit, current_unit, formed_from, legacy_origin, plain_predecessor, province_of, unit_for_write,
-    village_of,
+    OldUnit, Villages, current_unit, formed_from, legacy_origin, plain_predecessor, province_of,
+    unit_for_write, village_of,
 };
 
 use std::collections::HashMap;
@@ -317,7 +318,13 @@ pub(crate) fn choice(
     String::new()
 }
 
-async fn parse(tx: &mut Tx, kind: &str, unit: &Unit, d: &ActivityDraft) -> Result<Input> {
+async fn parse(
+    tx: &mut Tx,
+    villages: &mut Villages,
+    kind: &str,
+    unit: &Unit,
+    d: &ActivityDraft,
+) -> Result<Input> {
     let mut inv = Invalid::default();
     let held_label = match kind {
         "campaign" => "Ngày bắt đầu",
@@ -328,7 +335,9 @@ async fn parse(tx: &mut Tx, kind: &str, unit: &Unit, d: &ActivityDraft) -> Resul
     };
     let held_on = past_date(&mut inv, "held_on", held_label, d.held_on.as_deref(), true).unwrap_or_default();
     let village = if unit.level == "commune" {
-        village_of(tx, &mut inv, unit, d.village_id.as_ref()).await?
+        villages
+            .resolve(tx, &mut inv, unit, d.village_id.as_ref())
+            .await?
     } else {
         if d.village_id
             .as_ref()
@@ -559,7 +568,7 @@ pub async fn create_in_tx(
 ) -> Result<Activity> {
     let kind = kind_of(d.kind.as_deref())?;
     let unit = unit_for_write(tx, actor, Action::RecordActivity, unit_code).await?;
-    let input = parse(tx, kind, &unit, d).await?;
+    let input = parse(tx, &mut Villages::default(), kind, &unit, d).await?;
     if kind == "drug_free" {
         drug_free_once(tx, &unit, &input, None).await?;
     }
@@ -757,7 +766,7 @@ pub async fn update_in_tx(
         .await?
         .ok_or_else(AppError::not_found)?;
     let merged = merge(d, &before);
-    let input = parse(tx, &before.kind, &unit, &merged).await?;
+    let input = parse(tx, &mut Villages::default(), &before.kind, &unit, &merged).await?;
     if before.kind == "drug_free" {
         drug_free_once(tx, &unit, &input, Some(id)).await?;
     }

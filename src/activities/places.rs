@@ -2,6 +2,8 @@
 //! actor's scope), its village, and the pre-2025 unit it happened in when it
 //! is dated before the reform (the 2025 crosswalk).
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 use sqlx::Row;
 
@@ -61,36 +63,99 @@ pub(crate) async fn village_of(
     unit: &Unit,
     raw: Option<&Value>,
 ) -> Result<Option<(i64, String)>> {
-    let Some(text) = raw.filter(|v| !v.is_null()).and_then(value_text) else {
-        return Ok(None);
-    };
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(None);
+    Villages::default().resolve(tx, inv, unit, raw).await
+}
+
+/// Villages read by id and kept, so that the rows of an import look each
+/// village up once — a thousand at a time, see [`Villages::load`] — instead
+/// of once a row.
+#[derive(Default)]
+pub(crate) struct Villages {
+    /// id → the active village, or `None` when there is no active one.
+    known: HashMap<i64, Option<VillageRow>>,
+}
+
+pub(crate) struct VillageRow {
+    pub commune_code: String,
+    pub name: String,
+    pub legacy_path: Option<String>,
+}
+
+impl Villages {
+    /// Reads the active villages among `ids` not read before.
+    pub async fn load(&mut self, tx: &mut Tx, ids: impl IntoIterator<Item = i64>) -> Result<()> {
+        let mut missing: Vec<i64> = ids
+            .into_iter()
+            .filter(|id| !self.known.contains_key(id))
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        for chunk in missing.chunks(1_000) {
+            // Integers parsed by Rust: written into the statement, not bound,
+            // which keeps it to one parameter-free statement a thousand ids.
+            let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            let rows = sqlx::query(&format!(
+                "SELECT id, commune_code, name, legacy_path FROM villages WHERE active = 1 AND id IN ({list})"
+            ))
+            .fetch_all(&mut **tx)
+            .await?;
+            for id in chunk {
+                self.known.insert(*id, None);
+            }
+            for r in &rows {
+                self.known.insert(
+                    r.try_get("id")?,
+                    Some(VillageRow {
+                        commune_code: r.try_get("commune_code")?,
+                        name: r.try_get("name")?,
+                        legacy_path: r.try_get("legacy_path")?,
+                    }),
+                );
+            }
+        }
+        Ok(())
     }
-    let Ok(id) = text.parse::<i64>() else {
-        inv.add(
-            "village_id",
-            format!("Thôn, tổ dân phố: \"{}\" không hợp lệ.", shorten(text)),
-        );
-        return Ok(None);
-    };
-    let row = sqlx::query("SELECT name FROM villages WHERE id = $1 AND commune_code = $2 AND active = 1")
-        .bind(id)
-        .bind(&unit.code)
-        .fetch_optional(&mut **tx)
-        .await?;
-    match row {
-        Some(r) => Ok(Some((id, r.try_get("name")?))),
-        None => {
+
+    pub fn get(&self, id: i64) -> Option<&VillageRow> {
+        self.known.get(&id).and_then(Option::as_ref)
+    }
+
+    /// The active village `raw` names in the commune (read now if it was
+    /// not read before), or the refusal added to `inv`.
+    pub async fn resolve(
+        &mut self,
+        tx: &mut Tx,
+        inv: &mut Invalid,
+        unit: &Unit,
+        raw: Option<&Value>,
+    ) -> Result<Option<(i64, String)>> {
+        let Some(text) = raw.filter(|v| !v.is_null()).and_then(value_text) else {
+            return Ok(None);
+        };
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        let Ok(id) = text.parse::<i64>() else {
             inv.add(
                 "village_id",
-                format!(
-                    "Thôn, tổ dân phố: không có thôn mã {id} đang hoạt động thuộc {}.",
-                    unit.name
-                ),
+                format!("Thôn, tổ dân phố: \"{}\" không hợp lệ.", shorten(text)),
             );
-            Ok(None)
+            return Ok(None);
+        };
+        self.load(tx, [id]).await?;
+        match self.get(id).filter(|v| v.commune_code == unit.code) {
+            Some(v) => Ok(Some((id, v.name.clone()))),
+            None => {
+                inv.add(
+                    "village_id",
+                    format!(
+                        "Thôn, tổ dân phố: không có thôn mã {id} đang hoạt động thuộc {}.",
+                        unit.name
+                    ),
+                );
+                Ok(None)
+            }
         }
     }
 }
@@ -107,6 +172,20 @@ pub(crate) struct OldUnit {
 /// crosswalk (the default successor's first), or the provinces of the
 /// province crosswalk.
 pub(crate) async fn formed_from(tx: &mut Tx, unit: &Unit) -> Result<Vec<OldUnit>> {
+    if unit.level != "commune" && unit.level != "province" {
+        return Ok(Vec::new());
+    }
+    // The directory once it is loaded (the crosswalks are reference data).
+    if let Some(dir) = tx.units.read().await.as_ref() {
+        return Ok(dir
+            .formed_from(&unit.code)
+            .map(|u| OldUnit {
+                code: u.code.clone(),
+                name: u.name.clone(),
+                path: u.path.clone(),
+            })
+            .collect());
+    }
     let sql = match unit.level.as_str() {
         "commune" => {
             "SELECT u.code, u.name, u.path FROM crosswalk_2025 x JOIN units u ON u.era = 'legacy' AND u.code = x.old_code \

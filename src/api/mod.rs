@@ -102,7 +102,12 @@ pub fn routes(state: AppState) -> Router<AppState> {
             get(activities::api::list).post(activities::api::create),
         )
         .route("/units/{code}/activities/export", get(activities::api::export))
-        .route("/activities/import", post(activities::api::import))
+        .route(
+            "/activities/import",
+            post(activities::api::import).layer(axum::extract::DefaultBodyLimit::max(
+                crate::app::ACTIVITY_IMPORT_LIMIT,
+            )),
+        )
         .route(
             "/activities/{id}",
             get(activities::api::show).patch(activities::api::update),

@@ -10,7 +10,7 @@ use serde_json::Value;
 use sqlx::Row;
 
 use crate::auth::{Action, Actor, Scope};
-use crate::db::{Db, Tx, now};
+use crate::db::{Backend, Db, Tx, now};
 use crate::error::{Invalid, Result};
 use crate::units;
 
@@ -52,6 +52,51 @@ pub async fn record_at(tx: &mut Tx, actor: &Actor, change: Change, at: &str) -> 
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// [`record`] for many entries of one transaction (an import's, one per
+/// unit), 500 a statement: the same rows as one call each.
+pub async fn record_many(tx: &mut Tx, backend: Backend, actor: &Actor, changes: Vec<Change>) -> Result<()> {
+    use crate::db::bulk::Val;
+    let at = now();
+    let user: Val = actor.user_id.map_or(Val::NullInt, Val::Int);
+    let rows: Vec<Vec<Val>> = changes
+        .into_iter()
+        .map(|c| {
+            vec![
+                Val::from(at.as_str()),
+                user.clone(),
+                Val::from(actor.username.as_str()),
+                Val::from(c.action),
+                Val::from(c.target_kind),
+                Val::Text(c.target_id),
+                Val::Text(c.target_label),
+                Val::Text(c.scope_path),
+                c.before.map(|v| v.to_string()).into(),
+                c.after.map(|v| v.to_string()).into(),
+            ]
+        })
+        .collect();
+    crate::db::bulk::insert_bound(
+        tx,
+        backend,
+        "audit_log",
+        &[
+            "at",
+            "user_id",
+            "actor_name",
+            "action",
+            "target_kind",
+            "target_id",
+            "target_label",
+            "scope_path",
+            "before_json",
+            "after_json",
+        ],
+        &["user_id"],
+        &rows,
+    )
+    .await
 }
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
@@ -232,6 +277,7 @@ pub fn action_label(action: &str) -> &'static str {
         "token.revoke" => "Thu hồi mã truy cập API",
         "user.change_password" => "Tự đổi mật khẩu",
         "activity.create" => "Ghi nhận hoạt động",
+        "activity.import" => "Nhập hoạt động từ tệp",
         "activity.update" => "Sửa hoạt động",
         "activity.cancel" => "Hủy bản ghi hoạt động",
         "festival_day.create" => "Ghi nhận Ngày hội",

@@ -8,6 +8,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use sqlx::Row;
+
 use super::{UNIT_COLUMNS, Unit};
 use crate::db::Db;
 use crate::error::Result;
@@ -18,6 +20,12 @@ pub struct Directory {
     units: HashMap<(String, String), Arc<Unit>>,
     /// (era, parent code) → children, by code.
     children: HashMap<(String, String), Vec<Arc<Unit>>>,
+    /// Current code → the pre-2025 units it was formed from (the 2025
+    /// crosswalks, reference data too): a commune's default predecessor
+    /// first, then by code.
+    formed: HashMap<String, Vec<Arc<Unit>>>,
+    /// Current code → the legacy path of its home (table legacy_home).
+    homes: HashMap<String, String>,
 }
 
 impl Directory {
@@ -33,6 +41,17 @@ impl Directory {
             .into_iter()
             .flatten()
             .map(|u| u.as_ref())
+    }
+
+    /// The pre-2025 units a current unit was formed from (none for a ward
+    /// or a level the crosswalks do not cover).
+    pub fn formed_from(&self, code: &str) -> impl Iterator<Item = &Unit> {
+        self.formed.get(code).into_iter().flatten().map(|u| u.as_ref())
+    }
+
+    /// The legacy path of a current unit's home (migration 0007).
+    pub fn legacy_home(&self, code: &str) -> Option<&str> {
+        self.homes.get(code).map(String::as_str)
     }
 }
 
@@ -61,6 +80,27 @@ pub async fn directory(db: &Db) -> Result<Arc<Directory>> {
                 .push(unit.clone());
         }
         d.units.insert((unit.era.clone(), unit.code.clone()), unit);
+    }
+    let crosswalks = sqlx::query(
+        "SELECT new_code, old_code FROM (\
+           SELECT x.new_code, x.old_code, x.is_default FROM crosswalk_2025 x \
+           UNION ALL SELECT p.new_code, p.old_code, 0 FROM province_crosswalk_2025 p) c \
+         ORDER BY new_code, is_default DESC, old_code",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    for r in &crosswalks {
+        let old: String = r.try_get("old_code")?;
+        if let Some(unit) = d.units.get(&("legacy".to_string(), old)) {
+            let unit = unit.clone();
+            d.formed.entry(r.try_get("new_code")?).or_default().push(unit);
+        }
+    }
+    for r in &sqlx::query("SELECT code, legacy_path FROM legacy_home")
+        .fetch_all(&db.pool)
+        .await?
+    {
+        d.homes.insert(r.try_get("code")?, r.try_get("legacy_path")?);
     }
     let d = Arc::new(d);
     // An empty table is not yet prepared: read it again next time.

@@ -1374,3 +1374,249 @@ async fn second_review_findings_stay_fixed() {
         .await;
     assert_eq!(fix.status, 409, "{}", fix.text);
 }
+
+async fn import(app: &TestApp, token: &str, body: String) -> crate::support::Res {
+    app.request(
+        axum::http::Request::post("/api/v1/activities/import")
+            .header("authorization", format!("Bearer {token}"))
+            .body(axum::body::Body::from(body))
+            .unwrap(),
+    )
+    .await
+}
+
+/// An import's new rows are written in bulk (src/activities/bulk.rs): each
+/// must come out as the same record, in the same pre-2025 place, as the
+/// form writes, audited per unit with its ids — across the import's chunks of
+/// 20.000 rows — and one bad row anywhere still writes nothing.
+#[tokio::test]
+async fn an_import_writes_in_bulk_what_the_form_writes_and_all_or_nothing() {
+    let (bulk, form) = (demo_app().await, demo_app().await);
+    let (b_user, f_user) = (
+        bulk.user("tinh", "officer", "12").await,
+        form.user("tinh", "officer", "12").await,
+    );
+    let village: (i64, String) = sqlx::query_as(
+        "SELECT v.id, v.commune_code FROM villages v JOIN units u ON u.era = 'current' AND u.code = v.commune_code \
+         WHERE v.active = 1 AND u.path LIKE '/VN/12/%' ORDER BY v.id LIMIT 1",
+    )
+    .fetch_one(&bulk.db.pool)
+    .await
+    .unwrap();
+    let (vid, vcommune) = (village.0.to_string(), village.1);
+    let multi: (String, String) = sqlx::query_as(
+        "SELECT x.new_code, x.old_code FROM crosswalk_2025 x JOIN units u ON u.era = 'current' AND u.code = x.new_code \
+         WHERE u.path LIKE '/VN/12/%' AND (SELECT COUNT(*) FROM crosswalk_2025 y WHERE y.new_code = x.new_code) > 1 \
+         ORDER BY x.new_code, x.old_code DESC LIMIT 1",
+    )
+    .fetch_one(&bulk.db.pool)
+    .await
+    .unwrap();
+    // (unit, form's JSON, CSV cells after ma_don_vi: ten, thon, cu, ngay, …)
+    let rows: Vec<(String, Value, String)> = vec![
+        (
+            vcommune.clone(),
+            json!({"kind": "session", "village_id": vid, "held_on": "2023-05-04", "title": "Tuyên truyền \"phòng, chống\" ma túy", "subtype": "hop_dan", "attendance": 40}),
+            format!(
+                "session,{vcommune},,{vid},,04/05/2023,,,,,\"Tuyên truyền \"\"phòng, chống\"\" ma túy\",hop_dan,,40,,,"
+            ),
+        ),
+        (
+            multi.0.clone(),
+            json!({"kind": "session", "legacy_code": multi.1, "held_on": "2024-03-02", "title": "Họp dân", "subtype": "truc_tiep", "attendance": 25, "note": "ghi chú"}),
+            format!(
+                "session,{},,,{},02/03/2024,,,,,Họp dân,truc_tiep,,25,,,ghi chú",
+                multi.0, multi.1
+            ),
+        ),
+        (
+            "12".to_string(),
+            json!({"kind": "conference", "held_on": "2025-09-10", "title": "Tổng kết phong trào", "subtype": "tong_ket", "level": "tinh", "period_from": 2013, "period_to": 2023}),
+            "conference,12,,,,10/09/2025,,2013,2023,,Tổng kết phong trào,tong_ket,tinh,,,,".to_string(),
+        ),
+        (
+            vcommune.clone(),
+            json!({"kind": "mediation", "village_id": vid, "held_on": "2025-08-01", "title": "Tranh chấp đất", "subtype": "thanh"}),
+            format!("mediation,{vcommune},,{vid},,01/08/2025,,,,,Tranh chấp đất,thanh,,,,,"),
+        ),
+        (
+            multi.0.clone(),
+            json!({"kind": "drug_free", "held_on": "2025-10-01", "year": 2025, "decision_ref": "12/QĐ-UBND"}),
+            format!("drug_free,{},,,,01/10/2025,,,,2025,,,,,12/QĐ-UBND,,", multi.0),
+        ),
+    ];
+    let header = "ma_hoat_dong,loai,ma_don_vi,ten_don_vi,ma_thon,ma_don_vi_cu,ngay,ngay_ket_thuc,tu_nam,den_nam,nam,noi_dung,phan_loai,cap,so_luot_nguoi,so_quyet_dinh,don_vi_tham_gia,ghi_chu\n";
+    let mut csv = header.to_string();
+    for (_, _, line) in &rows {
+        // The unit's name column is informative: left empty.
+        let mut cells = line.splitn(3, ',');
+        let (kind, unit, rest) = (
+            cells.next().unwrap(),
+            cells.next().unwrap(),
+            cells.next().unwrap(),
+        );
+        csv.push_str(&format!(",{kind},{unit},{rest}\n"));
+    }
+    const FILLER: usize = 20_100;
+    for i in 0..FILLER {
+        csv.push_str(&format!(
+            ",session,{vcommune},,{vid},,01/09/2025,,,,,Buổi {i},loa_truyen_thanh,,1,,,\n"
+        ));
+    }
+    let max_before = bulk.count("SELECT COALESCE(MAX(id), 0) FROM activities").await;
+    let audit_before = bulk.count("SELECT COUNT(*) FROM audit_log").await;
+    let sum_before = bulk
+        .count("SELECT CAST(COALESCE(SUM(attendance), 0) AS BIGINT) FROM activities")
+        .await;
+    // One bad row after the first chunk was checked: nothing at all.
+    let mut bad = csv.clone();
+    bad.push_str(&format!(
+        ",session,{vcommune},,{vid},,01/09/2025,,,,,Hỏng,hop_dan,,-1,,,\n"
+    ));
+    let res = import(&bulk, &b_user.token, bad).await;
+    assert_eq!(res.status, 422, "{}", res.text);
+    let bad_line = rows.len() + FILLER + 2;
+    assert!(res.text.contains(&format!("Dòng {bad_line}")), "{}", res.text);
+    assert!(res.text.contains("Số lượt người tham gia"), "{}", res.text);
+    assert_eq!(
+        bulk.count("SELECT COALESCE(MAX(id), 0) FROM activities").await,
+        max_before
+    );
+    assert_eq!(bulk.count("SELECT COUNT(*) FROM audit_log").await, audit_before);
+
+    let res = import(&bulk, &b_user.token, csv).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(
+        res.json()["created"],
+        (rows.len() + FILLER) as i64,
+        "{}",
+        res.text
+    );
+    let added = rows.len() + FILLER;
+    assert_eq!(
+        bulk.count(&format!(
+            "SELECT COUNT(*) FROM activities WHERE id > {max_before}"
+        ))
+        .await,
+        added as i64
+    );
+    // Audited per unit (one entry each, naming the ids); the drug-free
+    // decision, written row by row, as any record.
+    assert_eq!(
+        bulk.count("SELECT COUNT(*) FROM audit_log").await,
+        audit_before + 3 + 1
+    );
+    let (label, scope, after): (String, String, String) = sqlx::query_as(
+        "SELECT a.target_label, a.scope_path, a.after_json FROM audit_log a \
+         JOIN units u ON u.era = 'current' AND u.path = a.scope_path WHERE a.action = 'activity.import' AND u.code = $1",
+    )
+    .bind(&vcommune)
+    .fetch_one(&bulk.db.pool)
+    .await
+    .unwrap();
+    let after: Value = serde_json::from_str(&after).unwrap();
+    assert_eq!(after["created"], (FILLER + 2) as i64);
+    assert!(label.starts_with("20.102 hoạt động mới – "), "{label}");
+    let listed: Vec<i64> = after["ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
+    let stored: Vec<i64> = sqlx::query_scalar(&format!(
+        "SELECT id FROM activities WHERE id > {max_before} AND scope_path = $1 ORDER BY id"
+    ))
+    .bind(&scope)
+    .fetch_all(&bulk.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(listed, stored);
+    assert_eq!(
+        bulk.count("SELECT CAST(COALESCE(SUM(attendance), 0) AS BIGINT) FROM activities")
+            .await,
+        sum_before + 40 + 25 + FILLER as i64
+    );
+    // The figures count the new rows at once, as a form's.
+    let nation = bulk.user("bocongan", "viewer", "VN").await;
+    let fig = bulk
+        .get("/units/VN/dashboard?period=2025", &nation.token)
+        .await
+        .json();
+    let sessions_2025 = bulk
+        .count("SELECT COUNT(*) FROM activities WHERE kind = 'session' AND held_on >= '2025-01-01' AND held_on <= '2025-12-31' AND cancelled_at IS NULL")
+        .await;
+    let sessions = fig["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == "so_buoi_tuyen_truyen")
+        .unwrap()["value"]
+        .clone();
+    assert_eq!(sessions, sessions_2025, "{fig}");
+
+    // Each of the five reads as the form's record, in the same place.
+    let strip = |mut v: Value| {
+        v.as_object_mut().unwrap().remove("id");
+        v
+    };
+    for (unit, draft, _) in &rows {
+        let made = form
+            .api(
+                "POST",
+                &format!("/units/{unit}/activities"),
+                Some(&f_user.token),
+                Some(draft.clone()),
+            )
+            .await;
+        assert_eq!(made.status, 201, "{}", made.text);
+        let made = made.json();
+        let held = made["held_on"].as_str().unwrap().to_string();
+        let id: i64 = sqlx::query_scalar(&format!(
+            "SELECT id FROM activities WHERE id > {max_before} AND kind = $1 AND unit_code = $2 AND held_on = $3"
+        ))
+        .bind(made["kind"].as_str().unwrap())
+        .bind(unit)
+        .bind(&held)
+        .fetch_one(&bulk.db.pool)
+        .await
+        .unwrap();
+        let imported = bulk.get(&format!("/activities/{id}"), &b_user.token).await.json();
+        assert_eq!(strip(imported.clone()), strip(made.clone()), "{unit} {held}");
+        let place = |app: &TestApp, id: i64| {
+            let pool = app.db.pool.clone();
+            async move {
+                sqlx::query_scalar::<_, Option<String>>("SELECT legacy_path FROM activities WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(
+            place(&bulk, id).await,
+            place(&form, made["id"].as_i64().unwrap()).await
+        );
+    }
+    // The pre-2025 place written by the import is the one the trigger
+    // derives (NULL makes it derive it again).
+    let before: Vec<(i64, Option<String>)> = sqlx::query_as(&format!(
+        "SELECT id, legacy_path FROM activities WHERE id > {max_before} ORDER BY id"
+    ))
+    .fetch_all(&bulk.db.pool)
+    .await
+    .unwrap();
+    assert!(before.iter().all(|(_, p)| p.is_some()));
+    sqlx::query(&format!(
+        "UPDATE activities SET legacy_path = NULL WHERE id > {max_before}"
+    ))
+    .execute(&bulk.db.pool)
+    .await
+    .unwrap();
+    let derived: Vec<(i64, Option<String>)> = sqlx::query_as(&format!(
+        "SELECT id, legacy_path FROM activities WHERE id > {max_before} ORDER BY id"
+    ))
+    .fetch_all(&bulk.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(before, derived);
+}
