@@ -12,7 +12,9 @@
 #     a commune of its own, and read that commune's total after each one
 #     (a session not yet counted is "stale");
 #  5. XLSX export of the nation's sessions (2022–2025: 1,14 M rows) and a CSV
-#     import of sessions through the API;
+#     import of 1 M sessions through the API (the server's log line says
+#     where its time went), then the first dashboard after it (the roll-up
+#     applies the million logged rows);
 #  6. the same figures by GROUP BY over the base tables (bench/figures.sql)
 #     on PostgreSQL (same generator, same seed; cached in database
 #     antq_bench_national) and on DuckDB (tables copied from the SQLite file).
@@ -21,7 +23,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
-import_rows=${2:-20000}
+import_rows=${2:-1000000}
 # The export's first day: 2022-01-01 gives the 1,14 million sessions the
 # issue's "1 million rows" asks for (EXPORT_FROM=2025-01-01: 286.050).
 export_from=${EXPORT_FROM:-2022-01-01}
@@ -153,7 +155,11 @@ imp=$(curl -s -w ' %{http_code}' -H "Authorization: Bearer $token" -H 'Content-T
     --data-binary "@$work/import.csv" "$url/api/v1/activities/import")
 t1=$(date +%s%N)
 ms=$(( (t1 - t0) / 1000000 ))
-note "CSV import: $import_rows rows in $ms ms ($(( import_rows * 1000 / (ms > 0 ? ms : 1) )) rows/s): ${imp:0:200}"
+note "CSV import: $import_rows rows ($(du -h "$work/import.csv" | cut -f1)) in $ms ms ($(( import_rows * 1000 / (ms > 0 ? ms : 1) )) rows/s): ${imp:0:200}; server peak RSS $(awk '/VmHWM/ {print int($2/1024)}' /proc/$pid/status) MB"
+note "  $(grep -o 'activities import: .*' "$work/log" | tail -1)"
+t0=$(date +%s%N)
+curl -s -o /dev/null -H "Authorization: Bearer $token" "$url/api/v1/units/VN/dashboard?period=2025"
+note "first nation dashboard after the import (roll-up applies it): $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 kill $pid
 wait $pid 2>/dev/null || true
 pid=
