@@ -21,8 +21,9 @@ pub struct Directory {
     /// (era, parent code) → children, by code.
     children: HashMap<(String, String), Vec<Arc<Unit>>>,
     /// Current code → the pre-2025 units it was formed from (the 2025
-    /// crosswalks, reference data too): a commune's default predecessor
-    /// first, then by code.
+    /// crosswalks, reference data too): for a commune, the old communes
+    /// whose default successor it is first, then by code (the order of
+    /// places::formed_from's query).
     formed: HashMap<String, Vec<Arc<Unit>>>,
     /// Current code → the legacy path of its home (table legacy_home).
     homes: HashMap<String, String>,
