@@ -328,6 +328,10 @@ pub async fn import_activities(db: &Db, actor: &Actor, bytes: &[u8]) -> Result<I
     let c = &ACTIVITY_COLUMNS;
     policy::require_role(actor, Action::RecordActivity)?;
     let mut source = tabular::records(bytes, SHEET, c, &[])?;
+    // Loaded before the transaction begins, so that it carries it: without
+    // it every row's unit and crosswalk would be a query (a server's first
+    // import checked 20.000 rows in 3,7 s instead of 0,1).
+    crate::units::directory::directory(db).await?;
     let mut tx = db.begin().await?;
     let mut errors = RowErrors::default();
     let mut done = Imported::default();
