@@ -2,7 +2,7 @@
 //! by the same [`parse`](super::parse) as a record entered on the form, with
 //! its unit, village and pre-2025 unit looked up in memory (the unit
 //! directory; [`Villages`] read a thousand at a time), then the rows are
-//! written 500 per statement. One row at a time, an import spent ~0,4 ms a
+//! written hundreds per statement. One row at a time, an import spent ~0,4 ms a
 //! row on a dozen statements.
 //!
 //! **Audit.** The rows are audited per unit, not per row: one entry

@@ -55,7 +55,8 @@ pub async fn record_at(tx: &mut Tx, actor: &Actor, change: Change, at: &str) -> 
 }
 
 /// [`record`] for many entries of one transaction (an import's, one per
-/// unit), 500 a statement: the same rows as one call each.
+/// unit), many a statement (db::bulk::insert_bound): the same rows as one
+/// call each.
 pub async fn record_many(tx: &mut Tx, backend: Backend, actor: &Actor, changes: Vec<Change>) -> Result<()> {
     use crate::db::bulk::Val;
     let at = now();

@@ -1375,16 +1375,6 @@ async fn second_review_findings_stay_fixed() {
     assert_eq!(fix.status, 409, "{}", fix.text);
 }
 
-async fn import(app: &TestApp, token: &str, body: String) -> crate::support::Res {
-    app.request(
-        axum::http::Request::post("/api/v1/activities/import")
-            .header("authorization", format!("Bearer {token}"))
-            .body(axum::body::Body::from(body))
-            .unwrap(),
-    )
-    .await
-}
-
 /// An import's new rows are written in bulk (src/activities/bulk.rs): each
 /// must come out as the same record, in the same pre-2025 place, as the
 /// form writes, audited per unit with its ids — across the import's chunks of
@@ -1473,7 +1463,7 @@ async fn an_import_writes_in_bulk_what_the_form_writes_and_all_or_nothing() {
     bad.push_str(&format!(
         ",session,{vcommune},,{vid},,01/09/2025,,,,,Hỏng,hop_dan,,-1,,,\n"
     ));
-    let res = import(&bulk, &b_user.token, bad).await;
+    let res = bulk.upload("/activities/import", &b_user.token, bad).await;
     assert_eq!(res.status, 422, "{}", res.text);
     let bad_line = rows.len() + FILLER + 2;
     assert!(res.text.contains(&format!("Dòng {bad_line}")), "{}", res.text);
@@ -1484,7 +1474,7 @@ async fn an_import_writes_in_bulk_what_the_form_writes_and_all_or_nothing() {
     );
     assert_eq!(bulk.count("SELECT COUNT(*) FROM audit_log").await, audit_before);
 
-    let res = import(&bulk, &b_user.token, csv).await;
+    let res = bulk.upload("/activities/import", &b_user.token, csv).await;
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(
         res.json()["created"],

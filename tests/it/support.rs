@@ -309,6 +309,17 @@ impl TestApp {
         }
     }
 
+    /// POSTs a file (CSV or XLSX bytes) to an API path with a bearer token.
+    pub async fn upload(&self, path: &str, token: &str, body: impl Into<Body>) -> Res {
+        self.request(
+            Request::post(format!("/api/v1{path}"))
+                .header("authorization", format!("Bearer {token}"))
+                .body(body.into())
+                .unwrap(),
+        )
+        .await
+    }
+
     pub async fn api(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Res {
         let mut b = Request::builder().method(method).uri(format!("/api/v1{path}"));
         if let Some(t) = token {
