@@ -14,6 +14,7 @@ use antq::app::{AppState, router};
 use antq::auth::{Actor, password};
 use antq::config::{Config, DatabaseUrl};
 use antq::db::Db;
+use antq::indicators::rollup::Started;
 use antq::{demo, units, users};
 
 #[derive(Parser)]
@@ -168,6 +169,35 @@ fn read_password(from_stdin: bool) -> anyhow::Result<String> {
 }
 
 /// Service errors carry Vietnamese messages for users; the CLI prints them as they are.
+/// Loads the figures roll-up (from its snapshot when there is one) and,
+/// when it had to be read from the records, saves it for the next start.
+async fn start_rollup(db: &Db) {
+    let t = std::time::Instant::now();
+    match db.rollup.start(db).await {
+        Ok(Started::Snapshot { seq, bytes, applied }) => tracing::info!(
+            "figures roll-up ready in {} ms (snapshot after log entry {seq}, {bytes} bytes; {applied} log entries after it)",
+            t.elapsed().as_millis()
+        ),
+        Ok(Started::Records { why }) => {
+            tracing::info!(
+                "figures roll-up ready in {} ms (read from the records: {why})",
+                t.elapsed().as_millis()
+            );
+            match db.rollup.save(db).await {
+                Ok(Some(s)) => tracing::info!(
+                    "roll-up snapshot saved after log entry {}: {} bytes in {} ms",
+                    s.seq,
+                    s.bytes,
+                    s.millis
+                ),
+                Ok(None) => {}
+                Err(e) => tracing::warn!("roll-up snapshot not saved: {e}"),
+            }
+        }
+        Err(e) => tracing::warn!("figures roll-up not loaded (figures are counted from the records): {e}"),
+    }
+}
+
 fn cli_err(e: antq::error::AppError) -> anyhow::Error {
     anyhow::anyhow!("{}", e.user_message())
 }
@@ -256,15 +286,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             // The roll-up loads beside the server: until it is ready,
             // figures are counted from the records, so start is not held up.
             let rollup_db = db.clone();
-            tokio::spawn(async move {
-                let t = std::time::Instant::now();
-                match rollup_db.rollup.load(&rollup_db).await {
-                    Ok(()) => tracing::info!("figures roll-up ready in {} ms", t.elapsed().as_millis()),
-                    Err(e) => tracing::warn!(
-                        "figures roll-up not loaded (figures are counted from the records): {e}"
-                    ),
-                }
-            });
+            tokio::spawn(async move { start_rollup(&rollup_db).await });
+            let shutdown_db = db.clone();
             let app = router(AppState { db, config });
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
@@ -279,6 +302,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     let _ = tokio::signal::ctrl_c().await;
                 })
                 .await?;
+            // What was applied since the last snapshot need not be re-read
+            // at the next start.
+            match shutdown_db.rollup.save_if_behind(&shutdown_db).await {
+                Ok(Some(s)) => tracing::info!("roll-up snapshot saved at shutdown: {} bytes", s.bytes),
+                Ok(None) => {}
+                Err(e) => tracing::warn!("roll-up snapshot not saved at shutdown: {e}"),
+            }
         }
         Command::Migrate => {
             open(&cli.database_url).await?;

@@ -154,6 +154,16 @@ impl Db {
         Ok(())
     }
 
+    /// The newest migration this build carries (a saved roll-up names the
+    /// schema it was written on).
+    pub fn schema_version(&self) -> i64 {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.iter().map(|m| m.version).max().unwrap_or(0)
+    }
+
     /// Migrations plus the reference geography: everything `serve` needs.
     pub async fn prepare(&self) -> anyhow::Result<()> {
         self.migrate().await?;

@@ -175,9 +175,13 @@ pub async fn generate(db: &Db, scale: Scale, seed: u64) -> Result<Counts> {
         counts.communes += p.communes.len() as i64;
     }
     progress.show(provinces.len(), "done", counts.rows());
-    sqlx::query("DELETE FROM figure_changes")
-        .execute(&db.pool)
-        .await?;
+    // The generator's rows are read from the records at the next start:
+    // neither the log of them nor a roll-up saved before them is of use.
+    for table in ["figure_changes", "rollup_snapshot_parts", "rollup_snapshots"] {
+        sqlx::query(&format!("DELETE FROM {table}"))
+            .execute(&db.pool)
+            .await?;
+    }
     Ok(counts)
 }
 

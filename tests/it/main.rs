@@ -10,6 +10,7 @@ mod auth;
 mod indicators;
 mod registry;
 mod rollup;
+mod rollup_snapshot;
 mod schema;
 mod support;
 mod tips;

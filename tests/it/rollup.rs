@@ -13,14 +13,14 @@ use serde_json::json;
 
 use crate::support::TestApp;
 
-fn actor_at(code: &str, path: &str) -> Actor {
+pub(crate) fn actor_at(code: &str, path: &str) -> Actor {
     let mut a = Actor::system();
     a.scope_code = code.into();
     a.scope_path = path.into();
     a
 }
 
-fn scope_of(actor: &Actor, unit: &Unit) -> Scope {
+pub(crate) fn scope_of(actor: &Actor, unit: &Unit) -> Scope {
     let all = Scope::new(actor, Action::ViewGeography).unwrap();
     if unit.era == "legacy" {
         all.on_legacy_map(&unit.path)
@@ -29,7 +29,7 @@ fn scope_of(actor: &Actor, unit: &Unit) -> Scope {
     }
 }
 
-fn periods() -> Vec<Period> {
+pub(crate) fn periods() -> Vec<Period> {
     let mut out: Vec<Period> = (2012..=2027).filter_map(Period::year).collect();
     out.extend(Period::phase(2013, 2023));
     out.extend(Period::phase(2024, 2026));
@@ -76,7 +76,7 @@ async fn assert_same(app: &TestApp, actor: &Actor, units: &[Unit], periods: &[Pe
     }
 }
 
-async fn unit(app: &TestApp, era: &str, code: &str) -> Unit {
+pub(crate) async fn unit(app: &TestApp, era: &str, code: &str) -> Unit {
     units::find(&app.db, era, code).await.unwrap().unwrap()
 }
 

@@ -21,15 +21,23 @@
 //! figures (read-your-write), whoever wrote it, through the API, an import
 //! or SQL by hand.
 //!
+//! **Saved.** `serve` saves the roll-up in the database (snapshot.rs)
+//! after reading it from the records and again once enough of the log has
+//! been applied since; a restart reads the snapshot and applies only the
+//! log after it, and the log is pruned only up to the snapshot saved.
+//!
 //! **When it is not used.** Until its first load has finished (it loads in
 //! the background at start, so the server answers at once), and for a date
 //! range that does not begin and end on a month's edge, figures are counted
 //! from the records (indicators::values_from_records), as they always were.
 
 pub mod facts;
+mod snapshot;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::time::{Duration, Instant};
 
 use sqlx::Row;
 use tokio::sync::{Mutex, RwLock};
@@ -48,6 +56,12 @@ const REFRESH_BATCH: usize = 500;
 const LOG_BATCH: i64 = 20_000;
 /// Applied log entries are deleted once this many have gathered.
 const PRUNE_AFTER: i64 = 5_000;
+/// A new snapshot is saved once this many log entries have been applied
+/// since the last (a restart then re-reads at most about this many rows
+/// beyond the snapshot: a second or so at national scale)…
+const SAVE_AFTER: i64 = 50_000;
+/// …but not more often than this: a save encodes the whole roll-up.
+const SAVE_EVERY: Duration = Duration::from_secs(60);
 
 #[derive(Default)]
 struct Leaf {
@@ -162,6 +176,29 @@ pub struct Rollup {
     /// without adding up the leaves.
     cache: std::sync::Mutex<HashMap<String, Figures>>,
     log_check: LogCheck,
+    /// Snapshots are saved (set by [`Rollup::start`], as `serve` does):
+    /// the log is then pruned only up to `saved`, the seq of the last one.
+    snapshots: AtomicBool,
+    saved: AtomicI64,
+    saving: AtomicBool,
+    saved_at: std::sync::Mutex<Option<Instant>>,
+}
+
+/// How [`Rollup::start`] found the roll-up.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Started {
+    /// Read from the records (no usable snapshot: `why`).
+    Records { why: String },
+    /// Read from the snapshot after log entry `seq`, then the log after it.
+    Snapshot { seq: i64, bytes: i64, applied: i64 },
+}
+
+/// A snapshot written by [`Rollup::save`].
+#[derive(Debug)]
+pub struct SavedSnapshot {
+    pub seq: i64,
+    pub bytes: i64,
+    pub millis: u128,
 }
 
 /// The log's last seq, asked of the database by one reader at a time for
@@ -579,8 +616,115 @@ impl Rollup {
         Ok(())
     }
 
+    /// The roll-up of a server: from the newest snapshot when there is a
+    /// usable one (then the log after it), else from the records; from now
+    /// on snapshots are saved as the log is applied (see [`Rollup::save`]).
+    pub async fn start(self: &Arc<Self>, db: &Db) -> Result<Started> {
+        self.snapshots.store(true, Ordering::Release);
+        let why = match snapshot::read(db).await {
+            Ok(Ok((state, saved))) => {
+                {
+                    let _gate = self.gate.lock().await;
+                    *self.state.write().await = state;
+                    self.forget();
+                    self.applied.store(saved.seq, Ordering::Release);
+                    self.saved.store(saved.seq, Ordering::Release);
+                    self.ready.store(true, Ordering::Release);
+                }
+                if let Ok(mut at) = self.saved_at.lock() {
+                    *at = Some(Instant::now());
+                }
+                self.refresh(db).await?;
+                return Ok(Started::Snapshot {
+                    seq: saved.seq,
+                    bytes: saved.bytes,
+                    applied: self.applied.load(Ordering::Acquire) - saved.seq,
+                });
+            }
+            Ok(Err(why)) => why,
+            Err(e) => format!("snapshot not read: {e}"),
+        };
+        self.load(db).await?;
+        Ok(Started::Records { why })
+    }
+
+    /// Saves the roll-up as it stands as the newest snapshot. The state is
+    /// encoded under the read lock, with the seq applied read under it too:
+    /// `applied` is stored after the state it names, so the seq saved is at
+    /// most the state's; re-applying a log entry changes nothing, so a
+    /// snapshot a little behind its state is still exact. `None`: not
+    /// loaded yet, or another save is running.
+    pub async fn save(&self, db: &Db) -> Result<Option<SavedSnapshot>> {
+        if !self.is_ready() || self.saving.swap(true, Ordering::AcqRel) {
+            return Ok(None);
+        }
+        let started = Instant::now();
+        let done = async {
+            let (bytes, seq) = {
+                let state = self.state.read().await;
+                (snapshot::encode(&state), self.applied.load(Ordering::Acquire))
+            };
+            let saved = snapshot::write(db, seq, &bytes).await?;
+            self.saved.store(saved.seq, Ordering::Release);
+            if let Ok(mut at) = self.saved_at.lock() {
+                *at = Some(Instant::now());
+            }
+            Ok(SavedSnapshot {
+                seq: saved.seq,
+                bytes: saved.bytes,
+                millis: started.elapsed().as_millis(),
+            })
+        }
+        .await;
+        self.saving.store(false, Ordering::Release);
+        done.map(Some)
+    }
+
+    /// Saves a snapshot if log entries were applied since the last one
+    /// (at shutdown: the next start then has nothing to re-read).
+    pub async fn save_if_behind(&self, db: &Db) -> Result<Option<SavedSnapshot>> {
+        if !self.snapshots.load(Ordering::Acquire)
+            || self.applied.load(Ordering::Acquire) <= self.saved.load(Ordering::Acquire)
+        {
+            return Ok(None);
+        }
+        self.save(db).await
+    }
+
+    /// Starts a save in the background once enough has been applied.
+    fn save_when_due(self: &Arc<Self>, db: &Db) {
+        if !self.snapshots.load(Ordering::Acquire)
+            || self.saving.load(Ordering::Acquire)
+            || self.applied.load(Ordering::Acquire) - self.saved.load(Ordering::Acquire) < SAVE_AFTER
+        {
+            return;
+        }
+        let recent = self
+            .saved_at
+            .lock()
+            .ok()
+            .and_then(|at| *at)
+            .is_some_and(|at| at.elapsed() < SAVE_EVERY);
+        if recent {
+            return;
+        }
+        let (rollup, db) = (self.clone(), db.clone());
+        tokio::spawn(async move {
+            match rollup.save(&db).await {
+                Ok(Some(s)) => tracing::info!(
+                    "roll-up snapshot saved after log entry {}: {} bytes in {} ms",
+                    s.seq,
+                    s.bytes,
+                    s.millis
+                ),
+                Ok(None) => {}
+                Err(e) => tracing::warn!("roll-up snapshot not saved: {e}"),
+            }
+        });
+    }
+
     /// Applies the log entries written since the last look.
-    pub async fn refresh(&self, db: &Db) -> Result<()> {
+    pub async fn refresh(self: &Arc<Self>, db: &Db) -> Result<()> {
         if !self.is_ready() {
             return Ok(());
         }
@@ -651,21 +795,30 @@ impl Rollup {
                 break;
             }
         }
+        self.save_when_due(db);
         self.prune(db).await
     }
 
     /// Deletes applied log entries once enough have gathered (the newest is
-    /// kept, so the log's last seq still says what has been applied).
+    /// kept, so the log's last seq still says what has been applied). While
+    /// snapshots are saved, only entries up to the last one saved; else a
+    /// snapshot the prune overtakes is deleted with them.
     async fn prune(&self, db: &Db) -> Result<()> {
-        let applied = self.applied.load(Ordering::Acquire);
-        if applied - self.pruned.load(Ordering::Acquire) < PRUNE_AFTER {
+        let mut bound = self.applied.load(Ordering::Acquire);
+        if self.snapshots.load(Ordering::Acquire) {
+            bound = bound.min(self.saved.load(Ordering::Acquire));
+        }
+        if bound - self.pruned.load(Ordering::Acquire) < PRUNE_AFTER {
             return Ok(());
         }
+        let mut tx = db.begin().await?;
         sqlx::query("DELETE FROM figure_changes WHERE seq < $1")
-            .bind(applied)
-            .execute(&db.pool)
+            .bind(bound)
+            .execute(&mut *tx)
             .await?;
-        self.pruned.store(applied, Ordering::Release);
+        snapshot::forget_older(&mut tx, bound).await?;
+        tx.commit().await?;
+        self.pruned.store(bound, Ordering::Release);
         Ok(())
     }
 
@@ -675,7 +828,7 @@ impl Rollup {
     /// its period and the one before); `None` when the roll-up cannot
     /// answer (not loaded, or a period not made of whole months).
     pub async fn figures(
-        &self,
+        self: &Arc<Self>,
         db: &Db,
         scope: &Scope,
         unit_path: &str,
