@@ -557,3 +557,61 @@ async fn completeness_lists_who_has_not_registered_assessed_or_held_a_festival_d
         &csv.text[..40.min(csv.text.len())]
     );
 }
+
+/// The dashboard's JSON is kept while nothing changes: asked again, the
+/// same bytes; after a write through the API or by hand, the new figure at
+/// once; and a kept answer is never handed to a reader outside its unit.
+#[tokio::test]
+async fn a_kept_dashboard_is_the_same_until_a_write_and_only_for_its_readers() {
+    let app = TestApp::new().await;
+    antq::demo::load(&app.db).await.unwrap();
+    let officer = app.user("canbo", "officer", "03583").await;
+    let province = app.user("tinh", "reviewer", "12").await;
+    let year = antq::input::today().year();
+    let path = format!("/units/12/dashboard?period={year}&codes=so_buoi_tuyen_truyen,so_luot_nguoi_tham_gia");
+    let sessions = |d: &Value| row(d, "so_buoi_tuyen_truyen")["value"].as_i64().unwrap();
+    let first = app.get(&path, &province.token).await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    let again = app.get(&path, &province.token).await;
+    assert_eq!(again.text, first.text);
+    // The commune's officer opening the province sees their commune's
+    // figures only, not the province's kept answer; another commune's
+    // officer may not open this one at all.
+    // (On today's map: 03583 is also the code of one of the old communes
+    // Xã Khổng Lào was formed from.)
+    let in_2023 = path.replace(&format!("period={year}"), "period=2023") + "&map=current";
+    let whole = app.get(&in_2023, &province.token).await.json();
+    let own = app.get(&in_2023, &officer.token).await;
+    assert_eq!(own.status, 200, "{}", own.text);
+    let commune = app
+        .get(&in_2023.replace("/units/12/", "/units/03583/"), &officer.token)
+        .await
+        .json();
+    assert_eq!(sessions(&own.json()), sessions(&commune));
+    assert!(sessions(&own.json()) < sessions(&whole));
+    let other = app.user("canbo2", "officer", "03820").await;
+    let path_03583 = path.replace("/units/12/", "/units/03583/");
+    assert_eq!(app.get(&path_03583, &other.token).await.status, 404);
+
+    let res = app
+        .api(
+            "POST",
+            "/units/03583/activities",
+            Some(&officer.token),
+            Some(json!({"kind": "session", "held_on": format!("02/01/{year}"), "title": "Phòng chống ma túy", "subtype": "hop_dan", "attendance": "40"})),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let after = app.get(&path, &province.token).await.json();
+    assert_eq!(sessions(&after), sessions(&first.json()) + 1);
+    let id = res.json()["id"].as_i64().unwrap();
+    sqlx::query(&format!(
+        "UPDATE activities SET cancelled_at = '{year}-01-03T00:00:00Z' WHERE id = {id}"
+    ))
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+    let cancelled = app.get(&path, &province.token).await;
+    assert_eq!(sessions(&cancelled.json()), sessions(&first.json()));
+    assert_eq!(app.get(&path, &province.token).await.text, cancelled.text);
+}

@@ -175,6 +175,10 @@ pub struct Rollup {
     /// refresh that applies one): a dashboard asked for again is answered
     /// without adding up the leaves.
     cache: std::sync::Mutex<HashMap<String, Figures>>,
+    /// Whole responses built from the figures (a dashboard's JSON), with
+    /// the count of changes applied they were built at (see
+    /// [`Rollup::keep_response`]); emptied with `cache`.
+    responses: std::sync::Mutex<Responses>,
     log_check: LogCheck,
     /// Snapshots are saved (set by [`Rollup::start`], as `serve` does):
     /// the log is then pruned only up to `saved`, the seq of the last one.
@@ -182,6 +186,13 @@ pub struct Rollup {
     saved: AtomicI64,
     saving: AtomicBool,
     saved_at: std::sync::Mutex<Option<Instant>>,
+}
+
+#[derive(Default)]
+struct Responses {
+    /// Bumped by every change applied, under the same lock as the map.
+    changes: u64,
+    map: HashMap<String, axum::body::Bytes>,
 }
 
 /// How [`Rollup::start`] found the roll-up.
@@ -883,6 +894,43 @@ impl Rollup {
     fn forget(&self) {
         if let Ok(mut cache) = self.cache.lock() {
             cache.clear();
+        }
+        if let Ok(mut r) = self.responses.lock() {
+            r.changes += 1;
+            r.map.clear();
+        }
+    }
+
+    /// Brings the roll-up up to date for a read that began now and returns
+    /// the count of changes applied: a response kept at that count is as
+    /// current as one built now. `None`: not loaded (figures come from the
+    /// records, and nothing is kept).
+    pub async fn current(self: &Arc<Self>, db: &Db) -> Result<Option<u64>> {
+        if !self.is_ready() {
+            return Ok(None);
+        }
+        self.refresh(db).await?;
+        Ok(self.responses.lock().ok().map(|r| r.changes))
+    }
+
+    /// A response kept by [`Rollup::keep_response`] since the last change.
+    pub fn response(&self, key: &str) -> Option<axum::body::Bytes> {
+        self.responses.lock().ok()?.map.get(key).cloned()
+    }
+
+    /// Keeps a response built after [`Rollup::current`] returned `changes`
+    /// — unless a change has been applied since, since the response may
+    /// then hold figures from before it and no later change would empty
+    /// it. The count and the map share one lock, so no change can come
+    /// between the check and the insert.
+    pub fn keep_response(&self, key: String, changes: u64, body: axum::body::Bytes) {
+        if let Ok(mut r) = self.responses.lock()
+            && r.changes == changes
+        {
+            if r.map.len() >= CACHED {
+                r.map.clear();
+            }
+            r.map.insert(key, body);
         }
     }
 }
