@@ -184,6 +184,11 @@ pub struct Rollup {
     /// the log is then pruned only up to `saved`, the seq of the last one.
     snapshots: AtomicBool,
     saved: AtomicI64,
+    /// Log entries applied by this process, and how many of them the last
+    /// snapshot saved held: what decides when the next is due (seqs are
+    /// no count, since `antq gen` empties the log but its numbering goes on).
+    entries: AtomicI64,
+    entries_saved: AtomicI64,
     saving: AtomicBool,
     saved_at: std::sync::Mutex<Option<Instant>>,
 }
@@ -200,7 +205,8 @@ struct Responses {
 pub enum Started {
     /// Read from the records (no usable snapshot: `why`).
     Records { why: String },
-    /// Read from the snapshot after log entry `seq`, then the log after it.
+    /// Read from the snapshot after log entry `seq`, then the `applied` log
+    /// entries written after it.
     Snapshot { seq: i64, bytes: i64, applied: i64 },
 }
 
@@ -649,7 +655,7 @@ impl Rollup {
                 return Ok(Started::Snapshot {
                     seq: saved.seq,
                     bytes: saved.bytes,
-                    applied: self.applied.load(Ordering::Acquire) - saved.seq,
+                    applied: self.entries.load(Ordering::Acquire),
                 });
             }
             Ok(Err(why)) => why,
@@ -671,12 +677,18 @@ impl Rollup {
         }
         let started = Instant::now();
         let done = async {
-            let (bytes, seq) = {
+            let (bytes, seq, entries) = {
                 let state = self.state.read().await;
-                (snapshot::encode(&state), self.applied.load(Ordering::Acquire))
+                let seq = self.applied.load(Ordering::Acquire);
+                (
+                    snapshot::encode(&state),
+                    seq,
+                    self.entries.load(Ordering::Acquire),
+                )
             };
             let saved = snapshot::write(db, seq, &bytes).await?;
             self.saved.store(saved.seq, Ordering::Release);
+            self.entries_saved.store(entries, Ordering::Release);
             if let Ok(mut at) = self.saved_at.lock() {
                 *at = Some(Instant::now());
             }
@@ -706,7 +718,7 @@ impl Rollup {
     fn save_when_due(self: &Arc<Self>, db: &Db) {
         if !self.snapshots.load(Ordering::Acquire)
             || self.saving.load(Ordering::Acquire)
-            || self.applied.load(Ordering::Acquire) - self.saved.load(Ordering::Acquire) < SAVE_AFTER
+            || self.entries.load(Ordering::Acquire) - self.entries_saved.load(Ordering::Acquire) < SAVE_AFTER
         {
             return;
         }
@@ -800,6 +812,7 @@ impl Rollup {
             // Cleared under the write lock, so no read of the old state can
             // put its figures back afterwards.
             self.forget();
+            self.entries.fetch_add(log.len() as i64, Ordering::AcqRel);
             drop(state);
             self.applied.store(last, Ordering::Release);
             if (log.len() as i64) < LOG_BATCH {
