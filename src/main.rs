@@ -168,7 +168,6 @@ fn read_password(from_stdin: bool) -> anyhow::Result<String> {
     Ok(s.lines().next().unwrap_or_default().to_string())
 }
 
-/// Service errors carry Vietnamese messages for users; the CLI prints them as they are.
 /// Loads the figures roll-up (from its snapshot when there is one) and,
 /// when it had to be read from the records, saves it for the next start.
 async fn start_rollup(db: &Db) {
@@ -198,6 +197,7 @@ async fn start_rollup(db: &Db) {
     }
 }
 
+/// Service errors carry Vietnamese messages for users; the CLI prints them as they are.
 fn cli_err(e: antq::error::AppError) -> anyhow::Error {
     anyhow::anyhow!("{}", e.user_message())
 }

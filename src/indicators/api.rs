@@ -75,8 +75,8 @@ impl DashboardQuery {
 /// asked for again (64 clients polling the nation's) is the bytes of the
 /// last answer, not 23 indicators × 34 provinces serialised again. What
 /// the answer depends on is in the key: the reader's role and scope (their
-/// figures and the child units they may open), the unit and map, the
-/// period and the indicators. Access is checked before the key is looked
+/// figures and the child units they may open), the unit and map (and
+/// whether it fell back to today's), the period and the indicators. Access is checked before the key is looked
 /// up, as for every read.
 pub async fn dashboard(
     State(state): State<AppState>,
@@ -88,11 +88,13 @@ pub async fn dashboard(
     let codes = parse_codes(q.codes.as_deref())?;
     let place = q.place(&state, &actor, &code, &p).await?;
     let key = format!(
-        "dashboard|{:?}|{}|{}|{:?}|{}|{}|{}",
+        "dashboard|{:?}|{}|{}|{:?}|{}|{}|{}|{}",
         actor.role,
         actor.scope_path,
         place.unit.path,
         place.map,
+        // A map asked for that the unit is not on falls back with a note.
+        place.note.is_some(),
         p.from,
         p.to,
         codes.iter().map(|i| i.code).collect::<Vec<_>>().join(",")

@@ -589,6 +589,15 @@ async fn a_kept_dashboard_is_the_same_until_a_write_and_only_for_its_readers() {
         .json();
     assert_eq!(sessions(&own.json()), sessions(&commune));
     assert!(sessions(&own.json()) < sessions(&whole));
+    // The same figures asked for on today's map, and by default on the old
+    // map that the officer may not open whole (it falls back, with a note):
+    // two answers.
+    let fallback = app
+        .get(&in_2023.replace("&map=current", ""), &officer.token)
+        .await
+        .json();
+    assert!(fallback["note"].is_string(), "{fallback}");
+    assert!(own.json()["note"].is_null());
     let other = app.user("canbo2", "officer", "03820").await;
     let path_03583 = path.replace("/units/12/", "/units/03583/");
     assert_eq!(app.get(&path_03583, &other.token).await.status, 404);

@@ -676,6 +676,9 @@ impl Rollup {
             return Ok(None);
         }
         let started = Instant::now();
+        // Encoding runs on this task, not a blocking thread: it needs the
+        // read lock, and takes about half a second at national scale, at
+        // most once a minute.
         let done = async {
             let (bytes, seq, entries) = {
                 let state = self.state.read().await;
