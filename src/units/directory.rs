@@ -27,6 +27,9 @@ pub struct Directory {
     formed: HashMap<String, Vec<Arc<Unit>>>,
     /// Current code → the legacy path of its home (table legacy_home).
     homes: HashMap<String, String>,
+    /// Pre-2025 code (a province or a commune) → the paths of the current
+    /// units it went to, through the same crosswalks.
+    successors: HashMap<String, Vec<String>>,
 }
 
 impl Directory {
@@ -48,6 +51,27 @@ impl Directory {
     /// or a level the crosswalks do not cover).
     pub fn formed_from(&self, code: &str) -> impl Iterator<Item = &Unit> {
         self.formed.get(code).into_iter().flatten().map(|u| u.as_ref())
+    }
+
+    /// The paths of today's units an old province, district (through its
+    /// communes) or commune went to, sorted, each once.
+    pub fn successor_paths(&self, old: &Unit) -> Vec<String> {
+        let olds: Vec<&str> = if old.level == "district" {
+            self.children("legacy", &old.code)
+                .map(|c| c.code.as_str())
+                .collect()
+        } else {
+            vec![old.code.as_str()]
+        };
+        let mut out: Vec<String> = olds
+            .iter()
+            .filter_map(|o| self.successors.get(*o))
+            .flatten()
+            .cloned()
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     /// The legacy path of a current unit's home (migration 0007).
@@ -92,9 +116,16 @@ pub async fn directory(db: &Db) -> Result<Arc<Directory>> {
     .await?;
     for r in &crosswalks {
         let old: String = r.try_get("old_code")?;
+        let new: String = r.try_get("new_code")?;
+        if let Some(now) = d.units.get(&("current".to_string(), new.clone())) {
+            d.successors
+                .entry(old.clone())
+                .or_default()
+                .push(now.path.clone());
+        }
         if let Some(unit) = d.units.get(&("legacy".to_string(), old)) {
             let unit = unit.clone();
-            d.formed.entry(r.try_get("new_code")?).or_default().push(unit);
+            d.formed.entry(new).or_default().push(unit);
         }
     }
     for r in &sqlx::query("SELECT code, legacy_path FROM legacy_home")

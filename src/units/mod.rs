@@ -162,28 +162,14 @@ pub async fn open_legacy_for(db: &Db, actor: &Actor, code: &str) -> Result<Unit>
     Ok(unit)
 }
 
-/// Paths of today's units an old unit became (through the 2025 crosswalks).
-async fn successor_paths(db: &Db, old: &Unit) -> Result<Vec<String>> {
-    let sql = match old.level.as_str() {
-        "nation" => return Ok(vec![format!("/{}/", crate::db::reference::NATION_CODE)]),
-        "province" => {
-            "SELECT DISTINCT u.path FROM province_crosswalk_2025 x \
-             JOIN units u ON u.era = 'current' AND u.code = x.new_code WHERE x.old_code = $1"
-        }
-        "district" => {
-            "SELECT DISTINCT u.path FROM units c JOIN crosswalk_2025 x ON x.old_code = c.code \
-             JOIN units u ON u.era = 'current' AND u.code = x.new_code \
-             WHERE c.era = 'legacy' AND c.parent_code = $1"
-        }
-        _ => {
-            "SELECT DISTINCT u.path FROM crosswalk_2025 x \
-             JOIN units u ON u.era = 'current' AND u.code = x.new_code WHERE x.old_code = $1"
-        }
-    };
-    Ok(sqlx::query_scalar(sql)
-        .bind(&old.code)
-        .fetch_all(&db.pool)
-        .await?)
+/// Paths of today's units an old unit became (through the 2025 crosswalks):
+/// an old province's, district's (its communes') or commune's successors,
+/// from the directory (the access check of every read on the old map).
+pub async fn successor_paths(db: &Db, old: &Unit) -> Result<Vec<String>> {
+    if old.level == "nation" {
+        return Ok(vec![format!("/{}/", crate::db::reference::NATION_CODE)]);
+    }
+    Ok(directory::directory(db).await?.successor_paths(old))
 }
 
 /// The units directly under a unit, on its own map, by code.

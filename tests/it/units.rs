@@ -91,3 +91,48 @@ async fn unit_pages_show_counts_and_former_units() {
     let res = app.get("/units/03388", &u.token).await;
     assert_eq!(res.json()["counts"]["villages"], 0);
 }
+
+/// The successors of an old unit (the access check of every read on the
+/// pre-2025 map) come from the directory; they are what the crosswalks
+/// say, by SQL, for every old unit: 63 provinces, their districts, their
+/// communes.
+#[tokio::test]
+async fn an_old_unit_goes_to_the_units_the_crosswalks_name() {
+    let app = TestApp::new().await;
+    let sql = |level: &str| match level {
+        "province" => {
+            "SELECT DISTINCT u.path FROM province_crosswalk_2025 x \
+             JOIN units u ON u.era = 'current' AND u.code = x.new_code WHERE x.old_code = $1 ORDER BY u.path"
+        }
+        "district" => {
+            "SELECT DISTINCT u.path FROM units c JOIN crosswalk_2025 x ON x.old_code = c.code \
+             JOIN units u ON u.era = 'current' AND u.code = x.new_code \
+             WHERE c.era = 'legacy' AND c.parent_code = $1 ORDER BY u.path"
+        }
+        _ => {
+            "SELECT DISTINCT u.path FROM crosswalk_2025 x \
+             JOIN units u ON u.era = 'current' AND u.code = x.new_code WHERE x.old_code = $1 ORDER BY u.path"
+        }
+    };
+    let olds: Vec<(String, String)> =
+        sqlx::query_as("SELECT code, level FROM units WHERE era = 'legacy' AND level <> 'nation'")
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+    assert!(olds.len() > 10_000, "{}", olds.len());
+    let mut with_successors = 0;
+    for (code, level) in &olds {
+        let unit = antq::units::find(&app.db, "legacy", code).await.unwrap().unwrap();
+        let mut want: Vec<String> = sqlx::query_scalar(sql(level))
+            .bind(code)
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+        // In byte order, as the directory sorts (PostgreSQL's collation may not).
+        want.sort();
+        let got = antq::units::successor_paths(&app.db, &unit).await.unwrap();
+        assert_eq!(got, want, "{level} {code}");
+        with_successors += usize::from(!got.is_empty());
+    }
+    assert!(with_successors > 10_000, "{with_successors}");
+}
