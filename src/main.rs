@@ -182,16 +182,7 @@ async fn start_rollup(db: &Db) {
                 "figures roll-up ready in {} ms (read from the records: {why})",
                 t.elapsed().as_millis()
             );
-            match db.rollup.save(db).await {
-                Ok(Some(s)) => tracing::info!(
-                    "roll-up snapshot saved after log entry {}: {} bytes in {} ms",
-                    s.seq,
-                    s.bytes,
-                    s.millis
-                ),
-                Ok(None) => {}
-                Err(e) => tracing::warn!("roll-up snapshot not saved: {e}"),
-            }
+            db.rollup.save_logged(db, "after reading the records").await;
         }
         Err(e) => tracing::warn!("figures roll-up not loaded (figures are counted from the records): {e}"),
     }
@@ -304,11 +295,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await?;
             // What was applied since the last snapshot need not be re-read
             // at the next start.
-            match shutdown_db.rollup.save_if_behind(&shutdown_db).await {
-                Ok(Some(s)) => tracing::info!("roll-up snapshot saved at shutdown: {} bytes", s.bytes),
-                Ok(None) => {}
-                Err(e) => tracing::warn!("roll-up snapshot not saved at shutdown: {e}"),
-            }
+            shutdown_db.rollup.save_if_behind(&shutdown_db).await;
         }
         Command::Migrate => {
             open(&cli.database_url).await?;

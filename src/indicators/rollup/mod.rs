@@ -706,15 +706,29 @@ impl Rollup {
         done.map(Some)
     }
 
+    /// [`Rollup::save`], its outcome written to the log (`when`: what
+    /// prompted it); a failed save leaves the previous snapshot in force.
+    pub async fn save_logged(&self, db: &Db, when: &str) {
+        match self.save(db).await {
+            Ok(Some(s)) => tracing::info!(
+                "roll-up snapshot saved ({when}) after log entry {}: {} bytes in {} ms",
+                s.seq,
+                s.bytes,
+                s.millis
+            ),
+            Ok(None) => {}
+            Err(e) => tracing::warn!("roll-up snapshot not saved ({when}): {e}"),
+        }
+    }
+
     /// Saves a snapshot if log entries were applied since the last one
     /// (at shutdown: the next start then has nothing to re-read).
-    pub async fn save_if_behind(&self, db: &Db) -> Result<Option<SavedSnapshot>> {
-        if !self.snapshots.load(Ordering::Acquire)
-            || self.applied.load(Ordering::Acquire) <= self.saved.load(Ordering::Acquire)
+    pub async fn save_if_behind(&self, db: &Db) {
+        if self.snapshots.load(Ordering::Acquire)
+            && self.applied.load(Ordering::Acquire) > self.saved.load(Ordering::Acquire)
         {
-            return Ok(None);
+            self.save_logged(db, "at shutdown").await;
         }
-        self.save(db).await
     }
 
     /// Starts a save in the background once enough has been applied.
@@ -735,18 +749,7 @@ impl Rollup {
             return;
         }
         let (rollup, db) = (self.clone(), db.clone());
-        tokio::spawn(async move {
-            match rollup.save(&db).await {
-                Ok(Some(s)) => tracing::info!(
-                    "roll-up snapshot saved after log entry {}: {} bytes in {} ms",
-                    s.seq,
-                    s.bytes,
-                    s.millis
-                ),
-                Ok(None) => {}
-                Err(e) => tracing::warn!("roll-up snapshot not saved: {e}"),
-            }
-        });
+        tokio::spawn(async move { rollup.save_logged(&db, "in the background").await });
     }
 
     /// Applies the log entries written since the last look.
