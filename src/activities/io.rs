@@ -82,7 +82,8 @@ fn row_of(a: &Activity) -> Vec<String> {
 }
 
 /// The activities of [`super::list`], streamed from the database into the
-/// file row by row: a million rows are never held at once.
+/// file row by row (the file written on another thread as rows come): a
+/// million rows are never held at once.
 pub async fn export_activities(
     db: &Db,
     actor: &Actor,
@@ -93,16 +94,17 @@ pub async fn export_activities(
     use futures_util::TryStreamExt;
     let q = super::ListQuery::new(actor, unit, f)?;
     let mut covered = q.campaign_units(db).await?;
-    let mut w = tabular::TableWriter::new(format, SHEET, &ACTIVITY_COLUMNS)?;
-    let mut rows = q.bind(&q.sql).fetch(&db.pool);
+    let mut w = tabular::PipedWriter::spawn(tabular::TableWriter::new(format, SHEET, &ACTIVITY_COLUMNS)?);
+    let sql = q.export_sql(db.backend);
+    let mut rows = q.bind(&sql).fetch(&db.pool);
     while let Some(r) = rows.try_next().await? {
-        let mut a = Activity::from_row(&r)?;
+        let mut a = Activity::from_json(&r)?;
         if a.kind == "campaign" {
             a.unit_codes = covered.remove(&a.id).unwrap_or_default();
         }
-        w.row(&row_of(&a))?;
+        w.row(row_of(&a)).await?;
     }
-    w.finish()
+    w.finish().await
 }
 
 pub async fn export_festival_days(

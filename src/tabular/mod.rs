@@ -10,6 +10,8 @@ use calamine::{Data, Reader, Xlsx};
 use crate::error::{AppError, Result};
 use crate::input::shorten;
 
+mod xlsx;
+
 /// One data row: its line in the file (1 = header) and its cells in the
 /// order of the column list given to [`read`].
 #[derive(Debug)]
@@ -470,10 +472,9 @@ fn write_book(sheets: &[SheetParts<'_>]) -> Result<Vec<u8>> {
 const XLSX_MAX_ROWS: u32 = 1_048_576;
 
 /// A table written row by row, so an export of a million rows never holds
-/// them all: CSV, or XLSX with every sheet in constant-memory mode (each
-/// row goes to a temporary file as it is written, strings inline). A sheet
-/// that reaches Excel's 1.048.576 rows goes on in "<name> (2)", and so on:
-/// no row is left out.
+/// them all: CSV, or XLSX compressed as it is written ([`xlsx::Book`]). A
+/// sheet that reaches Excel's 1.048.576 rows goes on in "<name> (2)", and
+/// so on: no row is left out.
 pub struct TableWriter {
     inner: Writer,
 }
@@ -484,22 +485,14 @@ enum Writer {
 }
 
 struct XlsxState {
-    book: rust_xlsxwriter::Workbook,
+    book: xlsx::Book,
     name: String,
     columns: Vec<String>,
     numeric: Vec<bool>,
     /// Sheets of the current table (its continuations included).
     parts: usize,
-    /// Sheets in the workbook; the last is written to.
-    sheets: usize,
-    /// The next row of the last sheet.
-    row: u32,
     /// Rows a sheet holds (Excel's limit; smaller in tests).
     max_rows: u32,
-}
-
-fn xlsx_err(e: rust_xlsxwriter::XlsxError) -> AppError {
-    AppError::Internal(anyhow::anyhow!("xlsx: {e}"))
 }
 
 impl TableWriter {
@@ -519,13 +512,11 @@ impl TableWriter {
     /// An XLSX table whose `numeric` columns are written as numbers.
     pub fn xlsx(sheet: &str, columns: &[&str], numeric: &[bool]) -> Result<TableWriter> {
         let mut state = XlsxState {
-            book: rust_xlsxwriter::Workbook::new(),
+            book: xlsx::Book::new(),
             name: String::new(),
             columns: Vec::new(),
             numeric: Vec::new(),
             parts: 0,
-            sheets: 0,
-            row: 0,
             max_rows: XLSX_MAX_ROWS,
         };
         state.start(sheet, columns, numeric)?;
@@ -559,7 +550,7 @@ impl TableWriter {
             Writer::Csv(w) => w
                 .into_inner()
                 .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}"))),
-            Writer::Xlsx(mut state) => state.book.save_to_buffer().map_err(xlsx_err),
+            Writer::Xlsx(state) => state.book.finish(),
         }
     }
 }
@@ -584,41 +575,82 @@ impl XlsxState {
             let base: String = self.name.chars().take(31 - suffix.chars().count()).collect();
             format!("{base}{suffix}")
         };
-        let bold = rust_xlsxwriter::Format::new().set_bold();
-        let ws = self.book.add_worksheet_with_constant_memory().map_err(xlsx_err)?;
-        ws.set_name(&name).map_err(xlsx_err)?;
-        for (c, title) in self.columns.iter().enumerate() {
-            ws.write_string_with_format(0, c as u16, title, &bold)
-                .map_err(xlsx_err)?;
-        }
-        self.sheets += 1;
-        self.row = 1;
-        Ok(())
+        self.book.sheet(&name)?;
+        self.book.row(&self.columns, &[], true)
     }
 
     fn row<S: AsRef<str>>(&mut self, cells: &[S]) -> Result<()> {
-        if self.row >= self.max_rows {
+        if self.book.rows() >= self.max_rows {
             self.add_sheet()?;
         }
-        let r = self.row;
-        let ws = self
-            .book
-            .worksheet_from_index(self.sheets - 1)
-            .map_err(xlsx_err)?;
-        for (c, value) in cells.iter().enumerate() {
-            let value = value.as_ref();
-            if value.is_empty() {
-                continue;
+        self.book.row(cells, &self.numeric, false)
+    }
+}
+
+/// Rows handed to a [`PipedWriter`]'s thread at a time: enough to make the
+/// hand-over cost nothing per row, few enough to hold little.
+const PIPE_BATCH: usize = 1024;
+
+/// A [`TableWriter`] on a thread of its own. An export reads the database
+/// on one core while this one formats and compresses the file on the other;
+/// rows go over in batches, at most a few batches in flight.
+pub struct PipedWriter {
+    batch: Vec<Vec<String>>,
+    tx: tokio::sync::mpsc::Sender<Vec<Vec<String>>>,
+    done: Option<tokio::task::JoinHandle<Result<Vec<u8>>>>,
+}
+
+impl PipedWriter {
+    pub fn spawn(mut w: TableWriter) -> PipedWriter {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Vec<String>>>(4);
+        let done = tokio::task::spawn_blocking(move || {
+            while let Some(rows) = rx.blocking_recv() {
+                for row in &rows {
+                    w.row(row)?;
+                }
             }
-            let number = self.numeric.get(c).copied().unwrap_or(false);
-            match value.parse::<f64>() {
-                Ok(n) if number => ws.write_number(r, c as u16, n).map_err(xlsx_err)?,
-                _ => ws.write_string(r, c as u16, value).map_err(xlsx_err)?,
-            };
+            w.finish()
+        });
+        PipedWriter {
+            batch: Vec::with_capacity(PIPE_BATCH),
+            tx,
+            done: Some(done),
         }
-        self.row += 1;
+    }
+
+    pub async fn row(&mut self, cells: Vec<String>) -> Result<()> {
+        self.batch.push(cells);
+        if self.batch.len() >= PIPE_BATCH {
+            let rows = std::mem::replace(&mut self.batch, Vec::with_capacity(PIPE_BATCH));
+            if self.tx.send(rows).await.is_err() {
+                // The writer stopped on an error: that error is the answer.
+                return match self.done.take() {
+                    Some(done) => Err(joined(done.await).err().unwrap_or_else(stopped)),
+                    None => Err(stopped()),
+                };
+            }
+        }
         Ok(())
     }
+
+    pub async fn finish(mut self) -> Result<Vec<u8>> {
+        let rows = std::mem::take(&mut self.batch);
+        let sent = rows.is_empty() || self.tx.send(rows).await.is_ok();
+        drop(self.tx);
+        let out = match self.done.take() {
+            Some(done) => joined(done.await)?,
+            None => return Err(stopped()),
+        };
+        if sent { Ok(out) } else { Err(stopped()) }
+    }
+}
+
+fn stopped() -> AppError {
+    AppError::Internal(anyhow::anyhow!("the table writer stopped"))
+}
+
+fn joined(r: std::result::Result<Result<Vec<u8>>, tokio::task::JoinError>) -> Result<Vec<u8>> {
+    r.map_err(|e| AppError::Internal(anyhow::anyhow!("table writer: {e}")))?
 }
 
 #[cfg(test)]
@@ -627,13 +659,21 @@ mod tests {
 
     #[test]
     fn xlsx_round_trips_text_cells() {
-        let rows = vec![vec!["03583".to_string(), "Bản Nà Ho".to_string(), String::new()]];
+        let rows = vec![
+            vec!["03583".to_string(), "Bản Nà Ho".to_string(), String::new()],
+            vec![
+                "=1+1".to_string(),
+                " <b>&\"x\" ".to_string(),
+                "a\rb\nc\u{1}_x000D_".to_string(),
+            ],
+        ];
         let bytes = write_xlsx("Thử", &["ma", "ten", "ghi_chu"], &rows).unwrap();
         assert_eq!(Format::sniff(&bytes), Format::Xlsx);
         let back = read(&bytes, "Thử", &["ma", "ten", "ghi_chu"]).unwrap();
-        assert_eq!(back.len(), 1);
+        assert_eq!(back.len(), 2);
         assert_eq!(back[0].line, 2);
         assert_eq!(back[0].cells, rows[0]);
+        assert_eq!(back[1].cells, rows[1]);
         let wrong = read(&bytes, "Khác", &["ma"]).unwrap_err();
         assert!(wrong.user_message().contains("không có trang tính \"Khác\""));
     }
