@@ -229,17 +229,10 @@ fn open_csv(bytes: &[u8]) -> Result<(Vec<String>, csv::StringRecordsIntoIter<&[u
 }
 
 /// Column letters of a 0-based index: 0 → A, 27 → AB.
-fn column_name(mut col: u32) -> String {
-    let mut s = Vec::new();
-    loop {
-        s.push(b'A' + (col % 26) as u8);
-        if col < 26 {
-            break;
-        }
-        col = col / 26 - 1;
-    }
-    s.reverse();
-    String::from_utf8(s).unwrap_or_default()
+fn column_name(col: u32) -> String {
+    let mut s = String::new();
+    xlsx::push_column(&mut s, col as usize);
+    s
 }
 
 fn read_xlsx(bytes: &[u8], sheet: &str) -> Result<Rows> {

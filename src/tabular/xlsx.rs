@@ -6,15 +6,15 @@
 //!
 //! It replaces rust_xlsxwriter's constant-memory mode for exports, which
 //! wrote each row to a temporary file and compressed everything at the
-//! end: 17 s of the 49,6 s a million-row export took.
+//! end (a million-row export: 39 → 35 s with this writer alone).
 
 use std::fmt::Write as _;
 use std::io::{Cursor, Write};
 
 use crate::error::{AppError, Result};
 
-/// Excel's own speed/size trade-off would take 3× longer for a file a
-/// quarter smaller; exports are read once and thrown away.
+/// The fastest deflate level: a larger file (101 MB instead of 65 MB for
+/// 1,14 M rows) for less of the export's time; exports are downloaded once.
 const LEVEL: i64 = 1;
 
 /// Pending sheet XML is handed to the compressor in pieces of this size.
@@ -231,7 +231,7 @@ Target=\"styles.xml\"/></Relationships>",
 }
 
 /// A column's letters: 0 → A, 25 → Z, 26 → AA.
-fn push_column(buf: &mut String, mut c: usize) {
+pub(super) fn push_column(buf: &mut String, mut c: usize) {
     let mut letters = [0u8; 4];
     let mut n = 0;
     loop {
