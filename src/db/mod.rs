@@ -6,6 +6,7 @@
 //! statement must differ, `Backend` is matched next to both versions.
 
 pub mod bulk;
+pub mod native;
 pub mod reference;
 
 use std::sync::Arc;
@@ -28,6 +29,9 @@ pub enum Backend {
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// The database's file when it is SQLite: bulk reads step through it on
+    /// a thread of their own ([`native`]).
+    pub sqlite: Option<native::SqliteFile>,
     /// The figures of every unit kept current from this database's change
     /// log (indicators/rollup): held here because it belongs to the data,
     /// one per database, shared by every clone of the pool.
@@ -116,6 +120,7 @@ impl Db {
                 Ok(Db {
                     pool,
                     backend: Backend::Sqlite,
+                    sqlite: Some(native::SqliteFile::new(path)),
                     rollup: Arc::default(),
                     writers: Arc::default(),
                     units: Arc::default(),
@@ -132,6 +137,7 @@ impl Db {
                 Ok(Db {
                     pool,
                     backend: Backend::Postgres,
+                    sqlite: None,
                     rollup: Arc::default(),
                     writers: Arc::default(),
                     units: Arc::default(),

@@ -359,12 +359,34 @@ fn years(from: Option<u16>, to: Option<i64>, index: u8) -> Option<Add> {
 
 /// A row of [`Table::select`], by position.
 pub fn read(table: Table, row: &AnyRow) -> Result<(i64, Fact)> {
-    let id: i64 = row.try_get(0)?;
-    let place: String = row.try_get(1)?;
-    let class: i64 = row.try_get(2)?;
-    let a: Option<i64> = row.try_get(3)?;
-    let b: Option<i64> = row.try_get(4)?;
-    let v: Option<i64> = row.try_get(5)?;
+    let fact = fact(
+        table,
+        row.try_get(1)?,
+        row.try_get(2)?,
+        row.try_get(3)?,
+        row.try_get(4)?,
+        row.try_get(5)?,
+    );
+    Ok((row.try_get(0)?, fact))
+}
+
+/// [`read`] for a row of the native reader (db/native.rs).
+pub fn read_native(table: Table, row: &rusqlite::Row<'_>) -> Result<(i64, Fact)> {
+    let get = |e| crate::db::native::failed(e);
+    let fact = fact(
+        table,
+        row.get(1).map_err(get)?,
+        row.get(2).map_err(get)?,
+        row.get(3).map_err(get)?,
+        row.get(4).map_err(get)?,
+        row.get(5).map_err(get)?,
+    );
+    Ok((row.get(0).map_err(get)?, fact))
+}
+
+/// What a record adds: `place` is its scope and legacy paths, `class` what
+/// kind of record it is for its table, `a`/`b`/`v` as in [`Table::select`].
+fn fact(table: Table, place: String, class: i64, a: Option<i64>, b: Option<i64>, v: Option<i64>) -> Fact {
     let at = bucket(a);
     let monthly = |i0: u8, i1: u8, v1: i32| one(Series::Monthly, at, i0, 1, i1, v1);
     let yearly = |i0: u8, v0: i32, i1: u8, v1: i32| one(Series::Yearly, at, i0, v0, i1, v1);
@@ -405,14 +427,11 @@ pub fn read(table: Table, row: &AnyRow) -> Result<(i64, Fact)> {
         (Table::Aggregates, 2) => yearly(y::CULTURAL_AREAS, clamp(v), NONE, 0),
         _ => None,
     };
-    Ok((
-        id,
-        Fact {
-            place,
-            add,
-            campaign_month,
-        },
-    ))
+    Fact {
+        place,
+        add,
+        campaign_month,
+    }
 }
 
 #[cfg(test)]
