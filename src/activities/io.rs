@@ -3,6 +3,7 @@
 //! (`ma_hoat_dong`) updates that record — skipped when unchanged — and a row
 //! without creates one, so an export imported back writes nothing.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -10,11 +11,12 @@ use serde_json::Value;
 use super::festival;
 use super::{Activity, ActivityDraft, ActivityFilter};
 use crate::auth::{Action, Actor, policy};
-use crate::db::Db;
+use crate::db::{Db, native};
 use crate::error::{AppError, Result};
 use crate::tabular::{self, Format, RowErrors};
 use crate::text::format_date;
 use crate::units::Unit;
+use sqlx::Row;
 
 pub const ACTIVITY_COLUMNS: [&str; 18] = [
     "ma_hoat_dong",
@@ -83,7 +85,9 @@ fn row_of(a: &Activity) -> Vec<String> {
 
 /// The activities of [`super::list`], streamed from the database into the
 /// file row by row (the file written on another thread as rows come): a
-/// million rows are never held at once.
+/// million rows are never held at once. On SQLite the rows are read on a
+/// thread of their own (db/native.rs), the same statement with the same
+/// access condition.
 pub async fn export_activities(
     db: &Db,
     actor: &Actor,
@@ -96,15 +100,31 @@ pub async fn export_activities(
     let mut covered = q.campaign_units(db).await?;
     let mut w = tabular::PipedWriter::spawn(tabular::TableWriter::new(format, SHEET, &ACTIVITY_COLUMNS)?);
     let sql = q.export_sql(db.backend);
-    let mut rows = q.bind(&sql).fetch(&db.pool);
-    while let Some(r) = rows.try_next().await? {
-        let mut a = Activity::from_json(&r)?;
-        if a.kind == "campaign" {
-            a.unit_codes = covered.remove(&a.id).unwrap_or_default();
+    match &db.sqlite {
+        Some(file) => {
+            (w, _) = native::each_row(file, sql, q.params(), (w, covered), |(w, covered), row| {
+                w.row_blocking(export_row(native::text(row, 0)?, covered)?)
+            })
+            .await?;
         }
-        w.row(row_of(&a)).await?;
+        None => {
+            let mut rows = q.bind(&sql).fetch(&db.pool);
+            while let Some(r) = rows.try_next().await? {
+                w.row(export_row(r.try_get(0)?, &mut covered)?).await?;
+            }
+        }
     }
     w.finish().await
+}
+
+/// A row of [`super::ListQuery::export_sql`] as a line of the file; a
+/// campaign takes the units it covered from `covered`.
+fn export_row(json: &str, covered: &mut HashMap<i64, Vec<String>>) -> Result<Vec<String>> {
+    let mut a = Activity::from_json(json)?;
+    if a.kind == "campaign" {
+        a.unit_codes = covered.remove(&a.id).unwrap_or_default();
+    }
+    Ok(row_of(&a))
 }
 
 pub async fn export_festival_days(

@@ -192,8 +192,7 @@ impl Activity {
     }
 
     /// An activity from a row of [`ListQuery::export_sql`].
-    fn from_json(r: &AnyRow) -> Result<Activity> {
-        let text: &str = r.try_get(0)?;
+    fn from_json(text: &str) -> Result<Activity> {
         serde_json::from_str(text).map_err(|e| AppError::Internal(anyhow::anyhow!("activity row: {e}")))
     }
 
@@ -1034,7 +1033,7 @@ pub async fn list(db: &Db, actor: &Actor, unit: &Unit, f: &ActivityFilter) -> Re
 /// which streams it.
 pub(crate) struct ListQuery {
     pub sql: String,
-    /// `sql` from the tables on, without its select list.
+    /// `sql` from the tables on, without its select list and its order.
     rest: String,
     like: String,
     kind: &'static str,
@@ -1058,11 +1057,10 @@ impl ListQuery {
         let rest = format!(
             "{FROM} WHERE (a.scope_path LIKE $1 OR EXISTS \
                (SELECT 1 FROM activity_units au WHERE au.activity_id = a.id AND au.scope_path LIKE $1)) \
-             AND ($2 = '' OR a.kind = $2) AND a.held_on >= $3 AND a.held_on <= $4{cancelled} \
-             ORDER BY a.held_on DESC, a.id DESC"
+             AND ($2 = '' OR a.kind = $2) AND a.held_on >= $3 AND a.held_on <= $4{cancelled}"
         );
         Ok(ListQuery {
-            sql: format!("SELECT {} {rest}", *COLUMNS),
+            sql: format!("SELECT {} {rest} ORDER BY a.held_on DESC, a.id DESC", *COLUMNS),
             rest,
             like: scope.like(),
             kind,
@@ -1071,19 +1069,28 @@ impl ListQuery {
         })
     }
 
-    pub fn bind<'q>(
-        &'q self,
-        sql: &'q str,
-    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-        sqlx::query(sql)
-            .bind(self.like.as_str())
-            .bind(self.kind)
-            .bind(self.from.as_str())
-            .bind(self.to.as_str())
+    /// The statement's parameters by name, in the order of `$1` to `$4`.
+    pub fn params(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("$1", self.like.clone()),
+            ("$2", self.kind.to_string()),
+            ("$3", self.from.clone()),
+            ("$4", self.to.clone()),
+        ]
     }
 
-    /// The same rows with each one's fields as a single JSON object (read
-    /// with [`Activity::from_json`]). A million-row export read column by
+    pub fn bind<'q>(&self, sql: &'q str) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        self.params()
+            .into_iter()
+            .fold(sqlx::query(sql), |q, (_, value)| q.bind(value))
+    }
+
+    /// The same rows in the order they were recorded (by id, the file's
+    /// first column), each one's fields as a single JSON object (read with
+    /// [`Activity::from_json`]). The order is the table's own: SQLite reads
+    /// it straight through, where newest first sorted a million rows
+    /// through temporary files or read them in random order through an
+    /// index, twice the time either way (docs/PERFORMANCE.md). A million-row export read column by
     /// column spent most of its time on the driver's work per value (a copy
     /// and an allocation for each of 23 values, on SQLite's worker thread);
     /// the database builds one text instead.
@@ -1096,7 +1103,7 @@ impl ListQuery {
             Backend::Sqlite => format!("json_object({})", pairs.join(", ")),
             Backend::Postgres => format!("json_build_object({})::text", pairs.join(", ")),
         };
-        format!("SELECT {object} AS activity {}", self.rest)
+        format!("SELECT {object} AS activity {} ORDER BY a.id", self.rest)
     }
 
     /// The units each campaign of the period covered, by activity id.

@@ -597,12 +597,19 @@ impl PipedWriter {
     pub fn spawn(mut w: TableWriter) -> PipedWriter {
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Vec<String>>>(4);
         let done = tokio::task::spawn_blocking(move || {
-            while let Some(rows) = rx.blocking_recv() {
-                for row in &rows {
-                    w.row(row)?;
+            let written = (|| {
+                while let Some(rows) = rx.blocking_recv() {
+                    for row in &rows {
+                        w.row(row)?;
+                    }
                 }
+                w.finish()
+            })();
+            if let Err(e) = &written {
+                // A sender on a blocking thread learns only that it stopped.
+                tracing::error!("table writer: {e:?}");
             }
-            w.finish()
+            written
         });
         PipedWriter {
             batch: Vec::with_capacity(PIPE_BATCH),
@@ -612,18 +619,33 @@ impl PipedWriter {
     }
 
     pub async fn row(&mut self, cells: Vec<String>) -> Result<()> {
-        self.batch.push(cells);
-        if self.batch.len() >= PIPE_BATCH {
-            let rows = std::mem::replace(&mut self.batch, Vec::with_capacity(PIPE_BATCH));
-            if self.tx.send(rows).await.is_err() {
-                // The writer stopped on an error: that error is the answer.
-                return match self.done.take() {
-                    Some(done) => Err(joined(done.await).err().unwrap_or_else(stopped)),
-                    None => Err(stopped()),
-                };
-            }
+        if let Some(rows) = self.full(cells)
+            && self.tx.send(rows).await.is_err()
+        {
+            // The writer stopped on an error: that error is the answer.
+            return match self.done.take() {
+                Some(done) => Err(joined(done.await).err().unwrap_or_else(stopped)),
+                None => Err(stopped()),
+            };
         }
         Ok(())
+    }
+
+    /// [`PipedWriter::row`] for a caller on a blocking thread (a native
+    /// read, db/native.rs). If the writer stopped, its error is what
+    /// [`PipedWriter::finish`] returns; this one only says it stopped.
+    pub fn row_blocking(&mut self, cells: Vec<String>) -> Result<()> {
+        match self.full(cells).map(|rows| self.tx.blocking_send(rows)) {
+            Some(Err(_)) => Err(stopped()),
+            _ => Ok(()),
+        }
+    }
+
+    /// Adds a row; the batch to send once it is full.
+    fn full(&mut self, cells: Vec<String>) -> Option<Vec<Vec<String>>> {
+        self.batch.push(cells);
+        (self.batch.len() >= PIPE_BATCH)
+            .then(|| std::mem::replace(&mut self.batch, Vec::with_capacity(PIPE_BATCH)))
     }
 
     pub async fn finish(mut self) -> Result<Vec<u8>> {

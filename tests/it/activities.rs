@@ -363,6 +363,14 @@ async fn activity_export_imports_back_unchanged_and_a_bad_row_refuses_the_file()
         )
         .await;
     assert_eq!(csv.status, 200);
+    // In the order recorded: by the id of the first column.
+    let ids: Vec<i64> = csv
+        .text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(ids.len() > 2 && ids.is_sorted(), "{ids:?}");
     let audit_before = app.count("SELECT COUNT(*) FROM audit_log").await;
     let res = app
         .request(
