@@ -3,7 +3,8 @@
 # LABEL=BINARY given (default: new=target/release/antq), a copy of the
 # national dataset that bench/national.sh generates (run it once first, or
 # it must exist at target/bench-national/seed1.db), a VN officer's token,
-# the server started and its roll-up loaded; then the nation's sessions of
+# the server started and its roll-up loaded from the records (the first
+# start of a database: its time is printed); then the nation's sessions of
 # 2022–2025 (1.144.154 rows) as XLSX and as CSV, three times each (time,
 # size, the server's peak RSS), the CPU time each server thread spent on
 # the last XLSX export, and the nation's dashboard beside /healthz with 64
@@ -27,6 +28,8 @@ threads() { for t in /proc/$pid/task/*; do echo "$(basename "$t") $(tr ' ' _ <"$
 for pair in "$@"; do
     label=${pair%%=*}
     bin=${pair#*=}
+    # A previous build's WAL must not be replayed into the fresh copy.
+    rm -f "$work"/n.db*
     cp "$db_cache" "$work/n.db"
     db="sqlite:$work/n.db"
     printf 'bench-password-2025\n' | "$bin" --database-url "$db" user create --username bench.vn --role officer \
@@ -38,6 +41,7 @@ for pair in "$@"; do
     pid=$!
     until curl -sf "$url/healthz" >/dev/null; do sleep 0.05; done
     until grep -q "roll-up ready" "$work/log"; do sleep 0.2; done
+    echo "$label first start: $(grep -o 'roll-up ready in [0-9]* ms' "$work/log")"
     # The first start saves the roll-up's snapshot; let it finish first.
     until grep -q "snapshot saved\|snapshot not saved" "$work/log"; do sleep 0.2; done
     for f in xlsx csv; do

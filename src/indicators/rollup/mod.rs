@@ -151,6 +151,11 @@ struct Campaign {
 #[derive(Default)]
 struct State {
     leaves: Vec<Leaf>,
+    /// Leaf indices sorted by today's path and by the old path: a unit's
+    /// leaves are one run of each, so a commune's dashboard adds up its own
+    /// few leaves instead of testing all 13.800 (see [`under`]).
+    by_scope: Vec<u32>,
+    by_legacy: Vec<u32>,
     /// Leaf by place (today's path '|' the old one).
     index: HashMap<Box<str>, u32>,
     /// Commune ids by path, for [`Leaf::commune_now`] and `commune_then`.
@@ -286,7 +291,28 @@ impl State {
             ..Leaf::default()
         });
         self.index.insert(place.into(), i);
+        // After its equals, as the stable sort of [`State::sort_leaves`] puts it.
+        let leaves = &self.leaves;
+        let at = self.by_scope.partition_point(|&j| scope_of(leaves, j) <= scope);
+        self.by_scope.insert(at, i);
+        let at = self
+            .by_legacy
+            .partition_point(|&j| legacy_of(leaves, j) <= legacy);
+        self.by_legacy.insert(at, i);
         i
+    }
+
+    /// Rebuilds [`State::by_scope`] and `by_legacy` (after reading a
+    /// snapshot, which holds the leaves only).
+    fn sort_leaves(&mut self) {
+        let leaves = &self.leaves;
+        let all = 0..u32::try_from(leaves.len()).unwrap_or(u32::MAX);
+        self.by_scope = all.clone().collect();
+        self.by_scope
+            .sort_by(|a, b| scope_of(leaves, *a).cmp(scope_of(leaves, *b)));
+        self.by_legacy = all.collect();
+        self.by_legacy
+            .sort_by(|a, b| legacy_of(leaves, *a).cmp(legacy_of(leaves, *b)));
     }
 
     fn commune_id(&mut self, path: &str) -> u32 {
@@ -383,7 +409,11 @@ impl State {
         // lies in one child only, so one mark serves the unit and the child.
         let mut seen: Vec<Vec<bool>> = windows.iter().map(|_| vec![false; self.communes.len()]).collect();
         let mut one = vec![0i64; n];
-        for leaf in &self.leaves {
+        let candidates = match legacy {
+            Some(old) => under(&self.by_legacy, &self.leaves, old, legacy_of),
+            None => under(&self.by_scope, &self.leaves, prefix, scope_of),
+        };
+        for leaf in candidates.iter().filter_map(|&i| self.leaves.get(i as usize)) {
             if !leaf.scope.starts_with(prefix) {
                 continue;
             }
@@ -608,6 +638,24 @@ async fn load_pooled(db: &Db, table: Table, mut state: State) -> Result<State> {
         }
     }
     Ok(state)
+}
+
+fn scope_of(leaves: &[Leaf], i: u32) -> &str {
+    leaves.get(i as usize).map_or("", |l| &l.scope)
+}
+
+fn legacy_of(leaves: &[Leaf], i: u32) -> &str {
+    leaves.get(i as usize).map_or("", |l| &l.legacy)
+}
+
+/// The run of `order` (leaf indices sorted on `key`) whose key starts with
+/// `prefix`: every path in a subtree starts with the subtree's path, and
+/// sorted text puts all of them together, right from the prefix on.
+fn under<'a>(order: &'a [u32], leaves: &[Leaf], prefix: &str, key: fn(&[Leaf], u32) -> &str) -> &'a [u32] {
+    let start = order.partition_point(|&i| key(leaves, i) < prefix);
+    let rest = order.get(start..).unwrap_or_default();
+    let len = rest.partition_point(|&i| key(leaves, i).starts_with(prefix));
+    rest.get(..len).unwrap_or_default()
 }
 
 /// The child (by index) whose subtree holds `path`, for children one level
@@ -1051,4 +1099,59 @@ async fn covered_units(db: &Db, state: &mut State, only: Option<&[i64]>) -> Resu
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_subtree_is_the_run_of_leaves_under_its_path() {
+        let mut state = State::default();
+        for place in [
+            "/VN/12/03583/|/VN/12/105/03583/",
+            "/VN/01/00004/|",
+            "/VN/12/03583/|/VN/12/106/03601/",
+            "/VN/01/00007/|/VN/01/002/00007/",
+            "/VN/12/03586/|/VN/12/105/03586/",
+        ] {
+            state.leaf(place);
+        }
+        let places = |order: &[u32], prefix: &str, key: fn(&[Leaf], u32) -> &str| -> Vec<String> {
+            under(order, &state.leaves, prefix, key)
+                .iter()
+                .map(|&i| {
+                    format!(
+                        "{}|{}",
+                        state.leaves[i as usize].scope, state.leaves[i as usize].legacy
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(
+            places(&state.by_scope, "/VN/12/", scope_of),
+            [
+                "/VN/12/03583/|/VN/12/105/03583/",
+                "/VN/12/03583/|/VN/12/106/03601/",
+                "/VN/12/03586/|/VN/12/105/03586/"
+            ]
+        );
+        assert_eq!(
+            places(&state.by_scope, "/VN/01/00004/", scope_of),
+            ["/VN/01/00004/|"]
+        );
+        assert!(places(&state.by_scope, "/VN/1/", scope_of).is_empty());
+        assert_eq!(places(&state.by_scope, "/VN/", scope_of).len(), 5);
+        assert_eq!(
+            places(&state.by_legacy, "/VN/12/105/", legacy_of),
+            [
+                "/VN/12/03583/|/VN/12/105/03583/",
+                "/VN/12/03586/|/VN/12/105/03586/"
+            ]
+        );
+        // Built at once (after a snapshot) or leaf by leaf: the same order.
+        let (scope, legacy) = (state.by_scope.clone(), state.by_legacy.clone());
+        state.sort_leaves();
+        assert_eq!((state.by_scope, state.by_legacy), (scope, legacy));
+    }
 }

@@ -460,6 +460,7 @@ pub fn decode(bytes: &[u8]) -> Option<State> {
         leaf.legacy = legacy;
         state.leaves.push(leaf);
     }
+    state.sort_leaves();
     let leaves = state.leaves.len();
     let leaf_of = |v: u64| u32::try_from(v).ok().filter(|l| (*l as usize) < leaves);
     let tables = r.len()?;
@@ -640,6 +641,10 @@ mod tests {
             );
         }
         assert_eq!(back.leaves.len(), 2);
+        assert_eq!(
+            (&back.by_scope, &back.by_legacy),
+            (&state.by_scope, &state.by_legacy)
+        );
         assert_eq!(
             back.campaigns.get(&3).map(|c| (c.month, c.covered.len())),
             Some((1508, 2))
