@@ -1089,11 +1089,10 @@ impl ListQuery {
     /// first column), each one's fields as a single JSON object (read with
     /// [`Activity::from_json`]). The order is the table's own: SQLite reads
     /// it straight through, where newest first sorted a million rows
-    /// through temporary files or read them in random order through an
-    /// index, twice the time either way (docs/PERFORMANCE.md). A million-row export read column by
-    /// column spent most of its time on the driver's work per value (a copy
-    /// and an allocation for each of 23 values, on SQLite's worker thread);
-    /// the database builds one text instead.
+    /// through temporary files, or read them in random order through an
+    /// index (docs/PERFORMANCE.md). One text a row because, read column by
+    /// column through sqlx, a million-row export spent most of its time on
+    /// the driver's copy and allocation of each of 23 values.
     pub fn export_sql(&self, backend: Backend) -> String {
         let pairs: Vec<String> = FIELDS
             .iter()

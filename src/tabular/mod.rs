@@ -632,8 +632,8 @@ impl PipedWriter {
     }
 
     /// [`PipedWriter::row`] for a caller on a blocking thread (a native
-    /// read, db/native.rs). If the writer stopped, its error is what
-    /// [`PipedWriter::finish`] returns; this one only says it stopped.
+    /// read, db/native.rs). If the writer stopped, this only says so: the
+    /// writer's own error is in the server's log.
     pub fn row_blocking(&mut self, cells: Vec<String>) -> Result<()> {
         match self.full(cells).map(|rows| self.tx.blocking_send(rows)) {
             Some(Err(_)) => Err(stopped()),
