@@ -32,6 +32,7 @@
 //! from the records (indicators::values_from_records), as they always were.
 
 pub mod facts;
+mod load;
 mod snapshot;
 
 use std::collections::HashMap;
@@ -46,11 +47,10 @@ use super::CATALOGUE;
 use super::period::Period;
 use crate::auth::Scope;
 use crate::db::Db;
-use crate::error::{AppError, Result};
+use crate::error::Result;
 use facts::{Add, Series, TABLES, Table, m, r, y};
 
-/// Rows read per query when loading; ids per query when refreshing.
-const LOAD_BATCH: i64 = 50_000;
+/// Ids per query when refreshing.
 const REFRESH_BATCH: usize = 500;
 /// Log entries read per refresh round.
 const LOG_BATCH: i64 = 20_000;
@@ -595,51 +595,6 @@ impl Leaf {
     }
 }
 
-/// Adds up every record of `table` in one pass on a thread of its own:
-/// without sqlx's hand-over of each row (db/native.rs), reading and adding
-/// up on one core is quicker than the two halves on two.
-async fn load_native(file: &crate::db::native::SqliteFile, table: Table, state: State) -> Result<State> {
-    let sql = table.select().replace("{where}", "1 = 1");
-    crate::db::native::each_row(file, sql, Vec::new(), state, move |state, row| {
-        let (id, fact) = facts::read_native(table, row)?;
-        state.replace(table, id, Some(fact));
-        Ok(())
-    })
-    .await
-}
-
-/// Adds up every record of `table` through the pool, a batch at a time.
-async fn load_pooled(db: &Db, table: Table, mut state: State) -> Result<State> {
-    let sql = format!(
-        "{} ORDER BY {} LIMIT {LOAD_BATCH}",
-        table
-            .select()
-            .replace("{where}", &format!("{} > $1", table.id_column())),
-        table.id_column()
-    );
-    // The next batch is fetched (and decoded, on another task) while this
-    // one is added up: the two halves of the work then run on both cores.
-    let fetch = |after: i64| {
-        let (pool, sql) = (db.pool.clone(), sql.clone());
-        tokio::spawn(async move { sqlx::query(&sql).bind(after).fetch_all(&pool).await })
-    };
-    let mut next = Some(fetch(0));
-    while let Some(batch) = next.take() {
-        let rows = batch
-            .await
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("roll-up load: {e}")))??;
-        if rows.len() as i64 >= LOAD_BATCH {
-            let last: i64 = rows.last().map(|r| r.try_get(0)).transpose()?.unwrap_or(0);
-            next = Some(fetch(last));
-        }
-        for row in &rows {
-            let (id, fact) = facts::read(table, row)?;
-            state.replace(table, id, Some(fact));
-        }
-    }
-    Ok(state)
-}
-
 fn scope_of(leaves: &[Leaf], i: u32) -> &str {
     leaves.get(i as usize).map_or("", |l| &l.scope)
 }
@@ -684,8 +639,8 @@ impl Rollup {
         for table in TABLES {
             let started = std::time::Instant::now();
             state = match &db.sqlite {
-                Some(file) => load_native(file, table, state).await?,
-                None => load_pooled(db, table, state).await?,
+                Some(file) => load::native(file, table, state).await?,
+                None => load::pooled(db, table, state).await?,
             };
             tracing::info!(
                 "roll-up: {} read in {} ms",
