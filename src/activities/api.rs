@@ -25,8 +25,7 @@ pub async fn list(
     Q(f): Q<ActivityFilter>,
 ) -> Result<Json<Value>> {
     let unit = units::open_for(&state.db, &actor, &code).await?;
-    let list = super::list(&state.db, &actor, &unit, &f).await?;
-    Ok(Json(json!({ "total": list.len(), "activities": list })))
+    Ok(Json(json!(super::list(&state.db, &actor, &unit, &f).await?)))
 }
 
 pub async fn create(
@@ -108,7 +107,7 @@ pub async fn export(
         year: q.year,
         from: q.from,
         to: q.to,
-        all: None,
+        ..Default::default()
     };
     let bytes = super::io::export_activities(&state.db, &actor, &unit, &filter, format).await?;
     Ok(crate::web::download(

@@ -96,7 +96,7 @@ pub async fn export_activities(
     format: Format,
 ) -> Result<Vec<u8>> {
     use futures_util::TryStreamExt;
-    let q = super::ListQuery::new(actor, unit, f)?;
+    let q = super::ListQuery::new(db.backend, actor, unit, f)?;
     let mut covered = q.campaign_units(db).await?;
     let mut w = tabular::PipedWriter::spawn(tabular::TableWriter::new(format, SHEET, &ACTIVITY_COLUMNS)?);
     let sql = q.export_sql(db.backend);

@@ -93,7 +93,14 @@ struct ListPage {
     kinds: Choices,
     year: i64,
     figures: Figures,
+    /// One page of the list, newest first; `total` counts all pages.
     activities: Vec<Activity>,
+    total: i64,
+    /// Rows on this page (as a figure for the template's `num`).
+    shown: i64,
+    /// The next page's `after`, and whether this page is the first.
+    next: Option<String>,
+    paged: bool,
     villages: Vec<Village>,
     can_edit: bool,
     form: FormState,
@@ -159,6 +166,9 @@ pub struct ListQuery {
     kind: Option<String>,
     #[serde(default)]
     year: Option<i64>,
+    /// The page after this row (see [`super::Cursor`]).
+    #[serde(default)]
+    after: Option<String>,
 }
 
 fn kind_or_session(raw: Option<&str>) -> &'static str {
@@ -179,18 +189,26 @@ async fn list_page(
     form: FormState,
     import_form: FormState,
     notice: Option<&str>,
+    after: Option<String>,
 ) -> Result<ListPage, PageError> {
     let unit = units::open_for(&state.db, actor, code).await?;
+    let paged = after.is_some();
     let filter = ActivityFilter {
         kind: Some(kind.into()),
         year: Some(year),
+        after,
         ..Default::default()
     };
+    let list = super::list(&state.db, actor, &unit, &filter).await?;
     Ok(ListPage {
         ctx: PageCtx::new(actor, format!("{} – {}", super::label(&KINDS, kind), unit.name))
             .with_notice(notice),
         figures: figures_of(state, actor, &unit, year).await?,
-        activities: super::list(&state.db, actor, &unit, &filter).await?,
+        shown: list.activities.len() as i64,
+        activities: list.activities,
+        total: list.total,
+        next: list.next,
+        paged,
         villages: villages_of(state, actor, &unit).await?,
         can_edit: policy::authorize(actor, Action::RecordActivity, &unit.path).is_ok(),
         kinds: &KINDS,
@@ -219,6 +237,7 @@ pub async fn list(
         FormState::default(),
         FormState::default(),
         q.ok.as_deref(),
+        q.after.filter(|a| !a.trim().is_empty()),
     )
     .await?;
     Ok(render(StatusCode::OK, &page))
@@ -249,6 +268,7 @@ pub async fn create(
                 this_year(),
                 FormState::refused(form, &e),
                 FormState::default(),
+                None,
                 None,
             )
             .await?;
@@ -282,6 +302,7 @@ pub async fn import(
                 this_year(),
                 FormState::default(),
                 FormState::import_refused(&e),
+                None,
                 None,
             )
             .await?;

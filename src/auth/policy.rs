@@ -250,6 +250,24 @@ impl Scope {
     pub fn contains(&self, path: &str) -> bool {
         in_subtree(&self.prefix, path)
     }
+
+    /// The paths [`Scope::like`] matches on today's map, as a half-open
+    /// range in byte order: `[prefix, prefix with its last byte raised)`,
+    /// which an index on `scope_path` can seek where SQLite scans for a
+    /// LIKE. Byte order is SQLite's BINARY collation, not PostgreSQL's
+    /// locale order, so only SQLite's statements use it. `None` on the old
+    /// map (matched through `legacy_path`).
+    pub fn range(&self) -> Option<(String, String)> {
+        if self.legacy.is_some() {
+            return None;
+        }
+        // Paths are ASCII ('/', digits, letters), so the raised last byte
+        // is a character and every path under the prefix sorts below it.
+        let mut upper = self.prefix.clone().into_bytes();
+        let last = upper.pop().filter(|b| *b < 0x7f)?;
+        upper.push(last + 1);
+        Some((self.prefix.clone(), String::from_utf8(upper).ok()?))
+    }
 }
 
 #[cfg(test)]
@@ -275,6 +293,27 @@ mod tests {
         let read_outside = authorize(&a, Action::ViewGeography, "/VN/14/03820/").unwrap_err();
         assert_eq!(read_outside.status(), 404);
         assert!(authorize(&a, Action::ManageUsers, "/VN/12/03583/").is_err());
+    }
+
+    #[test]
+    fn a_scope_range_holds_exactly_the_paths_its_like_matches() {
+        let s = Scope::new(&officer_of_khong_lao(), Action::ViewGeography).unwrap();
+        let (lo, hi) = s.range().unwrap();
+        assert_eq!((lo.as_str(), hi.as_str()), ("/VN/12/03583/", "/VN/12/035830"));
+        let inside = |p: &str| lo.as_str() <= p && p < hi.as_str();
+        for p in ["/VN/12/03583/", "/VN/12/03583/xyz/", "/VN/12/03583/9"] {
+            assert!(inside(p) && s.contains(p), "{p}");
+        }
+        for p in [
+            "/VN/12/03583",
+            "/VN/12/035830/",
+            "/VN/12/03584/",
+            "/VN/12/0358/",
+            "/VN/12/",
+            "",
+        ] {
+            assert!(!inside(p) && !s.contains(p), "{p}");
+        }
     }
 
     #[test]

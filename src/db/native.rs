@@ -37,7 +37,7 @@ impl SqliteFile {
 pub async fn each_row<S, F>(
     file: &SqliteFile,
     sql: String,
-    params: Vec<(&'static str, String)>,
+    params: Vec<(String, String)>,
     state: S,
     f: F,
 ) -> Result<S>
@@ -51,7 +51,7 @@ where
         .map_err(|e| AppError::Internal(anyhow::anyhow!("native read: {e}")))?
 }
 
-fn run<S, F>(path: &Path, sql: &str, params: &[(&'static str, String)], mut state: S, mut f: F) -> Result<S>
+fn run<S, F>(path: &Path, sql: &str, params: &[(String, String)], mut state: S, mut f: F) -> Result<S>
 where
     F: FnMut(&mut S, &rusqlite::Row<'_>) -> Result<()>,
 {

@@ -1618,3 +1618,158 @@ async fn an_import_writes_in_bulk_what_the_form_writes_and_all_or_nothing() {
     .unwrap();
     assert_eq!(before, derived);
 }
+
+#[tokio::test]
+async fn a_long_list_comes_a_page_at_a_time_without_repeats_or_gaps() {
+    use crate::support::PASSWORD;
+    let app = demo_app().await;
+    let officer = app.user("tinh", "officer", "12").await;
+    let commune: String = sqlx::query_scalar(
+        "SELECT code FROM units WHERE era = 'current' AND level = 'commune' AND path LIKE '/VN/12/%' \
+         ORDER BY code LIMIT 1",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    // 250 sessions on 50 days, five a day: ties on the date are ordered by id.
+    let mut csv = "ma_hoat_dong,loai,ma_don_vi,ten_don_vi,ma_thon,ma_don_vi_cu,ngay,ngay_ket_thuc,tu_nam,\
+                   den_nam,nam,noi_dung,phan_loai,cap,so_luot_nguoi,so_quyet_dinh,don_vi_tham_gia,ghi_chu\n"
+        .to_string();
+    for i in 0..250 {
+        let day = i % 50;
+        csv.push_str(&format!(
+            ",session,{commune},,,,{:02}/{:02}/2025,,,,,Buổi {i},hop_dan,,10,,,\n",
+            1 + day % 28,
+            1 + day / 28
+        ));
+    }
+    let res = app.upload("/activities/import", &officer.token, csv).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let expected: Vec<i64> = sqlx::query_scalar(&format!(
+        "SELECT id FROM activities WHERE kind = 'session' AND cancelled_at IS NULL AND held_on >= '2025-01-01' \
+         AND held_on <= '2025-12-31' AND scope_path LIKE (SELECT path || '%' FROM units WHERE era = 'current' \
+         AND code = '{commune}') ORDER BY held_on DESC, id DESC"
+    ))
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    assert!(expected.len() >= 250, "{}", expected.len());
+
+    let base = format!("/units/{commune}/activities?kind=session&year=2025&limit=100");
+    let (mut seen, mut after, mut pages) = (Vec::new(), String::new(), 0);
+    loop {
+        let res = app.get(&format!("{base}{after}"), &officer.token).await;
+        assert_eq!(res.status, 200, "{}", res.text);
+        let page = res.json();
+        // The session recorded after the first page counts from then on.
+        let total = expected.len() + usize::from(pages > 0);
+        assert_eq!(page["total"], total as i64, "{page}");
+        let rows = page["activities"].as_array().unwrap();
+        assert!(rows.len() <= 100);
+        seen.extend(rows.iter().map(|a| a["id"].as_i64().unwrap()));
+        pages += 1;
+        if pages == 1 {
+            // A session recorded meanwhile, newer than every row: the next
+            // page goes on where this one ended.
+            let res = app
+                .api(
+                    "POST",
+                    &format!("/units/{commune}/activities"),
+                    Some(&officer.token),
+                    Some(json!({"kind": "session", "held_on": "2025-12-30", "title": "Mới", "subtype": "hop_dan", "attendance": 5})),
+                )
+                .await;
+            assert_eq!(res.status, 201, "{}", res.text);
+        }
+        match page["next"].as_str() {
+            Some(n) => after = format!("&after={n}"),
+            None => break,
+        }
+    }
+    assert_eq!(pages, expected.len().div_ceil(100));
+    assert_eq!(seen, expected);
+
+    // Without a limit, a page holds 100 rows.
+    let first = app
+        .get(
+            &format!("/units/{commune}/activities?kind=session&year=2025"),
+            &officer.token,
+        )
+        .await
+        .json();
+    assert_eq!(first["activities"].as_array().unwrap().len(), 100);
+    assert_eq!(first["total"], expected.len() as i64 + 1);
+
+    // Bad paging is refused by field, in Vietnamese.
+    for (query, field, words) in [
+        ("limit=0", "limit", "Số dòng một trang"),
+        ("limit=1001", "limit", "từ 1 đến 1.000"),
+        ("after=hôm-qua", "after", "Trang tiếp"),
+        ("after=2025-13.x", "after", "Trang tiếp"),
+        ("after=2025-08-19.-4", "after", "Trang tiếp"),
+    ] {
+        let res = app
+            .get(
+                &format!("/units/{commune}/activities?year=2025&{query}"),
+                &officer.token,
+            )
+            .await;
+        assert_eq!(res.status, 422, "{query}: {}", res.text);
+        assert!(
+            res.text.contains(field) && res.text.contains(words),
+            "{query}: {}",
+            res.text
+        );
+    }
+
+    // A commune's officer elsewhere pages through nothing of it.
+    let other: String = sqlx::query_scalar(&format!(
+        "SELECT code FROM units WHERE era = 'current' AND level = 'commune' AND path LIKE '/VN/12/%' \
+         AND code <> '{commune}' ORDER BY code LIMIT 1"
+    ))
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    let outsider = app.user("xakhac", "officer", &other).await;
+    let res = app.get(&base, &outsider.token).await;
+    assert_eq!(res.status, 404, "{}", res.text);
+
+    // The page: the count of all rows, a page of them and the way on.
+    app.user("tinhweb", "officer", "12").await;
+    let b = app.browser("tinhweb", PASSWORD).await;
+    let res = app
+        .page(&b, &format!("/units/{commune}/activities?kind=session&year=2025"))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let total = antq::text::format_int(expected.len() as i64 + 1);
+    assert!(res.text.contains(&format!("({total})")), "{}", res.text);
+    assert!(
+        res.text.contains(&format!("Đang xem 100 trong {total} bản ghi")),
+        "{}",
+        res.text
+    );
+    assert_eq!(res.text.matches("<tr><td><a href=\"/activities/").count(), 100);
+    let next = res
+        .text
+        .split("&amp;after=")
+        .nth(1)
+        .unwrap()
+        .split('#')
+        .next()
+        .unwrap()
+        .to_string();
+    let res = app
+        .page(
+            &b,
+            &format!("/units/{commune}/activities?kind=session&year=2025&after={next}"),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert!(res.text.contains("Về trang đầu"), "{}", res.text);
+    assert!(
+        res.text
+            .contains(&format!("href=\"/activities/{}\"", expected[99])),
+        "{}",
+        res.text
+    );
+}
