@@ -129,11 +129,12 @@ fn report(kind: &str, mut lat: Vec<f64>, elapsed: f64, errors: usize, stale: usi
     lat.sort_by(|a, b| a.total_cmp(b));
     println!(
         "{{\"kind\": \"{kind}\", \"requests\": {}, \"seconds\": {elapsed:.3}, \"per_second\": {:.1}, \
-         \"p50_ms\": {:.3}, \"p99_ms\": {:.3}, \"errors\": {errors}, \"stale\": {stale}}}",
+         \"p50_ms\": {:.3}, \"p99_ms\": {:.3}, \"max_ms\": {:.3}, \"errors\": {errors}, \"stale\": {stale}}}",
         lat.len(),
         lat.len() as f64 / elapsed,
         percentile(&lat, 0.5),
-        percentile(&lat, 0.99)
+        percentile(&lat, 0.99),
+        lat.last().copied().unwrap_or(0.0)
     );
 }
 

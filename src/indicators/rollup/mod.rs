@@ -63,7 +63,7 @@ const SAVE_AFTER: i64 = 50_000;
 /// …but not more often than this: a save encodes the whole roll-up.
 const SAVE_EVERY: Duration = Duration::from_secs(60);
 
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Leaf {
     scope: Box<str>,
     legacy: Box<str>,
@@ -101,10 +101,60 @@ const CACHED: usize = 512;
 /// KEY, identity), so a vector indexed by id holds three million rows in
 /// 60 MB where a hash map needs three times that; an id far beyond the
 /// others goes to the map.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Slots {
-    dense: Vec<Kept>,
+    dense: Dense,
     sparse: HashMap<i64, Kept>,
+}
+
+/// Slots per block of [`Dense`]: 1,3 MB.
+const BLOCK: usize = 1 << 16;
+
+/// A vector of slots in shared blocks of [`BLOCK`], copied on write: a
+/// snapshot's copy of the state ([`Rollup::save`]) shares every block, and
+/// a change applied while it is encoded copies only the block it touches.
+/// Every block but the last is full.
+#[derive(Clone, Default)]
+struct Dense {
+    blocks: Vec<Arc<Vec<Kept>>>,
+    len: usize,
+}
+
+impl Dense {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn get_mut(&mut self, i: usize) -> Option<&mut Kept> {
+        if i >= self.len {
+            return None;
+        }
+        let block = self.blocks.get_mut(i / BLOCK)?;
+        Arc::make_mut(block).get_mut(i % BLOCK)
+    }
+
+    fn push(&mut self, kept: Kept) {
+        match self.blocks.last_mut() {
+            Some(last) if last.len() < BLOCK => Arc::make_mut(last).push(kept),
+            _ => {
+                let mut block = Vec::with_capacity(BLOCK);
+                block.push(kept);
+                self.blocks.push(Arc::new(block));
+            }
+        }
+        self.len += 1;
+    }
+
+    /// Grows to `len` slots, the new ones `fill`.
+    fn resize(&mut self, len: usize, fill: Kept) {
+        while self.len < len {
+            self.push(fill);
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Kept> {
+        self.blocks.iter().flat_map(|b| b.iter())
+    }
 }
 
 impl Slots {
@@ -141,6 +191,7 @@ impl Slots {
     }
 }
 
+#[derive(Clone)]
 struct Campaign {
     month: u16,
     /// The running unit's leaf, then the scope paths of the units covered.
@@ -148,9 +199,10 @@ struct Campaign {
     covered: Vec<Box<str>>,
 }
 
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct State {
-    leaves: Vec<Leaf>,
+    /// Shared as [`Dense`]'s blocks are, for the same reason.
+    leaves: Vec<Arc<Leaf>>,
     /// Leaf indices sorted by today's path and by the old path: a unit's
     /// leaves are one run of each, so a commune's dashboard adds up its own
     /// few leaves instead of testing all 13.800 (see [`under`]).
@@ -283,13 +335,13 @@ impl State {
         } else {
             NO_COMMUNE
         };
-        self.leaves.push(Leaf {
+        self.leaves.push(Arc::new(Leaf {
             scope: scope.into(),
             legacy: legacy.into(),
             commune_now,
             commune_then,
             ..Leaf::default()
-        });
+        }));
         self.index.insert(place.into(), i);
         // After its equals, as the stable sort of [`State::sort_leaves`] puts it.
         let leaves = &self.leaves;
@@ -321,7 +373,7 @@ impl State {
     }
 
     fn apply(&mut self, kept: Kept, sign: i32) {
-        let Some(leaf) = self.leaves.get_mut(kept.leaf as usize) else {
+        let Some(leaf) = self.leaves.get_mut(kept.leaf as usize).map(Arc::make_mut) else {
             return;
         };
         let add = kept.add;
@@ -595,18 +647,23 @@ impl Leaf {
     }
 }
 
-fn scope_of(leaves: &[Leaf], i: u32) -> &str {
+fn scope_of(leaves: &[Arc<Leaf>], i: u32) -> &str {
     leaves.get(i as usize).map_or("", |l| &l.scope)
 }
 
-fn legacy_of(leaves: &[Leaf], i: u32) -> &str {
+fn legacy_of(leaves: &[Arc<Leaf>], i: u32) -> &str {
     leaves.get(i as usize).map_or("", |l| &l.legacy)
 }
 
 /// The run of `order` (leaf indices sorted on `key`) whose key starts with
 /// `prefix`: every path in a subtree starts with the subtree's path, and
 /// sorted text puts all of them together, right from the prefix on.
-fn under<'a>(order: &'a [u32], leaves: &[Leaf], prefix: &str, key: fn(&[Leaf], u32) -> &str) -> &'a [u32] {
+fn under<'a>(
+    order: &'a [u32],
+    leaves: &[Arc<Leaf>],
+    prefix: &str,
+    key: fn(&[Arc<Leaf>], u32) -> &str,
+) -> &'a [u32] {
     let start = order.partition_point(|&i| key(leaves, i) < prefix);
     let rest = order.get(start..).unwrap_or_default();
     let len = rest.partition_point(|&i| key(leaves, i).starts_with(prefix));
@@ -689,7 +746,7 @@ impl Rollup {
     }
 
     /// Saves the roll-up as it stands as the newest snapshot. The state is
-    /// encoded under the read lock, with the seq applied read under it too:
+    /// copied under the read lock, with the seq applied read under it too:
     /// `applied` is stored after the state it names, so the seq saved is at
     /// most the state's; re-applying a log entry changes nothing, so a
     /// snapshot a little behind its state is still exact. `None`: not
@@ -699,19 +756,22 @@ impl Rollup {
             return Ok(None);
         }
         let started = Instant::now();
-        // Encoding runs on this task, not a blocking thread: it needs the
-        // read lock, and takes about half a second at national scale, at
-        // most once a minute.
         let done = async {
-            let (bytes, seq, entries) = {
+            // The copy shares the slots' blocks and the leaves (copy on
+            // write), so the lock is held for a few milliseconds; encoding
+            // it held the lock ~0,5 s at national scale, and every refresh,
+            // hence every read after a write, waited behind it.
+            let (copy, seq, entries) = {
                 let state = self.state.read().await;
-                let seq = self.applied.load(Ordering::Acquire);
                 (
-                    snapshot::encode(&state),
-                    seq,
+                    state.clone(),
+                    self.applied.load(Ordering::Acquire),
                     self.entries.load(Ordering::Acquire),
                 )
             };
+            let bytes = tokio::task::spawn_blocking(move || snapshot::encode(&copy))
+                .await
+                .map_err(|e| crate::error::AppError::Internal(anyhow::anyhow!("snapshot encode: {e}")))?;
             let saved = snapshot::write(db, seq, &bytes).await?;
             self.saved.store(saved.seq, Ordering::Release);
             self.entries_saved.store(entries, Ordering::Release);
@@ -1061,6 +1121,50 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_copy_of_the_slots_keeps_its_values_while_the_original_changes() {
+        let kept = |leaf: u32| Kept {
+            leaf,
+            add: facts::Add {
+                series: Series::Always,
+                i0: 0,
+                i1: facts::NONE,
+                a: 0,
+                b: 0,
+                v0: 1,
+                v1: 0,
+            },
+        };
+        let mut slots = Slots::default();
+        for id in 0..(2 * BLOCK as i64 + 10) {
+            slots.put(id, kept(id as u32));
+        }
+        // An id past the end grows the blocks, free slots in between.
+        slots.put(3 * BLOCK as i64, kept(7));
+        assert_eq!(slots.dense.len(), 3 * BLOCK + 1);
+        assert_eq!(slots.dense.blocks.len(), 4);
+        assert!(slots.dense.blocks[..3].iter().all(|b| b.len() == BLOCK));
+        let copy = slots.clone();
+        assert!(Arc::ptr_eq(&copy.dense.blocks[1], &slots.dense.blocks[1]));
+        assert_eq!(
+            slots.take(BLOCK as i64 + 5).map(|k| k.leaf),
+            Some(BLOCK as u32 + 5)
+        );
+        slots.put(5, kept(99));
+        // Only the two blocks written were copied; the copy reads as before.
+        assert!(!Arc::ptr_eq(&copy.dense.blocks[0], &slots.dense.blocks[0]));
+        assert!(!Arc::ptr_eq(&copy.dense.blocks[1], &slots.dense.blocks[1]));
+        assert!(Arc::ptr_eq(&copy.dense.blocks[2], &slots.dense.blocks[2]));
+        let leaf_of = |s: &Slots, i: usize| s.dense.iter().nth(i).map(|k| k.leaf);
+        assert_eq!(leaf_of(&copy, 5), Some(5));
+        assert_eq!(leaf_of(&copy, BLOCK + 5), Some(BLOCK as u32 + 5));
+        assert_eq!(leaf_of(&slots, 5), Some(99));
+        assert_eq!(leaf_of(&slots, BLOCK + 5), Some(EMPTY));
+        assert_eq!(leaf_of(&slots, 2 * BLOCK + 10), Some(EMPTY));
+        assert_eq!(leaf_of(&slots, 3 * BLOCK), Some(7));
+        assert_eq!(copy.dense.iter().count(), 3 * BLOCK + 1);
+    }
+
+    #[test]
     fn a_subtree_is_the_run_of_leaves_under_its_path() {
         let mut state = State::default();
         for place in [
@@ -1072,7 +1176,7 @@ mod tests {
         ] {
             state.leaf(place);
         }
-        let places = |order: &[u32], prefix: &str, key: fn(&[Leaf], u32) -> &str| -> Vec<String> {
+        let places = |order: &[u32], prefix: &str, key: fn(&[Arc<Leaf>], u32) -> &str| -> Vec<String> {
             under(order, &state.leaves, prefix, key)
                 .iter()
                 .map(|&i| {
