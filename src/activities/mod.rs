@@ -1231,13 +1231,20 @@ impl ListQuery {
             (Backend::Sqlite, Some((lo, hi))) => {
                 let (lo, hi) = (arg(lo), arg(hi));
                 format!(
-                    "{FROM} WHERE a.id IN (SELECT s.id FROM activities s WHERE s.kind {kinds}                        AND s.scope_path >= {lo} AND s.scope_path < {hi}                        AND s.held_on >= {first} AND s.held_on <= {last}                      UNION ALL SELECT au.activity_id FROM activity_units au                        WHERE au.scope_path >= {lo} AND au.scope_path < {hi})                      AND +a.kind {kinds} AND +a.held_on >= {first} AND +a.held_on <= {last}{cancelled}"
+                    "{FROM} WHERE a.id IN (SELECT s.id FROM activities s WHERE s.kind {kinds} \
+                       AND s.scope_path >= {lo} AND s.scope_path < {hi} \
+                       AND s.held_on >= {first} AND s.held_on <= {last} \
+                     UNION ALL SELECT au.activity_id FROM activity_units au \
+                       WHERE au.scope_path >= {lo} AND au.scope_path < {hi}) \
+                     AND +a.kind {kinds} AND +a.held_on >= {first} AND +a.held_on <= {last}{cancelled}"
                 )
             }
             _ => {
                 let like = arg(scope.like());
                 format!(
-                    "{FROM} WHERE (a.scope_path LIKE {like} OR EXISTS                        (SELECT 1 FROM activity_units au WHERE au.activity_id = a.id AND au.scope_path LIKE {like}))                      AND a.kind {kinds} AND a.held_on >= {first} AND a.held_on <= {last}{cancelled}"
+                    "{FROM} WHERE (a.scope_path LIKE {like} OR EXISTS \
+                       (SELECT 1 FROM activity_units au WHERE au.activity_id = a.id AND au.scope_path LIKE {like})) \
+                     AND a.kind {kinds} AND a.held_on >= {first} AND a.held_on <= {last}{cancelled}"
                 )
             }
         };
