@@ -5,6 +5,7 @@
 //! through [`authorize`] with the target's unit path.
 
 use super::{Actor, Role};
+use crate::db::Backend;
 use crate::error::{AppError, Result};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -268,6 +269,22 @@ impl Scope {
         upper.push(last + 1);
         Some((self.prefix.clone(), String::from_utf8(upper).ok()?))
     }
+
+    /// The condition that `column` (a today's-map `scope_path`) lies in the
+    /// scope, with the values of its parameters, numbered from `$first`:
+    /// on SQLite the range of [`Scope::range`], which the column's index
+    /// seeks (a LIKE made SQLite read the whole table: a commune's 300 tips
+    /// among a million took 1 s, the range well under 1 ms); on
+    /// PostgreSQL, or on the old map, the LIKE of [`Scope::like`].
+    pub fn condition(&self, backend: Backend, column: &str, first: usize) -> (String, Vec<String>) {
+        match (backend, self.range()) {
+            (Backend::Sqlite, Some((lo, hi))) => (
+                format!("{column} >= ${first} AND {column} < ${}", first + 1),
+                vec![lo, hi],
+            ),
+            _ => (format!("{column} LIKE ${first}"), vec![self.like()]),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -304,6 +321,17 @@ mod tests {
         for p in ["/VN/12/03583/", "/VN/12/03583/xyz/", "/VN/12/03583/9"] {
             assert!(inside(p) && s.contains(p), "{p}");
         }
+        assert_eq!(
+            s.condition(Backend::Sqlite, "t.scope_path", 2),
+            (
+                "t.scope_path >= $2 AND t.scope_path < $3".to_string(),
+                vec![lo.clone(), hi.clone()]
+            )
+        );
+        assert_eq!(
+            s.condition(Backend::Postgres, "t.scope_path", 1),
+            ("t.scope_path LIKE $1".to_string(), vec![s.like()])
+        );
         for p in [
             "/VN/12/03583",
             "/VN/12/035830/",

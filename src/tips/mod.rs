@@ -275,21 +275,18 @@ pub struct Filter {
 /// The inbox of the unit's subtree: open tips first, by deadline.
 pub async fn list(db: &Db, actor: &Actor, unit: &Unit, f: &Filter) -> Result<Vec<Tip>> {
     let scope = Scope::new(actor, Action::HandleTips)?.narrow(&unit.path)?;
-    let mut sql = format!("SELECT {COLUMNS} {FROM} WHERE t.scope_path LIKE $1");
-    let mut texts: Vec<&str> = Vec::new();
+    let (inside, mut args) = scope.condition(db.backend, "t.scope_path", 1);
+    let mut sql = format!("SELECT {COLUMNS} {FROM} WHERE {inside}");
     for (column, value) in [("status", &f.status), ("category", &f.category)] {
         if let Some(v) = value {
-            texts.push(v);
-            sql.push_str(&format!(" AND t.{column} = ${}", texts.len() + 1));
+            args.push(v.clone());
+            sql.push_str(&format!(" AND t.{column} = ${}", args.len()));
         }
     }
     sql.push_str(
         " ORDER BY (CASE WHEN t.status IN ('received', 'verifying') THEN 0 ELSE 1 END), t.deadline, t.id DESC",
     );
-    let mut q = sqlx::query(&sql).bind(scope.like());
-    for t in texts {
-        q = q.bind(t);
-    }
+    let q = args.into_iter().fold(sqlx::query(&sql), |q, a| q.bind(a));
     let rows = q.fetch_all(&db.pool).await?;
     let mut tips: Vec<Tip> = rows.iter().map(Tip::from_row).collect::<Result<_, _>>()?;
     if f.overdue {

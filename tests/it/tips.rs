@@ -469,6 +469,28 @@ async fn triage_keeps_the_deadlines_of_article_147() {
             .all(|t| t["overdue"] == true)
     );
     assert!(overdue["figures"]["overdue"].as_i64().unwrap() >= 1);
+    // Filters by status and category keep to the province and to both.
+    let all = app.get("/units/12/tips", &province.token).await.json();
+    let all = all["tips"].as_array().unwrap().clone();
+    let first = all.first().unwrap();
+    let (status, category) = (
+        first["status"].as_str().unwrap(),
+        first["category"].as_str().unwrap(),
+    );
+    let both = app
+        .get(
+            &format!("/units/12/tips?status={status}&category={category}"),
+            &province.token,
+        )
+        .await
+        .json();
+    let both = both["tips"].as_array().unwrap();
+    let expected = all
+        .iter()
+        .filter(|t| t["status"] == status && t["category"] == category)
+        .count();
+    assert!(expected >= 1 && both.len() == expected, "{both:?}");
+    assert!(both.iter().all(|t| t["province_code"] == "12"), "{both:?}");
     let summary = app.get("/units/12/summary", &province.token).await.json();
     assert!(
         summary["tips"]["received"].as_i64().unwrap() >= 4,
