@@ -34,8 +34,9 @@ use crate::db::Db;
 use crate::error::Result;
 
 /// Bytes per stored part: small enough for one short write transaction
-/// (each holds the writers' turn; at 4 MB a save of 70 MB delayed a write
-/// by up to 2,5 s).
+/// (each holds the writers' turn; with 4 MB parts and the older ones
+/// deleted in one transaction, a write waited up to 2,5 s during a save,
+/// 0,26 s now: docs/PERFORMANCE.md).
 const PART: usize = 1 << 20;
 const MAGIC: &[u8; 8] = b"antqRU01";
 
