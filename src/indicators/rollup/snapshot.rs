@@ -57,8 +57,11 @@ const FNV_START: u64 = 0xcbf2_9ce4_8422_2325;
 /// state) is not read.
 const CODE: u64 = fnv(
     fnv(
-        fnv(FNV_START, include_str!("facts.rs").as_bytes()),
-        include_str!("mod.rs").as_bytes(),
+        fnv(
+            fnv(FNV_START, include_str!("facts.rs").as_bytes()),
+            include_str!("mod.rs").as_bytes(),
+        ),
+        include_str!("slots.rs").as_bytes(),
     ),
     include_str!("snapshot.rs").as_bytes(),
 );
