@@ -16,7 +16,7 @@ use crate::auth::Actor;
 use crate::error::Result;
 use crate::tabular::Format;
 use crate::units;
-use crate::web::extract::{ApiJson, Id, Q};
+use crate::web::extract::{ApiJson, Id, Q, Upload};
 
 pub async fn list(
     State(state): State<AppState>,
@@ -74,7 +74,7 @@ pub async fn cancel(
 pub async fn import(
     State(state): State<AppState>,
     actor: Actor,
-    body: axum::body::Bytes,
+    Upload(body): Upload<{ crate::app::ACTIVITY_IMPORT_LIMIT }>,
 ) -> Result<impl IntoResponse> {
     let done = super::io::import_activities(&state.db, &actor, &body).await?;
     Ok((StatusCode::OK, Json(json!(done))))
@@ -161,7 +161,7 @@ pub async fn create_festival_day(
 pub async fn import_festival_days(
     State(state): State<AppState>,
     actor: Actor,
-    body: axum::body::Bytes,
+    Upload(body): Upload,
 ) -> Result<impl IntoResponse> {
     Ok(Json(json!(
         super::io::import_festival_days(&state.db, &actor, &body).await?

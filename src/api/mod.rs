@@ -104,9 +104,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/units/{code}/activities/export", get(activities::api::export))
         .route(
             "/activities/import",
-            post(activities::api::import).layer(axum::extract::DefaultBodyLimit::max(
-                crate::app::ACTIVITY_IMPORT_LIMIT,
-            )),
+            // Its limit is in its extractor (`Upload`), which reads the body itself.
+            post(activities::api::import),
         )
         .route(
             "/activities/{id}",

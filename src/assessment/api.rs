@@ -3,7 +3,6 @@
 //! certificate as PDF).
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -16,7 +15,7 @@ use crate::app::AppState;
 use crate::auth::{Action, Actor, Scope, policy};
 use crate::error::{AppError, Result};
 use crate::units;
-use crate::web::extract::{ApiJson, Id, IdPair, Q};
+use crate::web::extract::{ApiJson, Id, IdPair, Q, Upload};
 
 /// A set version; how many assessments use it is a nationwide count, told
 /// to administrators of the nation only.
@@ -47,7 +46,7 @@ pub async fn list_sets(State(state): State<AppState>, actor: Actor) -> Result<Js
 pub async fn import_set(
     State(state): State<AppState>,
     actor: Actor,
-    body: Bytes,
+    Upload(body): Upload,
 ) -> Result<impl IntoResponse> {
     let set = criteria::import(&state.db, &actor, &body).await?;
     Ok((StatusCode::CREATED, Json(set_json(&set, &actor))))

@@ -15,7 +15,7 @@ use crate::auth::Actor;
 use crate::error::Result;
 use crate::tabular::Format;
 use crate::units;
-use crate::web::extract::{ApiJson, Id, Q};
+use crate::web::extract::{ApiJson, Id, Q, Upload};
 
 /// Awards to recipients in the subtree for the period, with the counts per
 /// issuer and type and the seeds' sentences.
@@ -55,7 +55,7 @@ pub async fn show(State(state): State<AppState>, actor: Actor, Id(id): Id) -> Re
 pub async fn import(
     State(state): State<AppState>,
     actor: Actor,
-    body: axum::body::Bytes,
+    Upload(body): Upload,
 ) -> Result<impl IntoResponse> {
     Ok(Json(json!(super::io::import(&state.db, &actor, &body).await?)))
 }

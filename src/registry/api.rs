@@ -17,7 +17,7 @@ use crate::auth::Actor;
 use crate::error::Result;
 use crate::input;
 use crate::units;
-use crate::web::extract::{ApiJson, Id, Q};
+use crate::web::extract::{ApiJson, Id, Q, Upload};
 
 #[derive(Deserialize, Default)]
 pub struct YearQuery {
@@ -262,7 +262,7 @@ pub async fn update_registration(
 pub async fn import_members(
     State(state): State<AppState>,
     actor: Actor,
-    body: axum::body::Bytes,
+    Upload(body): Upload,
 ) -> Result<impl IntoResponse> {
     let report = super::members_io::import(&state.db, &actor, &body).await?;
     Ok((StatusCode::CREATED, Json(json!({ "created": report.created }))))
@@ -342,7 +342,7 @@ pub async fn export_list(
 pub async fn import_registrations(
     State(state): State<AppState>,
     actor: Actor,
-    body: axum::body::Bytes,
+    Upload(body): Upload,
 ) -> Result<impl IntoResponse> {
     let created = registrations::import(&state.db, &actor, &body).await?;
     Ok((StatusCode::CREATED, Json(json!({ "created": created }))))
@@ -353,7 +353,7 @@ pub async fn import_registrations(
 pub async fn import_teams(
     State(state): State<AppState>,
     actor: Actor,
-    body: axum::body::Bytes,
+    Upload(body): Upload,
 ) -> Result<impl IntoResponse> {
     let report = super::teams_io::import(&state.db, &actor, &body).await?;
     Ok((StatusCode::CREATED, Json(report)))
@@ -364,7 +364,7 @@ pub async fn import_teams(
 pub async fn import_points(
     State(state): State<AppState>,
     actor: Actor,
-    body: axum::body::Bytes,
+    Upload(body): Upload,
 ) -> Result<impl IntoResponse> {
     let report = super::points_io::import(&state.db, &actor, &body).await?;
     Ok((StatusCode::CREATED, Json(report)))

@@ -1,7 +1,6 @@
 //! `/api/v1` handlers for units, villages and organisations.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -14,7 +13,7 @@ use super::{import, search};
 use crate::app::AppState;
 use crate::auth::{Action, Actor, Scope};
 use crate::error::Result;
-use crate::web::extract::{ApiJson, Id, Q};
+use crate::web::extract::{ApiJson, Id, Q, Upload};
 
 #[derive(Deserialize, Default)]
 pub struct UnitQuery {
@@ -106,7 +105,7 @@ pub async fn import_villages(
     State(state): State<AppState>,
     actor: Actor,
     Path(code): Path<String>,
-    body: Bytes,
+    Upload(body): Upload,
 ) -> Result<impl IntoResponse> {
     let report = import::import_villages(&state.db, &actor, &body, Some(code.trim())).await?;
     Ok((StatusCode::CREATED, Json(json!({ "created": report.created }))))

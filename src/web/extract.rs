@@ -165,3 +165,51 @@ fn holds_nul(v: &serde_json::Value) -> bool {
         _ => false,
     }
 }
+
+/// A file sent as the whole request body (the API's imports), at most
+/// `LIMIT` bytes. Read into one buffer sized from `Content-Length`: axum's
+/// `Bytes` gathers the frames and then copies them into one, so an 88 MB
+/// CSV held about twice its size at the peak, on top of growing by
+/// doubling while it arrived. A body over the limit — declared or sent — is
+/// refused with a Vietnamese 413 naming the limit, before it is held.
+///
+/// It reads the body itself, so the router's `DefaultBodyLimit` does not
+/// apply: `LIMIT` is the route's limit.
+pub struct Upload<const LIMIT: usize = { crate::app::BODY_LIMIT }>(pub Vec<u8>);
+
+impl<S: Send + Sync, const LIMIT: usize> FromRequest<S> for Upload<LIMIT> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        use futures_util::StreamExt;
+        let path = original_path(req.extensions(), req.uri());
+        let too_large = || {
+            AppError::TooLarge(format!(
+                "Tệp gửi lên quá lớn (tối đa {} MB).",
+                LIMIT / (1024 * 1024)
+            ))
+        };
+        let declared = req
+            .headers()
+            .get(axum::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > LIMIT) {
+            return Err(reject(&path, too_large()));
+        }
+        let mut bytes = Vec::with_capacity(declared.unwrap_or(0));
+        let mut stream = req.into_body().into_data_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| {
+                reject(
+                    &path,
+                    AppError::BadRequest(format!("Nội dung không đọc được: {e}")),
+                )
+            })?;
+            if bytes.len() + chunk.len() > LIMIT {
+                return Err(reject(&path, too_large()));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(Upload(bytes))
+    }
+}

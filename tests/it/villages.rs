@@ -200,6 +200,40 @@ async fn oversized_bodies_get_a_vietnamese_413() {
     );
 }
 
+#[tokio::test]
+async fn an_oversized_import_file_gets_a_vietnamese_413_and_writes_nothing() {
+    let app = TestApp::new().await;
+    let u = app.user("canbo", "officer", "03583").await;
+    let before = app.count("SELECT COUNT(*) FROM villages").await;
+    let mut csv =
+        String::from("ma_xa,ten,loai,so_ho,so_nhan_khau,dan_toc,bien_gioi,ton_giao,trong_diem,ghi_chu\n");
+    while csv.len() <= 16 * 1024 * 1024 {
+        csv.push_str("03583,Bản Một,Bản,10,40,Thái,0,0,0,\n");
+    }
+    let req = axum::http::Request::post("/api/v1/units/03583/villages/import")
+        .header("authorization", format!("Bearer {}", u.token))
+        .header("content-type", "text/csv")
+        .body(axum::body::Body::from(csv))
+        .unwrap();
+    let res = app.request(req).await;
+    assert_eq!(res.status, 413, "{}", res.text);
+    let msg = res.json()["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(msg.contains("quá lớn") && msg.contains("16 MB"), "{msg}");
+    // Refused on its declared length, before a byte of it is held.
+    let req = axum::http::Request::post("/api/v1/units/03583/villages/import")
+        .header("authorization", format!("Bearer {}", u.token))
+        .header("content-type", "text/csv")
+        .header("content-length", (200 * 1024 * 1024).to_string())
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let res = app.request(req).await;
+    assert_eq!(res.status, 413, "{}", res.text);
+    assert_eq!(app.count("SELECT COUNT(*) FROM villages").await, before);
+}
+
 const GOOD_AND_BAD: &str = "ma_xa,ten,loai,so_ho,so_nhan_khau,dan_toc,bien_gioi,ton_giao,trong_diem,ghi_chu\n\
 03583,Bản Một,Bản,10,40,Thái,0,0,0,\n\
 03583,,Bản,10,40,,0,0,0,\n\

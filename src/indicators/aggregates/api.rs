@@ -13,7 +13,7 @@ use crate::auth::Actor;
 use crate::error::Result;
 use crate::tabular::Format;
 use crate::units;
-use crate::web::extract::{ApiJson, Id, Q};
+use crate::web::extract::{ApiJson, Id, Q, Upload};
 
 /// The values entered in a unit's subtree, with the entered indicators.
 pub async fn list(
@@ -64,7 +64,7 @@ pub async fn delete(State(state): State<AppState>, actor: Actor, Id(id): Id) -> 
 pub async fn import(
     State(state): State<AppState>,
     actor: Actor,
-    body: axum::body::Bytes,
+    Upload(body): Upload,
 ) -> Result<impl IntoResponse> {
     Ok(Json(json!(super::io::import(&state.db, &actor, &body).await?)))
 }
