@@ -15,15 +15,13 @@
 #   bench/lists.sh base=/tmp/antq-base new=target/release/antq
 set -euo pipefail
 cd "$(dirname "$0")/.."
-db_cache=target/bench-national/seed1.db
-[ -f "$db_cache" ] || { echo "no $db_cache: run bench/national.sh once" >&2; exit 1; }
 [ $# -gt 0 ] || set -- new=./target/release/antq
 work=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$work"' EXIT
+. bench/lib.sh
 commune=$(sqlite3 "$db_cache" "SELECT code FROM units WHERE era = 'current' AND level = 'commune' \
     AND path LIKE '/VN/01/%' ORDER BY code LIMIT 1")
-url=http://127.0.0.1:18292
 # Median of runs 2..n of one GET (ms), with the last answer's size and rows.
 timed() { # path runs
     local times=() i t0 t1
@@ -41,17 +39,7 @@ rows() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len(
 for pair in "$@"; do
     label=${pair%%=*}
     bin=${pair#*=}
-    rm -f "$work"/n.db*
-    cp "$db_cache" "$work/n.db"
-    db="sqlite:$work/n.db"
-    printf 'bench-password-2025\n' | "$bin" --database-url "$db" user create --username bench.vn --role officer \
-        --scope VN --password-stdin >/dev/null
-    token=$("$bin" --database-url "$db" token create --username bench.vn)
-    export ANTQ_TIP_KEY=$(head -c 32 /dev/urandom | base64)
-    ANTQ_LOG=antq=info "$bin" --database-url "$db" serve --listen 127.0.0.1:18292 >"$work/log" 2>&1 &
-    pid=$!
-    until curl -sf "$url/healthz" >/dev/null; do sleep 0.05; done
-    until grep -q "snapshot saved\|snapshot not saved" "$work/log"; do sleep 0.2; done
+    serve_copy "$bin" 18292
     for unit in VN 01 "$commune"; do
         path="/api/v1/units/$unit/activities?kind=session&year=2025"
         echo "$label list $unit: $(timed "$path" 7), $(rows)"
@@ -60,7 +48,5 @@ for pair in "$@"; do
         path="/api/v1/units/$unit/activities/export?format=csv&kind=session&year=2025"
         echo "$label CSV export $unit: $(timed "$path" 4)"
     done
-    kill -INT $pid
-    wait $pid || true
-    pid=
+    stop_server
 done

@@ -57,6 +57,7 @@ if [ ! -f "$cache/seed1.db" ]; then
     rm -f "$cache"/seed1.db.tmp-*
     echo "gen_seconds $(echo "$end - $start" | bc)" >>"$cache/gen.log"
 fi
+. bench/lib.sh
 note "generated: $(head -1 "$cache/gen.log")"
 note "generation (SQLite): $(awk '/gen_seconds/ {print $2}' "$cache/gen.log") s"
 cp "$cache/seed1.db" "$work/n.db"
@@ -151,18 +152,8 @@ code=$(curl -s -o "$work/export.xlsx" -w '%{http_code}' -H "Authorization: Beare
 t1=$(date +%s%N)
 export_rows=$(sqlite3 "$work/n.db" "SELECT COUNT(*) FROM activities WHERE kind = 'session' AND held_on >= '$export_from' AND held_on <= '2025-12-31' AND cancelled_at IS NULL")
 note "XLSX export of the nation's sessions from $export_from: HTTP $code, $export_rows rows, $(du -h "$work/export.xlsx" | cut -f1), $(( (t1 - t0) / 1000000 )) ms; server peak RSS $(awk '/VmHWM/ {print int($2/1024)}' /proc/$pid/status) MB"
-python3 - "$work/import.csv" "$import_rows" "$communes" <<'PY'
-import sys
-path, n, communes = sys.argv[1], int(sys.argv[2]), sys.argv[3].split()
-cols = ["ma_hoat_dong", "loai", "ma_don_vi", "ten_don_vi", "ma_thon", "ma_don_vi_cu", "ngay", "ngay_ket_thuc",
-        "tu_nam", "den_nam", "nam", "noi_dung", "phan_loai", "cap", "so_luot_nguoi", "so_quyet_dinh",
-        "don_vi_tham_gia", "ghi_chu"]
-with open(path, "w", encoding="utf-8") as f:
-    f.write(",".join(cols) + "\n")
-    for i in range(n):
-        c = communes[i % len(communes)]
-        f.write(f",session,{c},,,,{1 + i % 28:02d}/{1 + i % 12:02d}/2025,,,,,Tuyên truyền phòng chống tội phạm,hop_dan,,{20 + i % 100},,,\n")
-PY
+# shellcheck disable=SC2086
+sessions_csv "$work/import.csv" "$import_rows" $communes
 t0=$(date +%s%N)
 imp=$(curl -s -w ' %{http_code}' -H "Authorization: Bearer $token" -H 'Content-Type: text/csv' \
     --data-binary "@$work/import.csv" "$url/api/v1/activities/import")

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The CSV import of a million outreach sessions through the API
+# (POST /api/v1/activities/import, all or nothing), compared between builds
+# in one run: for each LABEL=BINARY given (default: new=target/release/antq),
+# a fresh copy of the national dataset and a fresh server (bench/lib.sh);
+# the server's peak resident memory is reset just before the import
+# (/proc/PID/clear_refs), so the peak printed is the import's own, then
+# reset again before the first nation dashboard after it (the roll-up
+# applies the million logged rows) for that step's peak.
+# usage: bench/import.sh [ROWS] [LABEL=BINARY ...]
+#   e.g. build the last main into /tmp/antq-base, then
+#   bench/import.sh 1000000 base=/tmp/antq-base new=target/release/antq
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rows=1000000
+if [[ ${1:-} =~ ^[0-9]+$ ]]; then rows=$1; shift; fi
+[ $# -gt 0 ] || set -- new=./target/release/antq
+work=$(mktemp -d)
+pid=
+trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$work"' EXIT
+. bench/lib.sh
+# shellcheck disable=SC2046
+sessions_csv "$work/import.csv" "$rows" $(sqlite3 "$db_cache" \
+    "SELECT code FROM units WHERE era = 'current' AND level = 'commune' ORDER BY code LIMIT 64")
+echo "file: $rows rows, $(( $(stat -c %s "$work/import.csv") / 1048576 )) MB"
+for pair in "$@"; do
+    label=${pair%%=*}
+    bin=${pair#*=}
+    serve_copy "$bin" 18294
+    before=$(rss_mb VmRSS)
+    echo 5 >"/proc/$pid/clear_refs"
+    t0=$(date +%s%N)
+    answer=$(curl -s -w ' HTTP %{http_code}' -H "Authorization: Bearer $token" -H 'Content-Type: text/csv' \
+        --data-binary "@$work/import.csv" "$url/api/v1/activities/import")
+    ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+    echo "$label import: $ms ms, $(( rows * 1000 / (ms > 0 ? ms : 1) )) rows/s, ${answer:0:120}"
+    echo "$label   RSS before $before MB, peak during the import $(rss_mb VmHWM) MB, after $(rss_mb VmRSS) MB"
+    echo "$label   $(grep -o 'activities import: .*' "$work/log" | tail -1)"
+    echo 5 >"/proc/$pid/clear_refs"
+    t0=$(date +%s%N)
+    curl -sf -o /dev/null -H "Authorization: Bearer $token" "$url/api/v1/units/VN/dashboard?period=2025"
+    echo "$label   first nation dashboard after it: $(( ($(date +%s%N) - t0) / 1000000 )) ms, peak RSS $(rss_mb VmHWM) MB"
+    stop_server
+done
