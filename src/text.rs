@@ -1,7 +1,21 @@
-//! Vietnamese text helpers: search folding, name keys and number/date formats.
+//! Vietnamese text helpers: search folding, name keys and number/date formats;
+//! and the lowercase hex of digests.
 
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
+
+/// Lowercase hex of `bytes` (a SHA-256 digest as stored): one string
+/// written in place, where `format!("{b:02x}")` per byte made 32 strings
+/// for every API request's token digest.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out
+}
 
 /// Folds a name for diacritics- and case-insensitive search:
 /// "KHỔNG LÀO" → "khong lao". Punctuation becomes a space so that
@@ -95,6 +109,15 @@ pub fn format_timestamp(iso: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_is_lowercase_two_digits_a_byte() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
+        assert_eq!(hex(&[]), "");
+        let every: Vec<u8> = (0..=255).collect();
+        let by_format: String = every.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex(&every), by_format);
+    }
 
     #[test]
     fn folding_ignores_diacritics_and_case() {

@@ -151,10 +151,7 @@ pub async fn upload(
         ));
     };
     let file_name = clean_file_name(name);
-    let sha256 = Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<String>();
+    let sha256 = crate::text::hex(&Sha256::digest(bytes));
     // Checked again under the row lock: a submission committed meanwhile
     // locks the assessment, and two uploads cannot both pass the cap.
     let mut tx = db.begin().await?;

@@ -27,7 +27,7 @@ pub fn random_secret() -> String {
 
 pub fn digest(secret: &str) -> String {
     let d = Sha256::digest(secret.as_bytes());
-    d.iter().map(|b| format!("{b:02x}")).collect()
+    crate::text::hex(&d)
 }
 
 /// Issues an API token for a user inside the caller's transaction; returns

@@ -56,7 +56,7 @@ impl TipKey {
         h.update(self.0);
         h.update(b"antq tip secret\0");
         h.update(secret.as_bytes());
-        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        crate::text::hex(&h.finalize())
     }
 
     pub fn to_base64(&self) -> String {
