@@ -175,8 +175,11 @@ pub struct SavedSnapshot {
     pub millis: u128,
 }
 
-/// The log's last seq, asked of the database by one reader at a time for
-/// all who are waiting. A read must see every write committed before it
+/// The log's last seq. On SQLite it is read on the caller's thread from a
+/// connection kept for it (`db/native.rs`): an index seek of microseconds,
+/// where a query through the pool cost a hand-off to its worker thread
+/// and back for every dashboard. On PostgreSQL it is asked of the database
+/// by one reader at a time for all who are waiting. A read must see every write committed before it
 /// began, so it may use a check only if that check *started* after the
 /// read arrived: each check takes a ticket when it starts, a reader notes
 /// the next ticket on arrival and waits for a check holding it or a later
@@ -190,10 +193,14 @@ struct LogCheck {
     /// The ticket of the last check completed (0: none yet) and its result.
     completed: std::sync::atomic::AtomicU64,
     seq: AtomicI64,
+    native: crate::db::native::KeptReader,
 }
 
 impl LogCheck {
     async fn latest(&self, db: &Db) -> Result<i64> {
+        if let Some(file) = &db.sqlite {
+            return self.native.integer(file, LAST_LOGGED);
+        }
         // Tickets start at 1, so `completed` = 0 means no check yet.
         let needed = self.next.load(Ordering::SeqCst) + 1;
         let _turn = self.lock.lock().await;
@@ -937,10 +944,10 @@ impl Rollup {
     }
 }
 
+const LAST_LOGGED: &str = "SELECT MAX(seq) FROM figure_changes";
+
 async fn last_logged(db: &Db) -> Result<i64> {
-    let last: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM figure_changes")
-        .fetch_one(&db.pool)
-        .await?;
+    let last: Option<i64> = sqlx::query_scalar(LAST_LOGGED).fetch_one(&db.pool).await?;
     Ok(last.unwrap_or(0))
 }
 
