@@ -179,12 +179,12 @@ pub struct SavedSnapshot {
 /// connection kept for it (`db/native.rs`): an index seek of microseconds,
 /// where a query through the pool cost a hand-off to its worker thread
 /// and back for every dashboard. On PostgreSQL it is asked of the database
-/// by one reader at a time for all who are waiting. A read must see every write committed before it
-/// began, so it may use a check only if that check *started* after the
-/// read arrived: each check takes a ticket when it starts, a reader notes
-/// the next ticket on arrival and waits for a check holding it or a later
-/// one. With 64 concurrent dashboards, one query serves them all instead
-/// of 64 queueing for the pool's connections.
+/// by one reader at a time for all who are waiting. A read must see every
+/// write committed before it began, so it may use a check only if that
+/// check *started* after the read arrived: each check takes a ticket when
+/// it starts, a reader notes the next ticket on arrival and waits for a
+/// check holding it or a later one. With 64 concurrent dashboards, one
+/// query serves them all instead of 64 queueing for the pool's connections.
 #[derive(Default)]
 struct LogCheck {
     lock: Mutex<()>,
