@@ -751,11 +751,16 @@ async fn read_in_tx(tx: &mut Tx, id: i64) -> Result<Activity> {
         .fetch_one(&mut **tx)
         .await?;
     let mut a = Activity::from_row(&row)?;
-    a.unit_codes =
-        sqlx::query_scalar("SELECT unit_code FROM activity_units WHERE activity_id = $1 ORDER BY unit_code")
-            .bind(id)
-            .fetch_all(&mut **tx)
-            .await?;
+    // Only a campaign covers units (parse): other kinds spare the query, a
+    // sixth of the statements that hold the write lock for a session.
+    if a.kind == "campaign" {
+        a.unit_codes = sqlx::query_scalar(
+            "SELECT unit_code FROM activity_units WHERE activity_id = $1 ORDER BY unit_code",
+        )
+        .bind(id)
+        .fetch_all(&mut **tx)
+        .await?;
+    }
     Ok(a)
 }
 
@@ -968,11 +973,14 @@ pub async fn get(db: &Db, actor: &Actor, id: i64) -> Result<Activity> {
     .fetch_optional(&db.pool)
     .await?;
     let mut a = Activity::from_row(&row.ok_or_else(AppError::not_found)?)?;
-    a.unit_codes =
-        sqlx::query_scalar("SELECT unit_code FROM activity_units WHERE activity_id = $1 ORDER BY unit_code")
-            .bind(id)
-            .fetch_all(&db.pool)
-            .await?;
+    if a.kind == "campaign" {
+        a.unit_codes = sqlx::query_scalar(
+            "SELECT unit_code FROM activity_units WHERE activity_id = $1 ORDER BY unit_code",
+        )
+        .bind(id)
+        .fetch_all(&db.pool)
+        .await?;
+    }
     Ok(a)
 }
 
