@@ -106,7 +106,8 @@ impl Db {
                     // a file in this process that proves nothing, and it is one
                     // more hand-off to the connection's worker thread and back
                     // on every query and every transaction (writes with
-                    // read-back went from ~1.190 to ~N a second without it).
+                    // read-back, 64 clients: 1.237 → 1.387 a second without
+                    // it, bench/writes.sh).
                     .test_before_acquire(false)
                     .after_connect(|conn, _meta| {
                         Box::pin(async move {
