@@ -1773,3 +1773,99 @@ async fn a_long_list_comes_a_page_at_a_time_without_repeats_or_gaps() {
         res.text
     );
 }
+
+/// A new record comes back from its INSERT (RETURNING), not a SELECT after
+/// it: for every kind, what the POST answers — and what its audit entry
+/// holds — is what reading it back gives, the unit's and village's names,
+/// a pre-2025 unit and a campaign's covered units (sorted) included.
+#[tokio::test]
+async fn a_new_record_answers_what_it_reads_back() {
+    let app = demo_app().await;
+    let officer = app.user("tinh.laichau", "officer", "12").await;
+    let (village, commune): (i64, String) = sqlx::query_as(
+        "SELECT v.id, v.commune_code FROM villages v JOIN units u ON u.era = 'current' AND u.code = v.commune_code \
+         WHERE v.active = 1 AND u.path LIKE '/VN/12/%' ORDER BY v.id LIMIT 1",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    let (merged, old): (String, String) = sqlx::query_as(
+        "SELECT x.new_code, x.old_code FROM crosswalk_2025 x JOIN units u ON u.era = 'current' AND u.code = x.new_code \
+         WHERE u.path LIKE '/VN/12/%' AND (SELECT COUNT(*) FROM crosswalk_2025 y WHERE y.new_code = x.new_code) > 1 \
+         ORDER BY x.new_code, x.old_code DESC LIMIT 1",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    let communes: Vec<String> = sqlx::query_scalar(
+        "SELECT code FROM units WHERE era = 'current' AND level = 'commune' AND path LIKE '/VN/12/%' \
+         ORDER BY code DESC LIMIT 2",
+    )
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    let records = [
+        (
+            commune.clone(),
+            json!({"kind": "session", "village_id": village, "held_on": "2025-03-04", "title": "Tuyên truyền", "subtype": "hop_dan", "attendance": 40, "note": "ghi chú"}),
+        ),
+        (
+            merged.clone(),
+            json!({"kind": "session", "legacy_code": old, "held_on": "2024-05-06", "title": "Trước sáp nhập", "subtype": "loa_truyen_thanh", "attendance": 12}),
+        ),
+        (
+            "12".to_string(),
+            json!({"kind": "campaign", "title": "Đợt cao điểm", "held_on": "2025-04-01", "ends_on": "2025-06-30", "unit_codes": communes}),
+        ),
+        (
+            commune.clone(),
+            json!({"kind": "conference", "held_on": "2025-07-01", "title": "Sơ kết", "subtype": "so_ket", "level": "xa", "attendance": 80}),
+        ),
+        (
+            commune.clone(),
+            json!({"kind": "mediation", "village_id": village, "held_on": "2025-08-01", "title": "Tranh chấp đất", "subtype": "thanh"}),
+        ),
+        (
+            commune.clone(),
+            json!({"kind": "drug_free", "held_on": "2025-10-01", "year": 2025, "decision_ref": "12/QĐ-UBND"}),
+        ),
+        (
+            commune.clone(),
+            json!({"kind": "key_area", "village_id": village, "subtype": "dua_vao", "held_on": "2025-02-01", "decision_ref": "5/QĐ"}),
+        ),
+    ];
+    for (unit, body) in records {
+        let kind = body["kind"].as_str().unwrap().to_string();
+        let res = app
+            .api(
+                "POST",
+                &format!("/units/{unit}/activities"),
+                Some(&officer.token),
+                Some(body),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{kind}: {}", res.text);
+        let created = res.json();
+        let id = created["id"].as_i64().unwrap();
+        let read = app.get(&format!("/activities/{id}"), &officer.token).await;
+        assert_eq!(read.status, 200, "{kind}: {}", read.text);
+        assert_eq!(created, read.json(), "{kind}");
+        assert!(!created["unit_name"].as_str().unwrap().is_empty(), "{kind}");
+        if created["village_id"].is_i64() {
+            assert!(!created["village_name"].as_str().unwrap().is_empty(), "{kind}");
+        }
+        if kind == "campaign" {
+            assert_eq!(created["unit_codes"].as_array().unwrap().len(), 2);
+        }
+        let audited: String = sqlx::query_scalar(
+            "SELECT after_json FROM audit_log WHERE action = 'activity.create' AND target_id = $1",
+        )
+        .bind(id.to_string())
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+        let audited: Value = serde_json::from_str(&audited).unwrap();
+        assert_eq!(audited["title"], read.json()["title"], "{kind}");
+        assert_eq!(audited["unit_codes"], read.json()["unit_codes"], "{kind}");
+    }
+}
