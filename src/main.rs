@@ -278,6 +278,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             // figures are counted from the records, so start is not held up.
             let rollup_db = db.clone();
             tokio::spawn(async move { start_rollup(&rollup_db).await });
+            db.checkpoint_in_background();
             let shutdown_db = db.clone();
             let app = router(AppState { db, config });
             let listener = tokio::net::TcpListener::bind(listen)

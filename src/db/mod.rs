@@ -97,6 +97,9 @@ impl Tx {
 /// less often, a page written again and again is copied back once.
 const WRITER_PRAGMAS: &str = "PRAGMA cache_size = -16000; PRAGMA wal_autocheckpoint = 10000;";
 
+/// How often `serve` checkpoints the WAL ([`Db::checkpoint_in_background`]).
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
 /// A pool of SQLite connections to `url`, each set up for antq (WAL,
 /// foreign keys, busy timeout) plus `pragmas`.
 async fn sqlite_pool(url: &str, size: u32, pragmas: &'static str) -> Result<AnyPool, sqlx::Error> {
@@ -214,6 +217,27 @@ impl Db {
         crate::assessment::criteria::ensure_shipped(self).await
     }
 
+    /// SQLite: checkpoints the WAL in the background, a few times a second,
+    /// for as long as the process runs (`serve` starts it). A PASSIVE
+    /// checkpoint copies committed pages back into the database file beside
+    /// the writer, without its lock, so the writer's own checkpoint (at
+    /// 10.000 pages, [`WRITER_PRAGMAS`]) is left only as a backstop for
+    /// bursts and for the commands that do not serve.
+    pub fn checkpoint_in_background(&self) {
+        if self.backend != Backend::Sqlite {
+            return;
+        }
+        let pool = self.pool.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(CHECKPOINT_EVERY).await;
+                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+                    tracing::warn!("WAL checkpoint failed: {e}");
+                }
+            }
+        });
+    }
+
     /// A transaction for reads that must see one snapshot (a deferred
     /// BEGIN: it takes no write lock and no writer's turn).
     pub async fn begin_read(&self) -> Result<Tx, sqlx::Error> {
@@ -309,4 +333,60 @@ pub fn timestamp(t: time::OffsetDateTime) -> String {
         t.minute(),
         t.second()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (mxFrame, nBackfill) of the WAL index: frames in the WAL, and how
+    /// many of them a checkpoint has copied back (the `-shm` file's header
+    /// and the checkpoint information after its two copies,
+    /// <https://www.sqlite.org/walformat.html>; native byte order).
+    fn wal_frames(db_path: &std::path::Path) -> (u32, u32) {
+        let shm = std::fs::read(format!("{}-shm", db_path.display())).unwrap();
+        let word = |at: usize| u32::from_ne_bytes(shm[at..at + 4].try_into().unwrap());
+        (word(16), word(96))
+    }
+
+    #[tokio::test]
+    async fn serve_checkpoints_the_wal_beside_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        let db = Db::connect(&DatabaseUrl::Sqlite(path.clone())).await.unwrap();
+        sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        for i in 0..20 {
+            let mut tx = db.begin().await.unwrap();
+            sqlx::query("INSERT INTO t (v) VALUES ($1)")
+                .bind(format!("row {i}"))
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+        let (frames, copied) = wal_frames(&path);
+        assert!(
+            frames > 0 && copied < frames,
+            "not yet checkpointed: {frames} frames, {copied} copied"
+        );
+        db.checkpoint_in_background();
+        let mut waited = 0;
+        while wal_frames(&path).1 < frames {
+            assert!(
+                waited < 40,
+                "no checkpoint after {waited} waits: {:?}",
+                wal_frames(&path)
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            waited += 1;
+        }
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM t")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!(count, 20);
+    }
 }
