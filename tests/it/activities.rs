@@ -1387,6 +1387,30 @@ async fn second_review_findings_stay_fixed() {
 /// must come out as the same record, in the same pre-2025 place, as the
 /// form writes, audited per unit with its ids — across the import's chunks of
 /// 20.000 rows — and one bad row anywhere still writes nothing.
+/// The first active village of a Lai Châu commune: (id, commune code).
+async fn lai_chau_village(app: &TestApp) -> (i64, String) {
+    sqlx::query_as(
+        "SELECT v.id, v.commune_code FROM villages v JOIN units u ON u.era = 'current' AND u.code = v.commune_code \
+         WHERE v.active = 1 AND u.path LIKE '/VN/12/%' ORDER BY v.id LIMIT 1",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap()
+}
+
+/// A Lai Châu commune of today made of several old ones, and one of them:
+/// (today's code, the old code).
+async fn lai_chau_merged_commune(app: &TestApp) -> (String, String) {
+    sqlx::query_as(
+        "SELECT x.new_code, x.old_code FROM crosswalk_2025 x JOIN units u ON u.era = 'current' AND u.code = x.new_code \
+         WHERE u.path LIKE '/VN/12/%' AND (SELECT COUNT(*) FROM crosswalk_2025 y WHERE y.new_code = x.new_code) > 1 \
+         ORDER BY x.new_code, x.old_code DESC LIMIT 1",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap()
+}
+
 #[tokio::test]
 async fn an_import_writes_in_bulk_what_the_form_writes_and_all_or_nothing() {
     let (bulk, form) = (demo_app().await, demo_app().await);
@@ -1394,22 +1418,9 @@ async fn an_import_writes_in_bulk_what_the_form_writes_and_all_or_nothing() {
         bulk.user("tinh", "officer", "12").await,
         form.user("tinh", "officer", "12").await,
     );
-    let village: (i64, String) = sqlx::query_as(
-        "SELECT v.id, v.commune_code FROM villages v JOIN units u ON u.era = 'current' AND u.code = v.commune_code \
-         WHERE v.active = 1 AND u.path LIKE '/VN/12/%' ORDER BY v.id LIMIT 1",
-    )
-    .fetch_one(&bulk.db.pool)
-    .await
-    .unwrap();
+    let village = lai_chau_village(&bulk).await;
     let (vid, vcommune) = (village.0.to_string(), village.1);
-    let multi: (String, String) = sqlx::query_as(
-        "SELECT x.new_code, x.old_code FROM crosswalk_2025 x JOIN units u ON u.era = 'current' AND u.code = x.new_code \
-         WHERE u.path LIKE '/VN/12/%' AND (SELECT COUNT(*) FROM crosswalk_2025 y WHERE y.new_code = x.new_code) > 1 \
-         ORDER BY x.new_code, x.old_code DESC LIMIT 1",
-    )
-    .fetch_one(&bulk.db.pool)
-    .await
-    .unwrap();
+    let multi = lai_chau_merged_commune(&bulk).await;
     // (unit, form's JSON, CSV cells after ma_don_vi: ten, thon, cu, ngay, …)
     let rows: Vec<(String, Value, String)> = vec![
         (
@@ -1782,21 +1793,8 @@ async fn a_long_list_comes_a_page_at_a_time_without_repeats_or_gaps() {
 async fn a_new_record_answers_what_it_reads_back() {
     let app = demo_app().await;
     let officer = app.user("tinh.laichau", "officer", "12").await;
-    let (village, commune): (i64, String) = sqlx::query_as(
-        "SELECT v.id, v.commune_code FROM villages v JOIN units u ON u.era = 'current' AND u.code = v.commune_code \
-         WHERE v.active = 1 AND u.path LIKE '/VN/12/%' ORDER BY v.id LIMIT 1",
-    )
-    .fetch_one(&app.db.pool)
-    .await
-    .unwrap();
-    let (merged, old): (String, String) = sqlx::query_as(
-        "SELECT x.new_code, x.old_code FROM crosswalk_2025 x JOIN units u ON u.era = 'current' AND u.code = x.new_code \
-         WHERE u.path LIKE '/VN/12/%' AND (SELECT COUNT(*) FROM crosswalk_2025 y WHERE y.new_code = x.new_code) > 1 \
-         ORDER BY x.new_code, x.old_code DESC LIMIT 1",
-    )
-    .fetch_one(&app.db.pool)
-    .await
-    .unwrap();
+    let (village, commune) = lai_chau_village(&app).await;
+    let (merged, old) = lai_chau_merged_commune(&app).await;
     let communes: Vec<String> = sqlx::query_scalar(
         "SELECT code FROM units WHERE era = 'current' AND level = 'commune' AND path LIKE '/VN/12/%' \
          ORDER BY code DESC LIMIT 2",
