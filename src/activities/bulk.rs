@@ -24,14 +24,16 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use super::{ActivityDraft, Input, Villages, kind_of, parse, province_of};
+use super::places::VillageRow;
+use super::{Activity, ActivityDraft, Input, Villages, province_of};
 use crate::audit::{self, Change};
-use crate::auth::{Action, Actor};
+use crate::auth::Actor;
 use crate::db::bulk::{Val, insert_bound, next_ids};
 use crate::db::{Db, Tx, now};
-use crate::error::Result;
+use crate::error::{AppError, Result};
 use crate::text::format_int;
 use crate::units::Unit;
+use crate::units::directory::Directory;
 
 /// Kinds written by [`NewActivities`].
 pub(crate) fn written_in_bulk(kind: Option<&str>) -> bool {
@@ -80,6 +82,91 @@ const INTEGER_COLUMNS: [&str; 6] = [
     "attendance",
 ];
 
+/// The values of a new record's row, in [`COLUMNS`]' order. `id` may be
+/// NULL, for SQLite to choose.
+pub(crate) fn values(
+    id: Val,
+    kind: &str,
+    unit: &Unit,
+    input: Input,
+    village: Option<&VillageRow>,
+    dir: &Directory,
+    ts: &str,
+) -> Vec<Val> {
+    // As the activities_legacy trigger derives it (migration 0007):
+    // the old unit named, else the village's, else the unit's home.
+    // Left NULL, the trigger would derive it with an UPDATE a row.
+    let legacy_path = match &input.legacy {
+        Some((code, _)) => dir.get("legacy", code).map(|u| u.path.clone()),
+        None => village
+            .and_then(|v| v.legacy_path.clone())
+            .or_else(|| dir.legacy_home(&unit.code).map(str::to_string)),
+    };
+    let (legacy_code, legacy_name) = input.legacy.map_or((None, None), |(c, n)| (Some(c), Some(n)));
+    let int = |v: Option<i64>| v.map_or(Val::NullInt, Val::Int);
+    vec![
+        id,
+        Val::from(kind),
+        Val::from(unit.code.as_str()),
+        Val::from(province_of(unit)),
+        int(input.village_id),
+        Val::from(unit.path.as_str()),
+        legacy_code.into(),
+        legacy_name.into(),
+        legacy_path.into(),
+        Val::from(input.held_on),
+        input.ends_on.into(),
+        int(input.period_from),
+        int(input.period_to),
+        int(input.year),
+        Val::from(input.title),
+        Val::from(input.subtype),
+        Val::from(input.level),
+        int(input.attendance),
+        Val::from(input.decision_ref),
+        Val::from(input.note),
+        Val::from(ts),
+        Val::from(ts),
+    ]
+}
+
+/// The INSERT of one new record's [`values`], numbered as sqlx writes
+/// parameters (`$1`…), returning the record as JSON.
+pub(crate) static INSERT_ONE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let params: Vec<String> = (1..=COLUMNS.len()).map(|i| format!("${i}")).collect();
+    format!(
+        "INSERT INTO activities ({}) VALUES ({}) RETURNING {}",
+        COLUMNS.join(", "),
+        params.join(", "),
+        *super::RETURNING_JSON
+    )
+});
+
+/// Writes one new record through a transaction of
+/// [`Db::begin_native`](crate::db::Db::begin_native) and reads it back
+/// from its INSERT.
+pub(crate) fn insert_one(
+    tx: &Tx,
+    kind: &str,
+    unit: &Unit,
+    input: Input,
+    village: Option<&VillageRow>,
+    dir: &Directory,
+) -> Result<Activity> {
+    let conn = tx
+        .native()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("insert_one: not a native write transaction")))?;
+    let row = values(Val::NullInt, kind, unit, input, village, dir, &now());
+    let json: String = conn
+        .prepare_cached(&INSERT_ONE)
+        .and_then(|mut statement| statement.query_row(rusqlite::params_from_iter(&row), |r| r.get(0)))
+        .map_err(crate::db::native::failed)?;
+    let mut a = Activity::from_json(&json)?;
+    // Not part of the JSON (an export does not show it).
+    a.scope_path = unit.path.clone();
+    Ok(a)
+}
+
 impl NewActivities {
     pub fn new() -> NewActivities {
         NewActivities {
@@ -102,10 +189,8 @@ impl NewActivities {
         unit_code: &str,
         d: &ActivityDraft,
     ) -> Result<()> {
-        let kind = kind_of(d.kind.as_deref())?;
-        let unit = super::unit_for_write(tx, actor, Action::RecordActivity, unit_code).await?;
-        let input = parse(tx, &mut self.villages, kind, &unit, d).await?;
-        self.pending.push((kind, unit, input));
+        let checked = super::checked(tx, &mut self.villages, actor, unit_code, d).await?;
+        self.pending.push(checked);
         Ok(())
     }
 
@@ -123,41 +208,7 @@ impl NewActivities {
         let mut rows = Vec::with_capacity(pending.len());
         for ((kind, unit, input), id) in pending.into_iter().zip(ids) {
             let village = input.village_id.and_then(|v| self.villages.get(v));
-            // As the activities_legacy trigger derives it (migration 0007):
-            // the old unit named, else the village's, else the unit's home.
-            // Left NULL, the trigger would derive it with an UPDATE a row.
-            let legacy_path = match &input.legacy {
-                Some((code, _)) => dir.get("legacy", code).map(|u| u.path.clone()),
-                None => village
-                    .and_then(|v| v.legacy_path.clone())
-                    .or_else(|| dir.legacy_home(&unit.code).map(str::to_string)),
-            };
-            let (legacy_code, legacy_name) = input.legacy.map_or((None, None), |(c, n)| (Some(c), Some(n)));
-            let int = |v: Option<i64>| v.map_or(Val::NullInt, Val::Int);
-            rows.push(vec![
-                Val::Int(id),
-                Val::from(kind),
-                Val::from(unit.code.as_str()),
-                Val::from(province_of(&unit)),
-                int(input.village_id),
-                Val::from(unit.path.as_str()),
-                legacy_code.into(),
-                legacy_name.into(),
-                legacy_path.into(),
-                Val::from(input.held_on),
-                input.ends_on.into(),
-                int(input.period_from),
-                int(input.period_to),
-                int(input.year),
-                Val::from(input.title),
-                Val::from(input.subtype),
-                Val::from(input.level),
-                int(input.attendance),
-                Val::from(input.decision_ref),
-                Val::from(input.note),
-                Val::from(ts.as_str()),
-                Val::from(ts.as_str()),
-            ]);
+            rows.push(values(Val::Int(id), kind, &unit, input, village, &dir, &ts));
             self.written
                 .entry(unit.code.clone())
                 .or_insert_with(|| (unit.name.clone(), unit.path.clone(), Vec::new()))

@@ -167,20 +167,31 @@ static COLUMNS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
 static RETURNING: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     let list: Vec<String> = FIELDS
         .iter()
-        .map(|(name, expr)| {
-            let expr = match *expr {
-                "u.name" => {
-                    "(SELECT u.name FROM units u WHERE u.era = 'current' AND u.code = activities.unit_code)"
-                        .to_string()
-                }
-                "v.name" => "(SELECT v.name FROM villages v WHERE v.id = activities.village_id)".to_string(),
-                other => other.replacen("a.", "activities.", 1),
-            };
-            format!("{expr} AS {name}")
-        })
+        .map(|(name, expr)| format!("{} AS {name}", returned(expr)))
         .collect();
     list.join(", ")
 });
+
+/// [`RETURNING`] as one JSON object, read by [`Activity::from_json`] as an
+/// export's rows are (SQLite's `json_object`: the native writes of
+/// [`bulk::INSERT_ONE`]).
+static RETURNING_JSON: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let pairs: Vec<String> = FIELDS
+        .iter()
+        .map(|(name, expr)| format!("'{name}', {}", returned(expr)))
+        .collect();
+    format!("json_object({})", pairs.join(", "))
+});
+
+/// A field's expression over the row an INSERT returns.
+fn returned(expr: &str) -> String {
+    match expr {
+        "u.name" => "(SELECT u.name FROM units u WHERE u.era = 'current' AND u.code = activities.unit_code)"
+            .to_string(),
+        "v.name" => "(SELECT v.name FROM villages v WHERE v.id = activities.village_id)".to_string(),
+        other => other.replacen("a.", "activities.", 1),
+    }
+}
 
 const FROM: &str = "FROM activities a JOIN units u ON u.era = 'current' AND u.code = a.unit_code \
      LEFT JOIN villages v ON v.id = a.village_id";
@@ -614,11 +625,46 @@ fn kind_of(raw: Option<&str>) -> Result<&'static str> {
     })
 }
 
+/// Records one activity. On SQLite a record of one row with no side
+/// effect (outreach session, conference, mediation case: what an import
+/// writes in bulk) is written on the writers' thread through rusqlite
+/// ([`Db::begin_native`]): no hand-off to sqlx's worker thread while the
+/// write lock is held. Its checks and its audit entry are every record's.
 pub async fn create(db: &Db, actor: &Actor, unit_code: &str, d: &ActivityDraft) -> Result<Activity> {
-    let mut tx = db.begin().await?;
-    let a = create_in_tx(&mut tx, actor, unit_code, d).await?;
-    tx.commit().await?;
-    Ok(a)
+    if db.backend != crate::db::Backend::Sqlite || !bulk::written_in_bulk(d.kind.as_deref()) {
+        let mut tx = db.begin().await?;
+        let a = create_in_tx(&mut tx, actor, unit_code, d).await?;
+        tx.commit().await?;
+        return Ok(a);
+    }
+    let dir = crate::units::directory::directory(db).await?;
+    let (actor, unit_code, d) = (actor.clone(), unit_code.to_string(), d.clone());
+    db.write(|db| async move {
+        let mut tx = db.begin_native().await?;
+        let mut villages = Villages::default();
+        let (kind, unit, input) = checked(&mut tx, &mut villages, &actor, &unit_code, &d).await?;
+        let village = input.village_id.and_then(|v| villages.get(v));
+        let a = bulk::insert_one(&tx, kind, &unit, input, village, &dir)?;
+        audit_activity(&mut tx, &actor, "activity.create", None, &a).await?;
+        tx.commit().await?;
+        Ok(a)
+    })
+    .await
+}
+
+/// A new record's kind, unit (in the actor's scope) and checked fields, or
+/// the refusal naming the field.
+async fn checked(
+    tx: &mut Tx,
+    villages: &mut Villages,
+    actor: &Actor,
+    unit_code: &str,
+    d: &ActivityDraft,
+) -> Result<(&'static str, Unit, Input)> {
+    let kind = kind_of(d.kind.as_deref())?;
+    let unit = unit_for_write(tx, actor, Action::RecordActivity, unit_code).await?;
+    let input = parse(tx, villages, kind, &unit, d).await?;
+    Ok((kind, unit, input))
 }
 
 /// Records one activity in the caller's transaction; every refusal comes
@@ -629,9 +675,7 @@ pub async fn create_in_tx(
     unit_code: &str,
     d: &ActivityDraft,
 ) -> Result<Activity> {
-    let kind = kind_of(d.kind.as_deref())?;
-    let unit = unit_for_write(tx, actor, Action::RecordActivity, unit_code).await?;
-    let input = parse(tx, &mut Villages::default(), kind, &unit, d).await?;
+    let (kind, unit, input) = checked(tx, &mut Villages::default(), actor, unit_code, d).await?;
     if kind == "drug_free" {
         drug_free_once(tx, &unit, &input, None).await?;
     }

@@ -34,23 +34,46 @@ pub async fn record(tx: &mut Tx, actor: &Actor, change: Change) -> Result<()> {
 /// [`record`] with the time given: a citizen's tip-off actions are logged
 /// with the day only (db::today_stamp).
 pub async fn record_at(tx: &mut Tx, actor: &Actor, change: Change, at: &str) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO audit_log (at, user_id, actor_name, action, target_kind, target_id, \
-         target_label, scope_path, before_json, after_json) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(at)
-    .bind(actor.user_id)
-    .bind(&actor.username)
-    .bind(change.action)
-    .bind(change.target_kind)
-    .bind(&change.target_id)
-    .bind(&change.target_label)
-    .bind(&change.scope_path)
-    .bind(change.before.map(|v| v.to_string()))
-    .bind(change.after.map(|v| v.to_string()))
-    .execute(&mut **tx)
-    .await?;
+    if let Some(conn) = tx.native() {
+        return record_native(conn, actor, change, at);
+    }
+    sqlx::query(INSERT)
+        .bind(at)
+        .bind(actor.user_id)
+        .bind(&actor.username)
+        .bind(change.action)
+        .bind(change.target_kind)
+        .bind(&change.target_id)
+        .bind(&change.target_label)
+        .bind(&change.scope_path)
+        .bind(change.before.map(|v| v.to_string()))
+        .bind(change.after.map(|v| v.to_string()))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+const INSERT: &str = "INSERT INTO audit_log (at, user_id, actor_name, action, target_kind, target_id, \
+     target_label, scope_path, before_json, after_json) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
+/// [`record_at`] in a transaction of [`crate::db::Db::begin_native`].
+fn record_native(conn: &rusqlite::Connection, actor: &Actor, change: Change, at: &str) -> Result<()> {
+    let mut statement = conn.prepare_cached(INSERT).map_err(crate::db::native::failed)?;
+    statement
+        .execute(rusqlite::params![
+            at,
+            actor.user_id,
+            actor.username,
+            change.action,
+            change.target_kind,
+            change.target_id,
+            change.target_label,
+            change.scope_path,
+            change.before.map(|v| v.to_string()),
+            change.after.map(|v| v.to_string()),
+        ])
+        .map_err(crate::db::native::failed)?;
     Ok(())
 }
 

@@ -50,6 +50,19 @@ impl From<Option<String>> for Val {
     }
 }
 
+/// A value bound to a native statement (db/native.rs, the writer's
+/// rusqlite connection).
+impl rusqlite::ToSql for Val {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(match self {
+            Val::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Val::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
+            Val::Null | Val::NullInt => ToSqlOutput::Borrowed(ValueRef::Null),
+        })
+    }
+}
+
 /// Rows per statement: large statements amortise the round trip, and a
 /// statement of literals has none of binding's per-parameter cost.
 const ROWS_PER_STATEMENT: usize = 500;

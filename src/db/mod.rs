@@ -28,12 +28,12 @@ pub enum Backend {
 #[derive(Clone)]
 pub struct Db {
     pub pool: AnyPool,
-    /// SQLite: the one connection write transactions run on ([`Db::begin`]).
-    /// SQLite empties a connection's page cache whenever another connection
-    /// has committed, so writes spread over the pool's eight read every page
-    /// they touched again; on one connection its own commits leave its
-    /// cache warm.
-    writer: Option<AnyPool>,
+    /// SQLite: the one connection write transactions run on ([`Db::begin`]),
+    /// behind the lock that is this process's turn to write. SQLite empties
+    /// a connection's page cache whenever another connection has committed,
+    /// so writes spread over the pool's eight read every page they touched
+    /// again; on one connection its own commits leave its cache warm.
+    writer: Option<Arc<tokio::sync::Mutex<Writer>>>,
     pub backend: Backend,
     /// The database's file when it is SQLite: bulk reads step through it on
     /// a thread of their own ([`native`]).
@@ -42,8 +42,6 @@ pub struct Db {
     /// log (indicators/rollup): held here because it belongs to the data,
     /// one per database, shared by every clone of the pool.
     pub rollup: Arc<Rollup>,
-    /// Writers of this process take turns here before SQLite's write lock.
-    writers: Arc<tokio::sync::Mutex<()>>,
     /// The administrative units, read once (units/directory.rs).
     pub units: Arc<tokio::sync::RwLock<Option<Arc<crate::units::directory::Directory>>>>,
     /// The actors of API tokens seen (auth/tokens.rs).
@@ -56,36 +54,209 @@ impl std::fmt::Debug for Db {
     }
 }
 
-/// A write transaction. On SQLite it also holds this process's turn to
-/// write (see [`Db::begin`]), released when the transaction ends.
+/// A write transaction. On SQLite it runs on the writer's connection and
+/// holds this process's turn to write (see [`Db::begin`]) until it ends.
 pub struct Tx {
-    inner: sqlx::Transaction<'static, sqlx::Any>,
-    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    inner: TxInner,
     /// The database's unit directory, so a write looks its unit up without
     /// a query (units are not written in transactions of this type).
     pub units: Arc<tokio::sync::RwLock<Option<Arc<crate::units::directory::Directory>>>>,
 }
 
+enum TxInner {
+    /// PostgreSQL's writes and every read transaction: sqlx's own, on a
+    /// connection of the pool.
+    Pooled(sqlx::Transaction<'static, sqlx::Any>),
+    /// SQLite's writes, on the writer's connection held with its lock.
+    Writer(WriterTx),
+    /// SQLite's writes through rusqlite ([`Db::begin_native`]).
+    Native(NativeTx),
+}
+
 impl std::ops::Deref for Tx {
     type Target = sqlx::AnyConnection;
     fn deref(&self) -> &sqlx::AnyConnection {
-        &self.inner
+        match &self.inner {
+            TxInner::Pooled(t) => t,
+            TxInner::Writer(w) => &w.turn.conn,
+            TxInner::Native(n) => &n.turn.conn,
+        }
     }
 }
 
 impl std::ops::DerefMut for Tx {
     fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
-        &mut self.inner
+        match &mut self.inner {
+            TxInner::Pooled(t) => t,
+            TxInner::Writer(w) => &mut w.turn.conn,
+            TxInner::Native(n) => &mut n.turn.conn,
+        }
     }
 }
 
 impl Tx {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.inner.commit().await
+        match self.inner {
+            TxInner::Pooled(t) => t.commit().await,
+            TxInner::Writer(mut w) => w.end("COMMIT").await,
+            TxInner::Native(mut n) => n.end("COMMIT"),
+        }
     }
 
     pub async fn rollback(self) -> Result<(), sqlx::Error> {
-        self.inner.rollback().await
+        match self.inner {
+            TxInner::Pooled(t) => t.rollback().await,
+            TxInner::Writer(mut w) => w.end("ROLLBACK").await,
+            TxInner::Native(mut n) => n.end("ROLLBACK"),
+        }
+    }
+
+    /// The transaction's connection when it was begun by
+    /// [`Db::begin_native`] on SQLite: what it writes goes here.
+    pub fn native(&self) -> Option<&rusqlite::Connection> {
+        match &self.inner {
+            TxInner::Native(n) => n.turn.native.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+/// SQLite's writer: one connection kept out of any pool. A pool pings each
+/// connection given back to it before anyone may take it again (sqlx 0.8
+/// does so on every release), and a pool of one made that ping a fifth
+/// hand-off to the connection's worker thread on every write, while the
+/// next writer waited.
+pub(crate) struct Writer {
+    conn: sqlx::AnyConnection,
+    /// A transaction was begun and neither committed nor rolled back (its
+    /// [`Tx`] was dropped): rolled back before anything else runs here.
+    open: bool,
+    url: String,
+    /// The same database through rusqlite, for writes whose statements run
+    /// on the calling thread ([`Db::begin_native`]); opened at first use.
+    native: Option<rusqlite::Connection>,
+    path: Arc<std::path::Path>,
+}
+
+impl Writer {
+    async fn connect(url: &str, path: &std::path::Path) -> Result<Writer, sqlx::Error> {
+        use sqlx::Connection;
+        let mut conn = sqlx::AnyConnection::connect(url).await?;
+        sqlite_setup(&mut conn, WRITER_PRAGMAS).await?;
+        Ok(Writer {
+            conn,
+            open: false,
+            url: url.to_string(),
+            native: None,
+            path: Arc::from(path),
+        })
+    }
+
+    /// Begins an IMMEDIATE transaction on the native connection, opening
+    /// it first if need be, set up as the sqlx one.
+    fn begin_native(&mut self) -> Result<(), rusqlite::Error> {
+        let conn = match self.native.take() {
+            Some(conn) => conn,
+            None => {
+                let conn = rusqlite::Connection::open(&*self.path)?;
+                conn.busy_timeout(Duration::from_secs(10))?;
+                conn.execute_batch(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                )?;
+                conn.execute_batch(WRITER_PRAGMAS)?;
+                conn
+            }
+        };
+        // Left closed after an error: the next write opens a fresh one.
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        self.native = Some(conn);
+        Ok(())
+    }
+
+    /// Rolls back what a dropped transaction left open.
+    async fn settle(&mut self) -> Result<(), sqlx::Error> {
+        if self.open {
+            self.conn.execute("ROLLBACK").await?;
+            self.open = false;
+        }
+        Ok(())
+    }
+
+    async fn begin(&mut self) -> Result<(), sqlx::Error> {
+        self.settle().await?;
+        self.conn.execute("BEGIN IMMEDIATE").await?;
+        self.open = true;
+        Ok(())
+    }
+}
+
+/// A write transaction on [`Writer`], holding its lock. Dropped while
+/// open (an error returned early, a request cancelled), it leaves the
+/// rollback to a task of its own, or to the next writer if that takes the
+/// lock first: either way nothing else runs on the connection before it.
+struct WriterTx {
+    turn: tokio::sync::OwnedMutexGuard<Writer>,
+}
+
+impl WriterTx {
+    async fn end(&mut self, statement: &str) -> Result<(), sqlx::Error> {
+        self.turn.conn.execute(statement).await?;
+        self.turn.open = false;
+        Ok(())
+    }
+}
+
+/// A write transaction on [`Writer`]'s native connection, holding its
+/// lock. Its statements run on the calling thread with no hand-off, so a
+/// dropped one is rolled back at once.
+struct NativeTx {
+    turn: tokio::sync::OwnedMutexGuard<Writer>,
+    open: bool,
+}
+
+impl NativeTx {
+    fn end(&mut self, statement: &str) -> Result<(), sqlx::Error> {
+        let done = match &self.turn.native {
+            Some(conn) => conn.execute_batch(statement),
+            None => Ok(()),
+        };
+        done.map_err(native_error)?;
+        self.open = false;
+        Ok(())
+    }
+}
+
+impl Drop for NativeTx {
+    fn drop(&mut self) {
+        if self.open
+            && let Some(conn) = &self.turn.native
+            && let Err(e) = conn.execute_batch("ROLLBACK")
+        {
+            tracing::warn!("rolling back a dropped write transaction failed: {e}");
+            // A connection that cannot roll back is not used again.
+            self.turn.native = None;
+        }
+    }
+}
+
+/// A rusqlite error where sqlx's is expected (a transaction's end).
+pub fn native_error(e: rusqlite::Error) -> sqlx::Error {
+    sqlx::Error::Protocol(format!("SQLite: {e}"))
+}
+
+impl Drop for WriterTx {
+    fn drop(&mut self) {
+        if !self.turn.open {
+            return;
+        }
+        let writer = tokio::sync::OwnedMutexGuard::mutex(&self.turn).clone();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(e) = writer.lock().await.settle().await {
+                    tracing::warn!("rolling back a dropped write transaction failed: {e}");
+                }
+            });
+        }
     }
 }
 
@@ -100,9 +271,8 @@ const WRITER_PRAGMAS: &str = "PRAGMA cache_size = -16000; PRAGMA wal_autocheckpo
 /// How often `serve` checkpoints the WAL ([`Db::checkpoint_in_background`]).
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
-/// A pool of SQLite connections to `url`, each set up for antq (WAL,
-/// foreign keys, busy timeout) plus `pragmas`.
-async fn sqlite_pool(url: &str, size: u32, pragmas: &'static str) -> Result<AnyPool, sqlx::Error> {
+/// A pool of SQLite connections to `url`, each set up for antq.
+async fn sqlite_pool(url: &str, size: u32) -> Result<AnyPool, sqlx::Error> {
     AnyPoolOptions::new()
         .max_connections(size)
         .acquire_timeout(Duration::from_secs(10))
@@ -112,23 +282,49 @@ async fn sqlite_pool(url: &str, size: u32, pragmas: &'static str) -> Result<AnyP
         // transaction (writes with read-back, 64 clients: 1.237 → 1.387 a
         // second without it, bench/writes.sh).
         .test_before_acquire(false)
-        .after_connect(move |conn, _meta| {
-            Box::pin(async move {
-                // WAL lets readers run beside the writer; busy_timeout makes a
-                // second writer wait instead of failing.
-                conn.execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
-                )
-                .await?;
-                if !pragmas.is_empty() {
-                    conn.execute(pragmas).await?;
-                }
-                Ok(())
-            })
-        })
+        .after_connect(move |conn, _meta| Box::pin(async move { sqlite_setup(conn, "").await }))
         .connect(url)
         .await
+}
+
+/// Sets up a new SQLite connection for antq (WAL, foreign keys, busy
+/// timeout), plus `pragmas`.
+async fn sqlite_setup(conn: &mut sqlx::AnyConnection, pragmas: &str) -> Result<(), sqlx::Error> {
+    // WAL lets readers run beside the writer; busy_timeout makes a second
+    // writer (another process) wait instead of failing.
+    conn.execute(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+    )
+    .await?;
+    if !pragmas.is_empty() {
+        conn.execute(pragmas).await?;
+    }
+    Ok(())
+}
+
+/// The writers' thread of this process ([`Db::write`]), shared by every
+/// `Db`: a runtime of one thread of its own, started at first use. A
+/// native write blocks the thread it runs on for its statements (~0,1 ms);
+/// here that holds up only the writes queued behind it, which wait for
+/// SQLite's one write lock anyway, instead of a server thread's requests.
+/// `None` if the thread could not be started (writes then run in place).
+fn writers_thread() -> Option<&'static tokio::runtime::Handle> {
+    static HANDLE: std::sync::OnceLock<Option<tokio::runtime::Handle>> = std::sync::OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            let handle = runtime.handle().clone();
+            std::thread::Builder::new()
+                .name("antq-writer".into())
+                .spawn(move || runtime.block_on(std::future::pending::<()>()))
+                .ok()?;
+            Some(handle)
+        })
+        .as_ref()
 }
 
 /// The lock the figure log's triggers take (migrations/postgres/0008).
@@ -147,19 +343,18 @@ impl Db {
                         .with_context(|| format!("cannot create folder {}", dir.display()))?;
                 }
                 let url = format!("sqlite://{}?mode=rwc", path.display());
-                let pool = sqlite_pool(&url, 8, "")
+                let pool = sqlite_pool(&url, 8)
                     .await
                     .with_context(|| format!("cannot open SQLite database {}", path.display()))?;
-                let writer = sqlite_pool(&url, 1, WRITER_PRAGMAS)
+                let writer = Writer::connect(&url, path)
                     .await
                     .with_context(|| format!("cannot open SQLite database {}", path.display()))?;
                 Ok(Db {
                     pool,
-                    writer: Some(writer),
+                    writer: Some(Arc::new(tokio::sync::Mutex::new(writer))),
                     backend: Backend::Sqlite,
                     sqlite: Some(native::SqliteFile::new(path)),
                     rollup: Arc::default(),
-                    writers: Arc::default(),
                     units: Arc::default(),
                     tokens: Arc::default(),
                 })
@@ -177,7 +372,6 @@ impl Db {
                     backend: Backend::Postgres,
                     sqlite: None,
                     rollup: Arc::default(),
-                    writers: Arc::default(),
                     units: Arc::default(),
                     tokens: Arc::default(),
                 })
@@ -242,8 +436,7 @@ impl Db {
     /// BEGIN: it takes no write lock and no writer's turn).
     pub async fn begin_read(&self) -> Result<Tx, sqlx::Error> {
         Ok(Tx {
-            inner: self.pool.begin().await?,
-            _turn: None,
+            inner: TxInner::Pooled(self.pool.begin().await?),
             units: self.units.clone(),
         })
     }
@@ -259,6 +452,48 @@ impl Db {
         }
     }
 
+    /// Runs a write (`job`, given a clone of this `Db`) to its end on the
+    /// writers' own thread (SQLite; see `writers_thread`), or here
+    /// (PostgreSQL). A request cancelled meanwhile no longer waits for it,
+    /// and the write still ends as it would have.
+    pub async fn write<T, F, Fut>(&self, job: F) -> crate::error::Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(Db) -> Fut,
+        Fut: std::future::Future<Output = crate::error::Result<T>> + Send + 'static,
+    {
+        let work = job(self.clone());
+        match (self.backend, writers_thread()) {
+            (Backend::Sqlite, Some(handle)) => handle
+                .spawn(work)
+                .await
+                .map_err(|e| crate::error::AppError::Internal(anyhow::anyhow!("write job: {e}")))?,
+            _ => work.await,
+        }
+    }
+
+    /// Starts a write transaction whose rows are written through
+    /// [`Tx::native`] on SQLite: its statements run on the calling thread,
+    /// where each of [`Db::begin`]'s is a hand-off to sqlx's worker thread
+    /// and back while SQLite's write lock is held. Reads may still go
+    /// through the transaction as a connection (they see what was
+    /// committed, and nothing else can commit while it is open); a write
+    /// that way would wait for its own lock and fail. Run it on the
+    /// writers' thread ([`Db::write`]), which blocking calls may hold. On
+    /// PostgreSQL it is [`Db::begin`], and `native()` is `None`.
+    pub async fn begin_native(&self) -> Result<Tx, sqlx::Error> {
+        let Some(writer) = self.writer.as_ref().filter(|_| self.backend == Backend::Sqlite) else {
+            return self.begin().await;
+        };
+        let mut turn = writer.clone().lock_owned().await;
+        turn.settle().await?;
+        turn.begin_native().map_err(native_error)?;
+        Ok(Tx {
+            inner: TxInner::Native(NativeTx { turn, open: true }),
+            units: self.units.clone(),
+        })
+    }
+
     /// Starts a write transaction. On SQLite it takes the write lock at once
     /// (BEGIN IMMEDIATE): every write path reads before it writes, and a
     /// deferred transaction whose snapshot went stale in between would fail
@@ -266,28 +501,40 @@ impl Db {
     /// first queue on an async mutex: SQLite's own busy handler sleeps
     /// between retries (up to 100 ms), so sixty-four writers contending for
     /// the lock got through a few dozen writes a second, where taking turns
-    /// gets through hundreds. They all run on the one writer connection
-    /// (see [`Db`]'s `writer`). On PostgreSQL it takes the figure log's
+    /// gets through hundreds. The mutex holds the one writer connection
+    /// they all run on (see [`Db`]'s `writer`, and [`Writer`]). On PostgreSQL it takes the figure log's
     /// advisory lock first (migration 0008): the log's triggers take it too,
     /// and taking it before any row lock means two writers can never each
     /// hold what the other waits for.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         match self.backend {
-            Backend::Sqlite => {
-                let turn = self.writers.clone().lock_owned().await;
-                let pool = self.writer.as_ref().unwrap_or(&self.pool);
-                Ok(Tx {
-                    inner: pool.begin_with("BEGIN IMMEDIATE").await?,
-                    _turn: Some(turn),
+            Backend::Sqlite => match &self.writer {
+                Some(writer) => {
+                    let mut turn = writer.clone().lock_owned().await;
+                    if let Err(e) = turn.begin().await {
+                        // A connection whose worker thread is gone answers
+                        // every statement with this error: open a new one.
+                        if !matches!(e, sqlx::Error::WorkerCrashed | sqlx::Error::Io(_)) {
+                            return Err(e);
+                        }
+                        *turn = Writer::connect(&turn.url, &turn.path).await?;
+                        turn.begin().await?;
+                    }
+                    Ok(Tx {
+                        inner: TxInner::Writer(WriterTx { turn }),
+                        units: self.units.clone(),
+                    })
+                }
+                None => Ok(Tx {
+                    inner: TxInner::Pooled(self.pool.begin_with("BEGIN IMMEDIATE").await?),
                     units: self.units.clone(),
-                })
-            }
+                }),
+            },
             Backend::Postgres => {
                 let mut inner = self.pool.begin().await?;
                 sqlx::query(FIGURE_LOG_LOCK).execute(&mut *inner).await?;
                 Ok(Tx {
-                    inner,
-                    _turn: None,
+                    inner: TxInner::Pooled(inner),
                     units: self.units.clone(),
                 })
             }
@@ -347,6 +594,140 @@ mod tests {
         let shm = std::fs::read(format!("{}-shm", db_path.display())).unwrap();
         let word = |at: usize| u32::from_ne_bytes(shm[at..at + 4].try_into().unwrap());
         (word(16), word(96))
+    }
+
+    async fn rows(db: &Db) -> Vec<String> {
+        sqlx::query_scalar("SELECT v FROM t ORDER BY id")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap()
+    }
+
+    async fn insert(tx: &mut Tx, v: &str) {
+        sqlx::query("INSERT INTO t (v) VALUES ($1)")
+            .bind(v)
+            .execute(&mut **tx)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_write_dropped_before_its_commit_is_undone_and_frees_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let db = Db::connect(&DatabaseUrl::Sqlite(path.clone())).await.unwrap();
+        sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+            .execute(&db.pool)
+            .await
+            .unwrap();
+
+        // Dropped, then nothing else from this process: the rollback runs on
+        // its own and another process may write (it never waits: no busy
+        // timeout, so it fails while the lock is held).
+        let mut tx = db.begin().await.unwrap();
+        insert(&mut tx, "dropped 1").await;
+        drop(tx);
+        let other = rusqlite::Connection::open(&path).unwrap();
+        other.busy_timeout(Duration::ZERO).unwrap();
+        let mut waited = 0;
+        while other
+            .execute("INSERT INTO t (v) VALUES ('other process')", [])
+            .is_err()
+        {
+            assert!(waited < 100, "the write lock is still held");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            waited += 1;
+        }
+
+        // Dropped, and the next writer comes at once: it rolls back first.
+        let mut tx = db.begin().await.unwrap();
+        insert(&mut tx, "dropped 2").await;
+        drop(tx);
+        let mut tx = db.begin().await.unwrap();
+        insert(&mut tx, "committed").await;
+        tx.commit().await.unwrap();
+
+        let mut tx = db.begin().await.unwrap();
+        insert(&mut tx, "rolled back").await;
+        tx.rollback().await.unwrap();
+
+        // A statement that fails leaves the transaction usable, as before.
+        let mut tx = db.begin().await.unwrap();
+        assert!(
+            sqlx::query("INSERT INTO nowhere VALUES (1)")
+                .execute(&mut *tx)
+                .await
+                .is_err()
+        );
+        insert(&mut tx, "after an error").await;
+        tx.commit().await.unwrap();
+
+        assert_eq!(rows(&db).await, ["other process", "committed", "after an error"]);
+    }
+
+    #[tokio::test]
+    async fn a_native_write_commits_or_is_undone_at_once_and_takes_turns_with_sqlx() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("n.db");
+        let db = Db::connect(&DatabaseUrl::Sqlite(path.clone())).await.unwrap();
+        sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        let native = |tx: &Tx, v: &str| {
+            tx.native()
+                .unwrap()
+                .execute("INSERT INTO t (v) VALUES (?1)", [v])
+                .unwrap();
+        };
+
+        let tx = db.begin_native().await.unwrap();
+        native(&tx, "committed natively");
+        tx.commit().await.unwrap();
+
+        // Dropped: undone before the drop returns, the lock free at once.
+        let tx = db.begin_native().await.unwrap();
+        native(&tx, "dropped natively");
+        drop(tx);
+        let other = rusqlite::Connection::open(&path).unwrap();
+        other.busy_timeout(Duration::ZERO).unwrap();
+        other
+            .execute("INSERT INTO t (v) VALUES ('other process')", [])
+            .unwrap();
+
+        // A sqlx write left open is rolled back before a native one begins.
+        let mut tx = db.begin().await.unwrap();
+        insert(&mut tx, "dropped by sqlx").await;
+        drop(tx);
+        let tx = db.begin_native().await.unwrap();
+        // Reads through it see what was committed.
+        let mut tx = tx;
+        let seen: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM t")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        assert_eq!(seen, 2);
+        native(&tx, "after sqlx");
+        tx.commit().await.unwrap();
+
+        let tx = db.begin_native().await.unwrap();
+        native(&tx, "rolled back natively");
+        tx.rollback().await.unwrap();
+
+        let mut tx = db.begin().await.unwrap();
+        assert!(tx.native().is_none());
+        insert(&mut tx, "sqlx after native").await;
+        tx.commit().await.unwrap();
+
+        assert_eq!(
+            rows(&db).await,
+            [
+                "committed natively",
+                "other process",
+                "after sqlx",
+                "sqlx after native"
+            ]
+        );
     }
 
     #[tokio::test]

@@ -8,8 +8,9 @@
 //! each value, measured in docs/PERFORMANCE.md). Here the statement steps
 //! on the thread that uses the rows, which borrow straight from SQLite.
 //!
-//! Only reads go this way, each on a read-only connection of its own, so a
-//! read sees one snapshot (WAL) and never holds up a writer. The statement
+//! Reads go this way, each on a read-only connection of its own, so a
+//! read sees one snapshot (WAL) and never holds up a writer. (The one
+//! native writer is the writer's second connection, `Db::begin_native`.) The statement
 //! is the caller's, with the caller's access condition in it: this module
 //! adds no way around the scope check, it only moves the rows.
 
@@ -73,8 +74,10 @@ where
     Ok(state)
 }
 
+/// An error of rusqlite (a native read, or a write of
+/// [`Db::begin_native`](super::Db::begin_native)).
 pub fn failed(e: rusqlite::Error) -> AppError {
-    AppError::Internal(anyhow::anyhow!("native read: {e}"))
+    AppError::Internal(anyhow::anyhow!("SQLite (rusqlite): {e}"))
 }
 
 /// The text of a column, borrowed from SQLite (NULL reads as "").
