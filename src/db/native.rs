@@ -183,6 +183,11 @@ fn wal_index_header(shm: &std::fs::File) -> Option<[u8; WAL_INDEX_HEADER]> {
     Some(header)
 }
 
+/// A read-only connection to the database, for a caller that keeps it.
+pub fn open_read_only(file: &SqliteFile) -> Result<Connection> {
+    open(&file.0)
+}
+
 fn open(path: &Path) -> Result<Connection> {
     let conn = Connection::open_with_flags(
         path,

@@ -149,11 +149,40 @@ async fn writes_corrections_and_deletions_reach_the_rollup_at_once() {
         ),
         "DELETE FROM members WHERE id IN (SELECT MIN(id) FROM members)".to_string(),
         "UPDATE villages SET active = 0 WHERE id IN (SELECT MIN(id) FROM villages)".to_string(),
+        // Thousands of rows at once: read on a blocking thread (logged.rs).
+        format!(
+            "UPDATE activities SET held_on = '{year}-01-02' WHERE province_code = '12' AND kind = 'session'"
+        ),
     ] {
         sqlx::query(&sql).execute(&app.db.pool).await.unwrap();
         let all: Vec<Period> = (year - 4..=year).filter_map(Period::year).collect();
         assert_same(&app, &nation, &units, &all).await;
     }
+    // A province's campaign counts for the communes it covered too, from
+    // the refresh that reads the units it covered.
+    let province = app.user("laichau", "reviewer", "12").await;
+    let res = app
+        .api(
+            "POST",
+            "/units/12/activities",
+            Some(&province.token),
+            Some(
+                json!({"kind": "campaign", "title": "Đợt cao điểm", "held_on": format!("01/02/{year}"),
+                "unit_codes": ["03583"]}),
+            ),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let units = vec![units[0].clone(), unit(&app, "current", "03583").await];
+    assert_same(&app, &nation, &units, &this_year).await;
+    let id = res.json()["id"].as_i64().unwrap();
+    let moved = format!(
+        "UPDATE activities SET held_on = '{}-02-01' WHERE id = {id}",
+        year - 1
+    );
+    sqlx::query(&moved).execute(&app.db.pool).await.unwrap();
+    let two: Vec<Period> = (year - 1..=year).filter_map(Period::year).collect();
+    assert_same(&app, &nation, &units, &two).await;
 }
 
 /// A digest of the generated rows: equal digests, equal data (with

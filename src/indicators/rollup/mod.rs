@@ -34,6 +34,7 @@
 pub mod facts;
 mod load;
 mod log_check;
+mod logged;
 mod slots;
 mod snapshot;
 
@@ -54,10 +55,6 @@ use crate::db::Db;
 use crate::error::Result;
 use facts::{Series, TABLES, Table, m, r, y};
 
-/// Ids per query when refreshing.
-const REFRESH_BATCH: usize = 500;
-/// Log entries read per refresh round.
-const LOG_BATCH: i64 = 20_000;
 /// Applied log entries are deleted once this many have gathered.
 const PRUNE_AFTER: i64 = 5_000;
 /// A new snapshot is saved once this many log entries have been applied
@@ -138,6 +135,9 @@ pub struct Rollup {
     /// [`Rollup::keep_response`]); emptied with `cache`.
     responses: std::sync::Mutex<Responses>,
     log_check: log_check::LogCheck,
+    /// SQLite: the read-only connection refreshes read the log's rows on
+    /// (rollup/logged.rs), kept between them.
+    native: Arc<std::sync::Mutex<Option<rusqlite::Connection>>>,
     /// Snapshots are saved (set by [`Rollup::start`], as `serve` does):
     /// the log is then pruned only up to `saved`, the seq of the last one.
     snapshots: AtomicBool,
@@ -714,49 +714,18 @@ impl Rollup {
         let _gate = self.gate.lock().await;
         loop {
             let from = self.applied.load(Ordering::Acquire);
-            let log = sqlx::query(&format!(
-                "SELECT seq, tbl, row_id FROM figure_changes WHERE seq > $1 ORDER BY seq LIMIT {LOG_BATCH}"
-            ))
-            .bind(from)
-            .fetch_all(&db.pool)
-            .await?;
-            let Some(last) = log.last().map(|r| r.try_get::<i64, _>("seq")).transpose()? else {
+            let latest = self.log_check.latest(db).await?;
+            let logged = logged::read(db, &self.native, from, latest - from).await?;
+            let logged::Logged {
+                entries,
+                last,
+                read,
+                campaigns,
+                covered,
+            } = logged;
+            let Some(last) = last else {
                 break;
             };
-            let mut ids: Vec<Vec<i64>> = TABLES.iter().map(|_| Vec::new()).collect();
-            for entry in &log {
-                let tbl: String = entry.try_get("tbl")?;
-                if let Some(t) = Table::parse(&tbl) {
-                    ids[t.index()].push(entry.try_get("row_id")?);
-                }
-            }
-            // A team's dates bound its members' years; a village's
-            // recognitions count while it is active.
-            let teams = &ids[Table::Teams.index()];
-            if !teams.is_empty() {
-                let members = dependents(db, "SELECT id FROM members WHERE team_id IN ({})", teams).await?;
-                ids[Table::Members.index()].extend(members);
-            }
-            let villages = &ids[Table::Villages.index()];
-            if !villages.is_empty() {
-                let sql = "SELECT id FROM assessments WHERE subject_kind = 'village' AND subject_id IN ({})";
-                let quoted: Vec<String> = villages.iter().map(|v| format!("'{v}'")).collect();
-                let found = dependents_of(db, sql, &quoted).await?;
-                ids[Table::Assessments.index()].extend(found);
-            }
-            let mut read = Vec::new();
-            for table in TABLES {
-                let list = &mut ids[table.index()];
-                list.sort_unstable();
-                list.dedup();
-                let found = reread(db, table, list).await?;
-                read.push((table, std::mem::take(list), found));
-            }
-            let campaigns: Vec<i64> = read
-                .iter()
-                .find(|(t, _, _)| *t == Table::Activities)
-                .map(|(_, ids, _)| ids.clone())
-                .unwrap_or_default();
             let mut state = self.state.write().await;
             for (table, asked, found) in read {
                 let mut found: HashMap<i64, facts::Fact> = found.into_iter().collect();
@@ -765,14 +734,23 @@ impl Rollup {
                     state.replace(table, id, fact);
                 }
             }
-            covered_units(db, &mut state, Some(&campaigns)).await?;
+            for id in &campaigns {
+                if let Some(c) = state.campaigns.get_mut(id) {
+                    c.covered.clear();
+                }
+            }
+            for (id, path) in covered {
+                if let Some(c) = state.campaigns.get_mut(&id) {
+                    c.covered.push(path.into());
+                }
+            }
             // Cleared under the write lock, so no read of the old state can
             // put its figures back afterwards.
             self.forget();
-            self.entries.fetch_add(log.len() as i64, Ordering::AcqRel);
+            self.entries.fetch_add(entries as i64, Ordering::AcqRel);
             drop(state);
             self.applied.store(last, Ordering::Release);
-            if (log.len() as i64) < LOG_BATCH {
+            if (entries as i64) < logged::LOG_BATCH {
                 break;
             }
         }
@@ -905,45 +883,6 @@ impl Rollup {
     }
 }
 
-fn id_list(ids: &[i64]) -> String {
-    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
-}
-
-/// The current facts of the rows with these ids (absent: deleted).
-async fn reread(db: &Db, table: Table, ids: &[i64]) -> Result<Vec<(i64, facts::Fact)>> {
-    let mut out = Vec::new();
-    for chunk in ids.chunks(REFRESH_BATCH) {
-        // The ids are integers read from the log, so they are written into
-        // the statement: a list of 500 binds is slower on both engines.
-        let sql = table.select().replace(
-            "{where}",
-            &format!("{} IN ({})", table.id_column(), id_list(chunk)),
-        );
-        for row in sqlx::query(&sql).fetch_all(&db.pool).await? {
-            out.push(facts::read(table, &row)?);
-        }
-    }
-    Ok(out)
-}
-
-/// Ids of the rows that depend on the rows with these ids (`{}` in `sql`
-/// takes the list).
-async fn dependents(db: &Db, sql: &str, ids: &[i64]) -> Result<Vec<i64>> {
-    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
-    dependents_of(db, sql, &list).await
-}
-
-async fn dependents_of(db: &Db, sql: &str, keys: &[String]) -> Result<Vec<i64>> {
-    let mut out = Vec::new();
-    for chunk in keys.chunks(REFRESH_BATCH) {
-        let sql = sql.replace("{}", &chunk.join(","));
-        for row in sqlx::query(&sql).fetch_all(&db.pool).await? {
-            out.push(row.try_get("id")?);
-        }
-    }
-    Ok(out)
-}
-
 /// The units campaigns covered (all campaigns, or those with these ids).
 async fn covered_units(db: &Db, state: &mut State, only: Option<&[i64]>) -> Result<()> {
     let wanted: Vec<i64> = match only {
@@ -954,10 +893,10 @@ async fn covered_units(db: &Db, state: &mut State, only: Option<&[i64]>) -> Resu
             .collect(),
         None => state.campaigns.keys().copied().collect(),
     };
-    for chunk in wanted.chunks(REFRESH_BATCH) {
+    for chunk in wanted.chunks(logged::REFRESH_BATCH) {
         let rows = sqlx::query(&format!(
             "SELECT activity_id, scope_path FROM activity_units WHERE activity_id IN ({})",
-            id_list(chunk)
+            logged::id_list(chunk)
         ))
         .fetch_all(&db.pool)
         .await?;
