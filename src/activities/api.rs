@@ -14,9 +14,9 @@ use super::{ActivityDraft, ActivityFilter};
 use crate::app::AppState;
 use crate::auth::Actor;
 use crate::error::Result;
-use crate::tabular::Format;
+use crate::tabular::{Format, Sent};
 use crate::units;
-use crate::web::extract::{ApiJson, Id, Q, Upload};
+use crate::web::extract::{ApiJson, Id, Q, Spooled, Upload};
 
 pub async fn list(
     State(state): State<AppState>,
@@ -74,9 +74,9 @@ pub async fn cancel(
 pub async fn import(
     State(state): State<AppState>,
     actor: Actor,
-    Upload(body): Upload<{ crate::app::ACTIVITY_IMPORT_LIMIT }>,
+    Spooled(file): Spooled<{ crate::app::ACTIVITY_IMPORT_LIMIT }>,
 ) -> Result<impl IntoResponse> {
-    let done = super::io::import_activities(&state.db, &actor, &body).await?;
+    let done = super::io::import_activities(&state.db, &actor, Sent::File(file)).await?;
     Ok((StatusCode::OK, Json(json!(done))))
 }
 

@@ -285,7 +285,9 @@ pub async fn import(
 ) -> PageResult {
     let file = uploaded_file(multipart).await?;
     let result = match file {
-        Some(bytes) => super::io::import_activities(&state.db, &actor, &bytes).await,
+        Some(bytes) => {
+            super::io::import_activities(&state.db, &actor, crate::tabular::Sent::Bytes(&bytes)).await
+        }
         None => Err(AppError::field("file", "Tệp: chưa chọn tệp.")),
     };
     match refused_or(result)? {

@@ -106,8 +106,15 @@ pub struct Records<'a> {
 }
 
 enum RowSource<'a> {
-    Csv(Box<csv::StringRecordsIntoIter<&'a [u8]>>),
+    Csv(Box<dyn Iterator<Item = csv::Result<csv::StringRecord>> + Send + 'a>),
     Xlsx(std::vec::IntoIter<(u64, Vec<String>)>),
+}
+
+/// A file sent to an import: held in memory, or written to disk as it
+/// arrived (web/extract.rs, `Spooled`) and read from there a row at a time.
+pub enum Sent<'a> {
+    Bytes(&'a [u8]),
+    File(std::fs::File),
 }
 
 /// Opens a CSV or XLSX table for reading row by row; the header is checked
@@ -131,6 +138,63 @@ pub fn records<'a>(
             (header, RowSource::Csv(Box::new(rows)))
         }
     };
+    with_header(header, rows, columns, aliases)
+}
+
+/// [`records`] of a file sent either way. A CSV on disk is read a buffer
+/// at a time, so a file of any size takes a few kilobytes while it is
+/// read; an XLSX is read whole (its rows are unzipped at once anyway).
+pub fn records_sent<'a>(
+    sent: Sent<'a>,
+    sheet: &str,
+    columns: &[&str],
+    aliases: &[(&str, &str)],
+) -> Result<Records<'a>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = match sent {
+        Sent::Bytes(bytes) => return records(bytes, sheet, columns, aliases),
+        Sent::File(file) => file,
+    };
+    let unreadable = |e: std::io::Error| AppError::Internal(anyhow::anyhow!("reading an uploaded file: {e}"));
+    // Enough to tell an XLSX, skip a BOM and find the CSV's delimiter.
+    let mut start = Vec::new();
+    (&mut file)
+        .take(64 * 1024)
+        .read_to_end(&mut start)
+        .map_err(unreadable)?;
+    if start.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(bad("Tệp: tệp rỗng.".into()));
+    }
+    if Format::sniff(&start) == Format::Xlsx {
+        file.seek(SeekFrom::Start(0)).map_err(unreadable)?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(unreadable)?;
+        let (header, rows) = read_xlsx(&bytes, sheet)?;
+        return with_header(header, RowSource::Xlsx(rows.into_iter()), columns, aliases);
+    }
+    let bom = if start.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+    let first = start[bom..].split(|b| *b == b'\n').next().unwrap_or_default();
+    file.seek(SeekFrom::Start(bom as u64)).map_err(unreadable)?;
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter(&String::from_utf8_lossy(first)))
+        .flexible(true)
+        .from_reader(std::io::BufReader::with_capacity(256 * 1024, file));
+    let header = csv_header(&mut reader)?;
+    with_header(
+        header,
+        RowSource::Csv(Box::new(reader.into_records())),
+        columns,
+        aliases,
+    )
+}
+
+/// Checks a table's header against the requested columns.
+fn with_header<'a>(
+    header: Vec<String>,
+    rows: RowSource<'a>,
+    columns: &[&str],
+    aliases: &[(&str, &str)],
+) -> Result<Records<'a>> {
     let mut index = Vec::with_capacity(header.len());
     let mut present = vec![false; columns.len()];
     for h in &header {
@@ -177,6 +241,9 @@ impl Iterator for Records<'_> {
                     ),
                     Err(e) => {
                         let line = e.position().map(|p| p.line()).unwrap_or(0);
+                        if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
+                            return Some(Err(not_utf8()));
+                        }
                         return Some(Err(bad(format!("Tệp CSV: dòng {line} không đọc được ({e})."))));
                     }
                 },
@@ -207,25 +274,37 @@ type Rows = (Vec<String>, Vec<(u64, Vec<String>)>);
 
 /// A CSV's header and its rows, still to be read.
 fn open_csv(bytes: &[u8]) -> Result<(Vec<String>, csv::StringRecordsIntoIter<&[u8]>)> {
-    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
-        .map_err(|_| bad("Tệp CSV: phải được lưu với mã hóa UTF-8.".into()))?;
+    let text =
+        std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)).map_err(|_| not_utf8())?;
     let first = text.lines().next().unwrap_or_default();
-    let delimiter = if first.contains(';') && !first.contains(',') {
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter(first))
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let header = csv_header(&mut reader)?;
+    Ok((header, reader.into_records()))
+}
+
+fn not_utf8() -> AppError {
+    bad("Tệp CSV: phải được lưu với mã hóa UTF-8.".into())
+}
+
+/// ';' when the header line has semicolons and no comma (Excel's CSV in a
+/// Vietnamese locale), else ','.
+fn delimiter(first_line: &str) -> u8 {
+    if first_line.contains(';') && !first_line.contains(',') {
         b';'
     } else {
         b','
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| bad(format!("Tệp CSV: không đọc được dòng tiêu đề ({e}).")))?
-        .iter()
-        .map(str::to_string)
-        .collect();
-    Ok((header, reader.into_records()))
+    }
+}
+
+fn csv_header<R: std::io::Read>(reader: &mut csv::Reader<R>) -> Result<Vec<String>> {
+    let header = reader.headers().map_err(|e| match e.kind() {
+        csv::ErrorKind::Utf8 { .. } => not_utf8(),
+        _ => bad(format!("Tệp CSV: không đọc được dòng tiêu đề ({e}).")),
+    })?;
+    Ok(header.iter().map(str::to_string).collect())
 }
 
 /// Column letters of a 0-based index: 0 → A, 27 → AB.

@@ -181,35 +181,123 @@ impl<S: Send + Sync, const LIMIT: usize> FromRequest<S> for Upload<LIMIT> {
     type Rejection = Response;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
-        use futures_util::StreamExt;
-        let path = original_path(req.extensions(), req.uri());
-        let too_large = || {
-            AppError::TooLarge(format!(
-                "Tệp gửi lên quá lớn (tối đa {} MB).",
-                LIMIT / (1024 * 1024)
-            ))
-        };
-        let declared = req
-            .headers()
-            .get(axum::http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-        if declared.is_some_and(|n| n > LIMIT) {
-            return Err(reject(&path, too_large()));
-        }
-        let mut bytes = Vec::with_capacity(declared.unwrap_or(0));
-        let mut stream = req.into_body().into_data_stream();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| {
-                reject(
-                    &path,
-                    AppError::BadRequest(format!("Nội dung không đọc được: {e}")),
-                )
-            })?;
-            if bytes.len() + chunk.len() > LIMIT {
-                return Err(reject(&path, too_large()));
-            }
-            bytes.extend_from_slice(&chunk);
-        }
+        let mut bytes = Vec::new();
+        receive::<LIMIT>(req, &mut bytes).await?;
         Ok(Upload(bytes))
     }
+}
+
+/// A file sent as the whole request body, as [`Upload`], written to an
+/// unnamed temporary file as it arrives instead of held in memory: the
+/// activities import reads it from there a row at a time
+/// (`tabular::records_sent`), so a million-row CSV (88 MB) never sits in
+/// the server's memory. The file is gone when it is dropped.
+pub struct Spooled<const LIMIT: usize = { crate::app::BODY_LIMIT }>(pub std::fs::File);
+
+impl<S: Send + Sync, const LIMIT: usize> FromRequest<S> for Spooled<LIMIT> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        use std::io::Seek;
+        let path = original_path(req.extensions(), req.uri());
+        let failed = |e: std::io::Error| {
+            reject(
+                &path,
+                AppError::Internal(anyhow::anyhow!("writing an uploaded file to disk: {e}")),
+            )
+        };
+        let file = tempfile::tempfile().map_err(failed)?;
+        // Page-cache writes of a megabyte each: quick enough for the
+        // request's own task.
+        let mut spool = Spool {
+            out: std::io::BufWriter::with_capacity(1024 * 1024, file),
+            error: None,
+        };
+        receive::<LIMIT>(req, &mut spool).await?;
+        if let Some(e) = spool.error {
+            return Err(failed(e));
+        }
+        let mut file = spool.out.into_inner().map_err(|e| failed(e.into_error()))?;
+        file.rewind().map_err(failed)?;
+        Ok(Spooled(file))
+    }
+}
+
+/// Where [`receive`] puts a body.
+trait Sink {
+    /// The length the request declared (0: none).
+    fn expect(&mut self, _declared: usize) {}
+    /// Keeps a chunk; `false` stops reading (the sink keeps its error).
+    fn keep(&mut self, chunk: &[u8]) -> bool;
+}
+
+impl Sink for Vec<u8> {
+    /// One buffer of the declared size (see [`Upload`]).
+    fn expect(&mut self, declared: usize) {
+        self.reserve_exact(declared);
+    }
+
+    fn keep(&mut self, chunk: &[u8]) -> bool {
+        self.extend_from_slice(chunk);
+        true
+    }
+}
+
+struct Spool {
+    out: std::io::BufWriter<std::fs::File>,
+    error: Option<std::io::Error>,
+}
+
+impl Sink for Spool {
+    fn keep(&mut self, chunk: &[u8]) -> bool {
+        use std::io::Write;
+        match self.out.write_all(chunk) {
+            Ok(()) => true,
+            Err(e) => {
+                self.error = Some(e);
+                false
+            }
+        }
+    }
+}
+
+/// Reads a request body of at most `LIMIT` bytes, chunk by chunk, into
+/// `sink`. A body over the limit — declared or sent — is refused with a
+/// Vietnamese 413 naming the limit, before it is read or as soon as it
+/// passes it.
+async fn receive<const LIMIT: usize>(req: Request, sink: &mut impl Sink) -> Result<(), Response> {
+    use futures_util::StreamExt;
+    let path = original_path(req.extensions(), req.uri());
+    let too_large = || {
+        AppError::TooLarge(format!(
+            "Tệp gửi lên quá lớn (tối đa {} MB).",
+            LIMIT / (1024 * 1024)
+        ))
+    };
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > LIMIT) {
+        return Err(reject(&path, too_large()));
+    }
+    sink.expect(declared.unwrap_or(0));
+    let mut received = 0usize;
+    let mut stream = req.into_body().into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            reject(
+                &path,
+                AppError::BadRequest(format!("Nội dung không đọc được: {e}")),
+            )
+        })?;
+        received += chunk.len();
+        if received > LIMIT {
+            return Err(reject(&path, too_large()));
+        }
+        if !sink.keep(&chunk) {
+            return Ok(());
+        }
+    }
+    Ok(())
 }

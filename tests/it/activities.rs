@@ -1867,3 +1867,63 @@ async fn a_new_record_answers_what_it_reads_back() {
         assert_eq!(audited["unit_codes"], read.json()["unit_codes"], "{kind}");
     }
 }
+
+/// The API's import reads the file from disk as it arrived (Spooled), a
+/// row at a time: Excel's Vietnamese CSV (BOM, semicolons) and an XLSX
+/// read as from memory; a file that is not UTF-8 is refused by name,
+/// whether the bad byte is in the header or in the last row, and writes
+/// nothing; a declared length over the route's limit is refused at once.
+#[tokio::test]
+async fn the_import_reads_the_file_from_disk_a_row_at_a_time() {
+    let app = TestApp::new().await;
+    let officer = app.user("canbo", "officer", "03583").await;
+    let header = "ma_hoat_dong;loai;ma_don_vi;ten_don_vi;ma_thon;ma_don_vi_cu;ngay;ngay_ket_thuc;tu_nam;den_nam;\
+                  nam;noi_dung;phan_loai;cap;so_luot_nguoi;so_quyet_dinh;don_vi_tham_gia;ghi_chu\n";
+    let row = |title: &str| format!(";session;03583;;;;01/02/2025;;;;;{title};hop_dan;;30;;;\n");
+    let n = app.count("SELECT COUNT(*) FROM activities").await;
+    let excel = format!("\u{FEFF}{header}{}{}", row("Buổi một"), row("Buổi hai"));
+    let res = app.upload("/activities/import", &officer.token, excel).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.json()["created"], 2, "{}", res.text);
+    assert_eq!(app.count("SELECT COUNT(*) FROM activities").await, n + 2);
+    let titles = app
+        .count("SELECT COUNT(*) FROM activities WHERE title IN ('Buổi một', 'Buổi hai')")
+        .await;
+    assert_eq!(titles, 2);
+
+    // Not UTF-8 (Windows-1258's "ộ"), in the last row or in the header.
+    let mut bad_row = format!("{header}{}", row("Buổi ba")).into_bytes();
+    bad_row.extend_from_slice(b";session;03583;;;;01/02/2025;;;;;Bu\xd2i;hop_dan;;30;;;\n");
+    let mut bad_header = b"ma_ho\xd2t_dong;loai\n".to_vec();
+    bad_header.extend_from_slice(row("Buổi bốn").as_bytes());
+    for body in [bad_row, bad_header] {
+        let res = app.upload("/activities/import", &officer.token, body).await;
+        assert_eq!(res.status, 422, "{}", res.text);
+        assert!(res.text.contains("mã hóa UTF-8"), "{}", res.text);
+        assert_eq!(app.count("SELECT COUNT(*) FROM activities").await, n + 2);
+    }
+
+    // An XLSX sent the same way (the export's own file).
+    let xlsx = app
+        .get(
+            "/units/03583/activities/export?format=xlsx&year=2025",
+            &officer.token,
+        )
+        .await;
+    assert_eq!(xlsx.status, 200, "{}", xlsx.text);
+    let res = app
+        .upload("/activities/import", &officer.token, xlsx.bytes.clone())
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.json()["created"], 0, "{}", res.text);
+    assert_eq!(res.json()["unchanged"], 2, "{}", res.text);
+
+    let req = axum::http::Request::post("/api/v1/activities/import")
+        .header("authorization", format!("Bearer {}", officer.token))
+        .header("content-length", (200 * 1024 * 1024).to_string())
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let res = app.request(req).await;
+    assert_eq!(res.status, 413, "{}", res.text);
+    assert!(res.text.contains("128 MB"), "{}", res.text);
+}
