@@ -159,10 +159,7 @@ impl Writer {
             Some(conn) => conn,
             None => {
                 let conn = rusqlite::Connection::open(&*self.path)?;
-                conn.busy_timeout(Duration::from_secs(10))?;
-                conn.execute_batch(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-                )?;
+                conn.execute_batch(SETUP_PRAGMAS)?;
                 conn.execute_batch(WRITER_PRAGMAS)?;
                 conn
             }
@@ -271,6 +268,12 @@ const WRITER_PRAGMAS: &str = "PRAGMA cache_size = -16000; PRAGMA wal_autocheckpo
 /// How often `serve` checkpoints the WAL ([`Db::checkpoint_in_background`]).
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
+/// Every SQLite connection that writes, through sqlx or rusqlite: WAL lets
+/// readers run beside the writer; busy_timeout makes a second writer
+/// (another process) wait instead of failing.
+const SETUP_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
+
 /// A pool of SQLite connections to `url`, each set up for antq.
 async fn sqlite_pool(url: &str, size: u32) -> Result<AnyPool, sqlx::Error> {
     AnyPoolOptions::new()
@@ -290,13 +293,7 @@ async fn sqlite_pool(url: &str, size: u32) -> Result<AnyPool, sqlx::Error> {
 /// Sets up a new SQLite connection for antq (WAL, foreign keys, busy
 /// timeout), plus `pragmas`.
 async fn sqlite_setup(conn: &mut sqlx::AnyConnection, pragmas: &str) -> Result<(), sqlx::Error> {
-    // WAL lets readers run beside the writer; busy_timeout makes a second
-    // writer (another process) wait instead of failing.
-    conn.execute(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
-    )
-    .await?;
+    conn.execute(SETUP_PRAGMAS).await?;
     if !pragmas.is_empty() {
         conn.execute(pragmas).await?;
     }
