@@ -593,6 +593,26 @@ mod tests {
         (word(16), word(96))
     }
 
+    /// A database in a temporary folder with one table `t (id, v)`.
+    async fn database() -> (tempfile::TempDir, std::path::PathBuf, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let db = Db::connect(&DatabaseUrl::Sqlite(path.clone())).await.unwrap();
+        sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        (dir, path, db)
+    }
+
+    /// Another process's connection: it never waits for the write lock
+    /// (no busy timeout), so a write of its fails while the lock is held.
+    fn other_process(path: &std::path::Path) -> rusqlite::Connection {
+        let other = rusqlite::Connection::open(path).unwrap();
+        other.busy_timeout(Duration::ZERO).unwrap();
+        other
+    }
+
     async fn rows(db: &Db) -> Vec<String> {
         sqlx::query_scalar("SELECT v FROM t ORDER BY id")
             .fetch_all(&db.pool)
@@ -610,22 +630,14 @@ mod tests {
 
     #[tokio::test]
     async fn a_write_dropped_before_its_commit_is_undone_and_frees_the_lock() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("w.db");
-        let db = Db::connect(&DatabaseUrl::Sqlite(path.clone())).await.unwrap();
-        sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
-            .execute(&db.pool)
-            .await
-            .unwrap();
+        let (_dir, path, db) = database().await;
 
         // Dropped, then nothing else from this process: the rollback runs on
-        // its own and another process may write (it never waits: no busy
-        // timeout, so it fails while the lock is held).
+        // its own and another process may write.
         let mut tx = db.begin().await.unwrap();
         insert(&mut tx, "dropped 1").await;
         drop(tx);
-        let other = rusqlite::Connection::open(&path).unwrap();
-        other.busy_timeout(Duration::ZERO).unwrap();
+        let other = other_process(&path);
         let mut waited = 0;
         while other
             .execute("INSERT INTO t (v) VALUES ('other process')", [])
@@ -664,13 +676,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_native_write_commits_or_is_undone_at_once_and_takes_turns_with_sqlx() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("n.db");
-        let db = Db::connect(&DatabaseUrl::Sqlite(path.clone())).await.unwrap();
-        sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
-            .execute(&db.pool)
-            .await
-            .unwrap();
+        let (_dir, path, db) = database().await;
         let native = |tx: &Tx, v: &str| {
             tx.native()
                 .unwrap()
@@ -686,8 +692,7 @@ mod tests {
         let tx = db.begin_native().await.unwrap();
         native(&tx, "dropped natively");
         drop(tx);
-        let other = rusqlite::Connection::open(&path).unwrap();
-        other.busy_timeout(Duration::ZERO).unwrap();
+        let other = other_process(&path);
         other
             .execute("INSERT INTO t (v) VALUES ('other process')", [])
             .unwrap();
@@ -696,9 +701,8 @@ mod tests {
         let mut tx = db.begin().await.unwrap();
         insert(&mut tx, "dropped by sqlx").await;
         drop(tx);
-        let tx = db.begin_native().await.unwrap();
+        let mut tx = db.begin_native().await.unwrap();
         // Reads through it see what was committed.
-        let mut tx = tx;
         let seen: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM t")
             .fetch_one(&mut *tx)
             .await
@@ -729,20 +733,10 @@ mod tests {
 
     #[tokio::test]
     async fn serve_checkpoints_the_wal_beside_the_writer() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("c.db");
-        let db = Db::connect(&DatabaseUrl::Sqlite(path.clone())).await.unwrap();
-        sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
-            .execute(&db.pool)
-            .await
-            .unwrap();
+        let (_dir, path, db) = database().await;
         for i in 0..20 {
             let mut tx = db.begin().await.unwrap();
-            sqlx::query("INSERT INTO t (v) VALUES ($1)")
-                .bind(format!("row {i}"))
-                .execute(&mut *tx)
-                .await
-                .unwrap();
+            insert(&mut tx, &format!("row {i}")).await;
             tx.commit().await.unwrap();
         }
         let (frames, copied) = wal_frames(&path);
