@@ -196,37 +196,55 @@ impl NewActivities {
 
     /// Writes the rows checked so far; returns how many.
     pub async fn write(&mut self, db: &Db, tx: &mut Tx) -> Result<usize> {
+        let ids = next_ids(tx, db.backend, "activities", self.pending.len()).await?;
+        let dir = crate::units::directory::directory(db).await?;
+        let rows = self.rows(&dir, ids);
+        insert_bound(tx, db.backend, "activities", &COLUMNS, &INTEGER_COLUMNS, &rows).await?;
+        Ok(rows.len())
+    }
+
+    /// The rows checked so far, taken to be written (in [`COLUMNS`]' order,
+    /// numbered from `ids` in the order they are to be written), and noted
+    /// for the audit.
+    pub fn rows(&mut self, dir: &Directory, ids: impl IntoIterator<Item = i64>) -> Vec<Vec<Val>> {
         let mut pending = std::mem::take(&mut self.pending);
         // In the order of the activities_scope index (kind, place, date):
         // consecutive rows then land on the same pages of the indexes, where
         // in file order each row touched pages of its own (a national file
-        // wrote ~40 µs a row that way).
+        // wrote ~40 µs a row that way). Numbered in that order too, so the
+        // table itself is written at its end.
         pending.sort_by(|a, b| (a.0, &a.1.path, &a.2.held_on).cmp(&(b.0, &b.1.path, &b.2.held_on)));
-        let ids = next_ids(tx, db.backend, "activities", pending.len()).await?;
-        let dir = crate::units::directory::directory(db).await?;
         let ts = now();
         let mut rows = Vec::with_capacity(pending.len());
         for ((kind, unit, input), id) in pending.into_iter().zip(ids) {
             let village = input.village_id.and_then(|v| self.villages.get(v));
-            rows.push(values(Val::Int(id), kind, &unit, input, village, &dir, &ts));
+            rows.push(values(Val::Int(id), kind, &unit, input, village, dir, &ts));
             self.written
                 .entry(unit.code.clone())
                 .or_insert_with(|| (unit.name.clone(), unit.path.clone(), Vec::new()))
                 .2
                 .push(id);
         }
-        let n = rows.len();
-        insert_bound(tx, db.backend, "activities", &COLUMNS, &INTEGER_COLUMNS, &rows).await?;
-        Ok(n)
+        rows
+    }
+
+    /// Writes `rows` (of [`rows`](Self::rows)) through a native write
+    /// transaction's connection.
+    pub fn insert_native(conn: &rusqlite::Connection, rows: &[Vec<Val>]) -> Result<()> {
+        crate::db::bulk::insert_native(conn, "activities", &COLUMNS, rows)
     }
 
     /// The audit entries of everything written (see the module's comment),
     /// in the import's transaction, before it commits.
     pub async fn audit(self, db: &Db, tx: &mut Tx, actor: &Actor) -> Result<()> {
-        let changes = self
-            .written
-            .into_iter()
-            .map(|(_, (name, path, ids))| {
+        audit::record_many(tx, db.backend, actor, self.changes()).await
+    }
+
+    /// The audit entries of everything written: one per unit.
+    pub fn changes(self) -> Vec<Change> {
+        self.written
+            .into_values()
+            .map(|(name, path, ids)| {
                 let (first, last) = (ids.iter().min().copied(), ids.iter().max().copied());
                 Change {
                     action: "activity.import",
@@ -242,7 +260,6 @@ impl NewActivities {
                     after: Some(json!({ "created": ids.len(), "ids": ids })),
                 }
             })
-            .collect();
-        audit::record_many(tx, db.backend, actor, changes).await
+            .collect()
     }
 }

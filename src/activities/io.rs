@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::festival;
 use super::{Activity, ActivityDraft, ActivityFilter};
 use crate::auth::{Action, Actor, policy};
-use crate::db::{Db, native};
+use crate::db::{Backend, Db, native};
 use crate::error::{AppError, Result};
 use crate::tabular::{self, Format, RowErrors};
 use crate::text::format_date;
@@ -339,7 +339,7 @@ pub struct Imported {
 /// Rows checked before the checked new ones are written: enough to make
 /// the statements large, few enough to keep an import of millions of rows
 /// in little memory.
-const IMPORT_CHUNK: usize = 20_000;
+pub(super) const IMPORT_CHUNK: usize = 20_000;
 
 /// Imports activities (sheet "Hoạt động", the export's columns; ten_don_vi
 /// is informative). All rows or none; every bad row is listed with its line.
@@ -349,11 +349,18 @@ const IMPORT_CHUNK: usize = 20_000;
 pub async fn import_activities(db: &Db, actor: &Actor, sent: tabular::Sent<'_>) -> Result<Imported> {
     let c = &ACTIVITY_COLUMNS;
     policy::require_role(actor, Action::RecordActivity)?;
-    let mut source = tabular::records_sent(sent, SHEET, c, &[])?;
     // Loaded before the transaction begins, so that it carries it: without
     // it every row's unit and crosswalk would be a query (a server's first
     // import checked 20.000 rows in 3,7 s instead of 0,1).
     crate::units::directory::directory(db).await?;
+    if db.backend == Backend::Sqlite {
+        let source = tabular::records_sent(sent.again()?, SHEET, c, &[])?;
+        if let Some(done) = super::pipelined::import_new(db, actor, source).await? {
+            return Ok(done);
+        }
+        // A row to update or of another kind: read again from the start.
+    }
+    let mut source = tabular::records_sent(sent, SHEET, c, &[])?;
     let mut tx = db.begin().await?;
     let mut errors = RowErrors::default();
     let mut done = Imported::default();
@@ -416,6 +423,36 @@ async fn import_row(
     new: &mut super::bulk::NewActivities,
     r: &tabular::Record,
 ) -> Result<u8> {
+    let (code, unit, draft) = draft_of(r);
+    match code {
+        None => {
+            if super::bulk::written_in_bulk(draft.kind.as_deref()) {
+                new.check(tx, actor, &unit, &draft).await?;
+            } else {
+                super::create_in_tx(tx, actor, &unit, &draft).await?;
+            }
+            Ok(1)
+        }
+        Some(code) => match code.parse::<i64>() {
+            Ok(id) => {
+                if unchanged(db, tx, actor, id, r).await? {
+                    Ok(0)
+                } else {
+                    super::update_in_tx(db, tx, actor, id, &draft).await?;
+                    Ok(2)
+                }
+            }
+            Err(_) => Err(AppError::field(
+                "ma_hoat_dong",
+                format!("Mã hoạt động \"{}\" không hợp lệ.", crate::input::shorten(&code)),
+            )),
+        },
+    }
+}
+
+/// A row of the import as the form's draft: the record's code
+/// (`ma_hoat_dong`, none for a new record), its unit's code, and the rest.
+pub(super) fn draft_of(r: &tabular::Record) -> (Option<String>, String, ActivityDraft) {
     let c = &ACTIVITY_COLUMNS;
     let cell = |name: &str| c.iter().position(|x| *x == name).and_then(|i| r.get(i));
     let draft = ActivityDraft {
@@ -442,31 +479,15 @@ async fn import_row(
         ),
         note: Some(cell("ghi_chu").unwrap_or_default()),
     };
-    match cell("ma_hoat_dong") {
-        None => {
-            let unit = cell("ma_don_vi").unwrap_or_default();
-            if super::bulk::written_in_bulk(draft.kind.as_deref()) {
-                new.check(tx, actor, &unit, &draft).await?;
-            } else {
-                super::create_in_tx(tx, actor, &unit, &draft).await?;
-            }
-            Ok(1)
-        }
-        Some(code) => match code.parse::<i64>() {
-            Ok(id) => {
-                if unchanged(db, tx, actor, id, r).await? {
-                    Ok(0)
-                } else {
-                    super::update_in_tx(db, tx, actor, id, &draft).await?;
-                    Ok(2)
-                }
-            }
-            Err(_) => Err(AppError::field(
-                "ma_hoat_dong",
-                format!("Mã hoạt động \"{}\" không hợp lệ.", crate::input::shorten(&code)),
-            )),
-        },
-    }
+    (cell("ma_hoat_dong"), cell("ma_don_vi").unwrap_or_default(), draft)
+}
+
+/// True when a row of the import is a new record of a kind written in bulk
+/// (no `ma_hoat_dong`; a session, conference or mediation case).
+pub(super) fn new_in_bulk(r: &tabular::Record) -> bool {
+    let c = &ACTIVITY_COLUMNS;
+    let cell = |name: &str| c.iter().position(|x| *x == name).and_then(|i| r.get(i));
+    cell("ma_hoat_dong").is_none() && super::bulk::written_in_bulk(cell("loai").as_deref())
 }
 
 /// True when the stored record already reads as this row (so nothing is

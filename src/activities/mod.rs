@@ -17,6 +17,7 @@ pub mod figures;
 pub mod io;
 mod list;
 pub mod pages;
+mod pipelined;
 mod places;
 pub mod programmes;
 

@@ -77,11 +77,25 @@ fn record_native(conn: &rusqlite::Connection, actor: &Actor, change: Change, at:
     Ok(())
 }
 
+/// [`record_many`] in a transaction of [`crate::db::Db::begin_native`], on
+/// the calling thread: a few entries (an import's, one per unit), one
+/// statement each.
+pub fn record_many_native(conn: &rusqlite::Connection, actor: &Actor, changes: Vec<Change>) -> Result<()> {
+    let at = now();
+    for change in changes {
+        record_native(conn, actor, change, &at)?;
+    }
+    Ok(())
+}
+
 /// [`record`] for many entries of one transaction (an import's, one per
 /// unit), many a statement (db::bulk::insert_bound): the same rows as one
 /// call each.
 pub async fn record_many(tx: &mut Tx, backend: Backend, actor: &Actor, changes: Vec<Change>) -> Result<()> {
     use crate::db::bulk::Val;
+    if let Some(conn) = tx.native() {
+        return record_many_native(conn, actor, changes);
+    }
     let at = now();
     let user: Val = actor.user_id.map_or(Val::NullInt, Val::Int);
     let rows: Vec<Vec<Val>> = changes

@@ -130,6 +130,49 @@ pub async fn insert(
     Ok(())
 }
 
+/// Rows per statement of [`insert_native`]. One row a statement cost
+/// three times as much: with a trigger on the table SQLite keeps a
+/// statement journal, a copy of every page a statement changes that the
+/// transaction had changed before (six pages a row here, the table, four
+/// indexes and the change log), so that the statement alone can be undone.
+/// A statement of many rows copies each page once. 256 rows of 22 values
+/// stay well under SQLite's 32.766 parameters.
+const NATIVE_ROWS_PER_STATEMENT: usize = 256;
+
+/// Inserts every row into `table (columns)` through a native write
+/// transaction's connection ([`Tx::native`](super::Tx::native), SQLite):
+/// prepared statements of many rows, their values bound. Binding costs
+/// rusqlite little per parameter, where sqlx's grows with a statement's
+/// parameter count and literals make SQLite parse every value.
+pub fn insert_native(
+    conn: &rusqlite::Connection,
+    table: &str,
+    columns: &[&str],
+    rows: &[Vec<Val>],
+) -> crate::error::Result<()> {
+    let width = columns.len().max(1);
+    let one = format!("({})", vec!["?"; width].join(", "));
+    for chunk in rows.chunks(NATIVE_ROWS_PER_STATEMENT) {
+        if let Some(row) = chunk.iter().find(|row| row.len() != width) {
+            return Err(crate::error::AppError::Internal(anyhow::anyhow!(
+                "bulk insert into {table}: a row of {} values for {width} columns",
+                row.len()
+            )));
+        }
+        // The same text for every full chunk: prepared once, kept by
+        // rusqlite's cache; a last, shorter chunk has its own.
+        let sql = format!(
+            "INSERT INTO {table} ({}) VALUES {}",
+            columns.join(", "),
+            vec![one.as_str(); chunk.len()].join(", ")
+        );
+        conn.prepare_cached(&sql)
+            .and_then(|mut statement| statement.execute(rusqlite::params_from_iter(chunk.iter().flatten())))
+            .map_err(super::native::failed)?;
+    }
+    Ok(())
+}
+
 /// Rows per statement of [`insert_bound`]: one JSON text of a few hundred
 /// kilobytes, parsed by the database in one go.
 const BOUND_ROWS_PER_STATEMENT: usize = 2_000;

@@ -111,6 +111,18 @@ impl Tx {
         }
     }
 
+    /// Commits a transaction of [`Db::begin_native`] on the calling thread,
+    /// which it blocks while SQLite writes the log: for a blocking thread
+    /// (an import's last step, `activities/pipelined.rs`).
+    pub fn commit_blocking(self) -> Result<(), sqlx::Error> {
+        match self.inner {
+            TxInner::Native(mut n) => n.end("COMMIT"),
+            _ => Err(sqlx::Error::Protocol(
+                "commit_blocking: not a native write transaction".into(),
+            )),
+        }
+    }
+
     /// The transaction's connection when it was begun by
     /// [`Db::begin_native`] on SQLite: what it writes goes here.
     pub fn native(&self) -> Option<&rusqlite::Connection> {

@@ -117,6 +117,22 @@ pub enum Sent<'a> {
     File(std::fs::File),
 }
 
+impl<'a> Sent<'a> {
+    /// The same upload again from its start, for a second reading (an
+    /// activities import that leaves its fast lane, activities/pipelined.rs).
+    pub fn again(&self) -> Result<Sent<'a>> {
+        match self {
+            Sent::Bytes(bytes) => Ok(Sent::Bytes(bytes)),
+            // A clone shares the file's position: records_sent starts from
+            // the beginning whatever it is.
+            Sent::File(file) => file
+                .try_clone()
+                .map(Sent::File)
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("reading an uploaded file again: {e}"))),
+        }
+    }
+}
+
 /// Opens a CSV or XLSX table for reading row by row; the header is checked
 /// here, as [`read_table`] does.
 pub fn records<'a>(
@@ -156,7 +172,10 @@ pub fn records_sent<'a>(
         Sent::File(file) => file,
     };
     let unreadable = |e: std::io::Error| AppError::Internal(anyhow::anyhow!("reading an uploaded file: {e}"));
-    // Enough to tell an XLSX, skip a BOM and find the CSV's delimiter.
+    // From its start, whoever read it before (Sent::again shares the
+    // position); enough to tell an XLSX, skip a BOM and find the CSV's
+    // delimiter.
+    file.seek(SeekFrom::Start(0)).map_err(unreadable)?;
     let mut start = Vec::new();
     (&mut file)
         .take(64 * 1024)

@@ -1411,8 +1411,39 @@ async fn lai_chau_merged_commune(app: &TestApp) -> (String, String) {
     .unwrap()
 }
 
+/// Where [`import_as_the_form`] puts its drug-free decision, the one row
+/// of a kind written row by row through sqlx.
+#[derive(Clone, Copy, PartialEq)]
+enum DrugFree {
+    /// First: the import is one sqlx transaction from the start.
+    First,
+    /// After the first chunk: on SQLite the fast lane (pipelined.rs) has
+    /// written that chunk when it meets the row, rolls it back and the
+    /// import reads the file again.
+    AfterTheFirstChunk,
+    /// None: on SQLite the fast lane writes the whole file.
+    Absent,
+}
+
 #[tokio::test]
 async fn an_import_writes_in_bulk_what_the_form_writes_and_all_or_nothing() {
+    import_as_the_form(DrugFree::First).await;
+}
+
+#[tokio::test]
+async fn an_import_of_new_sessions_only_is_written_while_checked_as_the_form_writes() {
+    import_as_the_form(DrugFree::Absent).await;
+}
+
+#[tokio::test]
+async fn an_import_leaves_its_fast_lane_at_a_row_to_write_otherwise_and_writes_it_all() {
+    import_as_the_form(DrugFree::AfterTheFirstChunk).await;
+}
+
+/// Imports sessions, a conference, a mediation case and maybe a drug-free
+/// decision with thousands of sessions more; a bad row at the end refuses
+/// the file, and without it each record reads as the form's.
+async fn import_as_the_form(drug_free: DrugFree) {
     let (bulk, form) = (demo_app().await, demo_app().await);
     let (b_user, f_user) = (
         bulk.user("tinh", "officer", "12").await,
@@ -1448,16 +1479,16 @@ async fn an_import_writes_in_bulk_what_the_form_writes_and_all_or_nothing() {
             json!({"kind": "mediation", "village_id": vid, "held_on": "2025-08-01", "title": "Tranh chấp đất", "subtype": "thanh"}),
             format!("mediation,{vcommune},,{vid},,01/08/2025,,,,,Tranh chấp đất,thanh,,,,,"),
         ),
-        (
-            multi.0.clone(),
-            json!({"kind": "drug_free", "held_on": "2025-10-01", "year": 2025, "decision_ref": "12/QĐ-UBND"}),
-            format!("drug_free,{},,,,01/10/2025,,,,2025,,,,,12/QĐ-UBND,,", multi.0),
-        ),
     ];
+    let decision = (
+        multi.0.clone(),
+        json!({"kind": "drug_free", "held_on": "2025-10-01", "year": 2025, "decision_ref": "12/QĐ-UBND"}),
+        format!("drug_free,{},,,,01/10/2025,,,,2025,,,,,12/QĐ-UBND,,", multi.0),
+    );
     let header = "ma_hoat_dong,loai,ma_don_vi,ten_don_vi,ma_thon,ma_don_vi_cu,ngay,ngay_ket_thuc,tu_nam,den_nam,nam,noi_dung,phan_loai,cap,so_luot_nguoi,so_quyet_dinh,don_vi_tham_gia,ghi_chu\n";
     let mut csv = header.to_string();
-    for (_, _, line) in &rows {
-        // The unit's name column is informative: left empty.
+    // The unit's name column is informative: left empty.
+    let push = |csv: &mut String, line: &str| {
         let mut cells = line.splitn(3, ',');
         let (kind, unit, rest) = (
             cells.next().unwrap(),
@@ -1465,12 +1496,26 @@ async fn an_import_writes_in_bulk_what_the_form_writes_and_all_or_nothing() {
             cells.next().unwrap(),
         );
         csv.push_str(&format!(",{kind},{unit},{rest}\n"));
+    };
+    if drug_free == DrugFree::First {
+        push(&mut csv, &decision.2);
     }
+    for (_, _, line) in &rows {
+        push(&mut csv, line);
+    }
+    // More than a chunk of the import (20.000 rows).
     const FILLER: usize = 20_100;
     for i in 0..FILLER {
         csv.push_str(&format!(
             ",session,{vcommune},,{vid},,01/09/2025,,,,,Buổi {i},loa_truyen_thanh,,1,,,\n"
         ));
+    }
+    if drug_free == DrugFree::AfterTheFirstChunk {
+        push(&mut csv, &decision.2);
+    }
+    let mut rows = rows;
+    if drug_free != DrugFree::Absent {
+        rows.push(decision);
     }
     let max_before = bulk.count("SELECT COALESCE(MAX(id), 0) FROM activities").await;
     let audit_before = bulk.count("SELECT COUNT(*) FROM audit_log").await;
@@ -1513,7 +1558,7 @@ async fn an_import_writes_in_bulk_what_the_form_writes_and_all_or_nothing() {
     // decision, written row by row, as any record.
     assert_eq!(
         bulk.count("SELECT COUNT(*) FROM audit_log").await,
-        audit_before + 3 + 1
+        audit_before + 3 + i64::from(drug_free != DrugFree::Absent)
     );
     let (label, scope, after): (String, String, String) = sqlx::query_as(
         "SELECT a.target_label, a.scope_path, a.after_json FROM audit_log a \
@@ -1563,7 +1608,7 @@ async fn an_import_writes_in_bulk_what_the_form_writes_and_all_or_nothing() {
         .clone();
     assert_eq!(sessions, sessions_2025, "{fig}");
 
-    // Each of the five reads as the form's record, in the same place.
+    // Each reads as the form's record, in the same place.
     let strip = |mut v: Value| {
         v.as_object_mut().unwrap().remove("id");
         v
