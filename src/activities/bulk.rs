@@ -207,16 +207,23 @@ impl NewActivities {
     /// numbered from `ids` in the order they are to be written), and noted
     /// for the audit.
     pub fn rows(&mut self, dir: &Directory, ids: impl IntoIterator<Item = i64>) -> Vec<Vec<Val>> {
-        let mut pending = std::mem::take(&mut self.pending);
+        let pending = std::mem::take(&mut self.pending);
         // In the order of the activities_scope index (kind, place, date):
         // consecutive rows then land on the same pages of the indexes, where
         // in file order each row touched pages of its own (a national file
         // wrote ~40 µs a row that way). Numbered in that order too, so the
-        // table itself is written at its end.
-        pending.sort_by(|a, b| (a.0, &a.1.path, &a.2.held_on).cmp(&(b.0, &b.1.path, &b.2.held_on)));
+        // table itself is written at its end. The positions are sorted, not
+        // the rows: a row is hundreds of bytes to move.
+        let mut order: Vec<usize> = (0..pending.len()).collect();
+        order.sort_by(|&a, &b| {
+            let (a, b) = (&pending[a], &pending[b]);
+            (a.0, &a.1.path, &a.2.held_on).cmp(&(b.0, &b.1.path, &b.2.held_on))
+        });
+        let mut pending: Vec<Option<_>> = pending.into_iter().map(Some).collect();
         let ts = now();
         let mut rows = Vec::with_capacity(pending.len());
-        for ((kind, unit, input), id) in pending.into_iter().zip(ids) {
+        let sorted = order.into_iter().filter_map(|i| pending[i].take());
+        for ((kind, unit, input), id) in sorted.zip(ids) {
             let village = input.village_id.and_then(|v| self.villages.get(v));
             rows.push(values(Val::Int(id), kind, &unit, input, village, dir, &ts));
             self.written

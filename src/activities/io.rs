@@ -339,7 +339,7 @@ pub struct Imported {
 /// Rows checked before the checked new ones are written: enough to make
 /// the statements large, few enough to keep an import of millions of rows
 /// in little memory.
-pub(super) const IMPORT_CHUNK: usize = 20_000;
+const IMPORT_CHUNK: usize = 20_000;
 
 /// Imports activities (sheet "Hoạt động", the export's columns; ten_don_vi
 /// is informative). All rows or none; every bad row is listed with its line.

@@ -30,16 +30,23 @@ use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
 
 use super::bulk::NewActivities;
-use super::io::{IMPORT_CHUNK, Imported, draft_of, new_in_bulk};
+use super::io::{Imported, draft_of, new_in_bulk};
 use crate::auth::Actor;
 use crate::db::bulk::Val;
 use crate::db::{Db, Tx};
 use crate::error::{AppError, Result};
 use crate::tabular::{self, Records, RowErrors};
 
+/// Rows read and checked before they are handed to the writer: half the
+/// usual import's chunk, since two are held at once (one written, one
+/// checked). A million-row import took as long with 20.000 (bench/import.sh).
+const CHUNK: usize = 10_000;
+
 /// A chunk being written on the blocking thread; it gives the transaction
-/// back with the outcome.
-type Writing = JoinHandle<(Tx, Result<()>)>;
+/// back with the outcome, and the rows to be freed here: freeing a
+/// million rows' values was 4 % of the writer's thread, the import's
+/// bottleneck (perf).
+type Writing = JoinHandle<(Tx, Result<()>, Vec<Vec<Val>>)>;
 
 /// Imports `source` when every row is a new record of a bulk kind;
 /// `None`, having written nothing, at the first row that is not.
@@ -64,7 +71,7 @@ pub(super) async fn import_new(db: &Db, actor: &Actor, mut source: Records<'_>) 
     let (mut reading, mut checking, mut waiting) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
     loop {
         let at = Instant::now();
-        let chunk = source.by_ref().take(IMPORT_CHUNK).collect::<Result<Vec<_>>>()?;
+        let chunk = source.by_ref().take(CHUNK).collect::<Result<Vec<_>>>()?;
         reading += at.elapsed();
         if chunk.is_empty() {
             break;
@@ -120,7 +127,7 @@ pub(super) async fn import_new(db: &Db, actor: &Actor, mut source: Records<'_>) 
     tokio::task::spawn_blocking(move || -> Result<()> {
         let conn = tx.native().ok_or_else(lost)?;
         crate::audit::record_many_native(conn, &actor, changes)?;
-        tx.commit_blocking()?;
+        tx.commit_large()?;
         Ok(())
     })
     .await
@@ -149,7 +156,7 @@ fn write(tx: Tx, rows: Vec<Vec<Val>>) -> Writing {
             Some(conn) => NewActivities::insert_native(conn, &rows),
             None => Err(lost()),
         };
-        (tx, done)
+        (tx, done, rows)
     })
 }
 
@@ -158,9 +165,10 @@ async fn back(writing: &mut Option<Writing>, idle: &mut Option<Tx>) -> Result<Tx
     let Some(handle) = writing.take() else {
         return idle.take().ok_or_else(lost);
     };
-    let (tx, done) = handle
+    let (tx, done, rows) = handle
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("import's writing: {e}")))?;
+    drop(rows);
     done?;
     Ok(tx)
 }

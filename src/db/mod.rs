@@ -111,16 +111,33 @@ impl Tx {
         }
     }
 
-    /// Commits a transaction of [`Db::begin_native`] on the calling thread,
-    /// which it blocks while SQLite writes the log: for a blocking thread
-    /// (an import's last step, `activities/pipelined.rs`).
-    pub fn commit_blocking(self) -> Result<(), sqlx::Error> {
-        match self.inner {
-            TxInner::Native(mut n) => n.end("COMMIT"),
-            _ => Err(sqlx::Error::Protocol(
-                "commit_blocking: not a native write transaction".into(),
-            )),
+    /// Commits a large transaction of [`Db::begin_native`] (an import's,
+    /// hundreds of MB of log) on the calling thread, which it blocks while
+    /// SQLite writes: for a blocking thread. It skips the writer's own
+    /// checkpoint ([`WRITER_PRAGMAS`]), which would copy the whole log back
+    /// into the database file while holding the write lock (1,3 s of a
+    /// million-row import); `serve`'s background checkpoint
+    /// ([`Db::checkpoint_in_background`]) does it without the lock.
+    pub fn commit_large(self) -> Result<(), sqlx::Error> {
+        let TxInner::Native(mut n) = self.inner else {
+            return Err(sqlx::Error::Protocol(
+                "commit_large: not a native write transaction".into(),
+            ));
+        };
+        let Some(conn) = n.turn.native.as_ref() else {
+            return n.end("COMMIT");
+        };
+        let pages: i64 = conn
+            .query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))
+            .map_err(native_error)?;
+        conn.execute_batch("PRAGMA wal_autocheckpoint = 0")
+            .map_err(native_error)?;
+        let done = n.end("COMMIT");
+        if let Some(conn) = n.turn.native.as_ref() {
+            conn.execute_batch(&format!("PRAGMA wal_autocheckpoint = {pages}"))
+                .map_err(native_error)?;
         }
+        done
     }
 
     /// The transaction's connection when it was begun by
