@@ -345,7 +345,9 @@ const IMPORT_CHUNK: usize = 20_000;
 /// is informative). All rows or none; every bad row is listed with its line.
 /// The file is read a chunk at a time; new sessions, conferences and
 /// mediation cases are written in bulk ([`super::bulk`]), everything else
-/// row by row, all in one transaction.
+/// row by row, all in one transaction. On SQLite a file of new rows of
+/// those kinds only is written while it is checked
+/// ([`super::pipelined`]); a file with any other row is read again here.
 pub async fn import_activities(db: &Db, actor: &Actor, sent: tabular::Sent<'_>) -> Result<Imported> {
     let c = &ACTIVITY_COLUMNS;
     policy::require_role(actor, Action::RecordActivity)?;

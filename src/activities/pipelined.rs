@@ -101,16 +101,17 @@ pub(super) async fn import_new(db: &Db, actor: &Actor, mut source: Records<'_>) 
                 errors.refused(r.line, e)?;
             }
         }
-        checking += at.elapsed();
         // Once a row is bad nothing will be kept: the rest is only checked.
         if errors.is_empty() && new.len() > 0 {
-            let ids = next_id + 1..;
-            let rows = new.rows(&dir, ids);
+            let rows = new.rows(&dir, next_id + 1..);
             next_id += rows.len() as i64;
+            checking += at.elapsed();
             let at = Instant::now();
             let tx = back(&mut writing, &mut idle).await?;
             waiting += at.elapsed();
             writing = Some(write(tx, rows));
+        } else {
+            checking += at.elapsed();
         }
     }
     let at = Instant::now();
