@@ -5,9 +5,9 @@
 //!
 //! The import ([`super::io::import_activities`]) comes here first on
 //! SQLite. The rows are written through the writer's rusqlite connection
-//! ([`Db::begin_native`]), one prepared statement with its values bound,
-//! on a blocking thread, a chunk at a time; meanwhile this task reads and
-//! checks the next chunk. The checks read through a read transaction of
+//! ([`Db::begin_native`]), 256 rows a prepared statement with their values
+//! bound ([`crate::db::bulk::insert_native`]), on a blocking thread, a
+//! chunk at a time; meanwhile this task reads and checks the next chunk. The checks read through a read transaction of
 //! the pool, begun after the write lock is taken: they see what is
 //! committed, and nothing else can commit before the import ends. They
 //! need nothing the import itself writes (a new session's checks read its
