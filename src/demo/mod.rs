@@ -175,17 +175,11 @@ pub async fn load_with_key(db: &Db, tip_key: &crate::tips::identity::TipKey) -> 
             religious_area: None,
             key_area: None,
             note: Some(ILLUSTRATIVE.into()),
+            // The commune of before 1/7/2025 the village lay in (for the
+            // phase 2013–2023 on the map of its time; lai_chau.rs).
+            legacy_code: lai_chau::old_commune_of(name).map(str::to_string),
         };
-        let v = villages::create(db, &system, commune, &draft).await?;
-        // The commune of before 1/7/2025 the village lay in (for the phase
-        // 2013–2023 on the map of its time; lai_chau.rs).
-        if let Some(old) = lai_chau::old_commune_of(name) {
-            sqlx::query("UPDATE villages SET legacy_code = $1 WHERE id = $2")
-                .bind(old)
-                .bind(v.id)
-                .execute(&db.pool)
-                .await?;
-        }
+        villages::create(db, &system, commune, &draft).await?;
     }
     for (unit, kind, name) in ORGANISATIONS {
         let draft = OrganisationDraft {

@@ -17,7 +17,7 @@ use crate::tabular::{self, Format};
 use crate::text::name_key;
 
 /// Columns of the file, with the English aliases also accepted.
-pub const COLUMNS: [(&str, &str); 10] = [
+pub const COLUMNS: [(&str, &str); 11] = [
     ("ma_xa", "commune_code"),
     ("ten", "name"),
     ("loai", "kind"),
@@ -28,6 +28,7 @@ pub const COLUMNS: [(&str, &str); 10] = [
     ("ton_giao", "religious_area"),
     ("trong_diem", "key_area"),
     ("ghi_chu", "note"),
+    ("ma_xa_cu", "legacy_code"),
 ];
 
 /// The XLSX sheet villages are read from and written to.
@@ -82,6 +83,7 @@ pub async fn import_villages(
             religious_area: cell("ton_giao").map(Value::String),
             key_area: cell("trong_diem").map(Value::String),
             note: cell("ghi_chu"),
+            legacy_code: cell("ma_xa_cu"),
         };
         let mut inv = Invalid::default();
         let input = villages::parse(&draft, &mut inv);
@@ -108,6 +110,14 @@ pub async fn import_villages(
                         labels::NAME,
                         shorten(&input.name)
                     ));
+                }
+                if input.legacy_code.is_some() {
+                    let mut conn = db.pool.acquire().await?;
+                    match villages::check_legacy(&mut conn, unit, &input).await {
+                        Ok(()) => {}
+                        Err(e @ AppError::Validation { .. }) => messages.push(e.user_message()),
+                        Err(e) => return Err(e),
+                    }
                 }
             }
             Ok(_) => {}
@@ -205,7 +215,7 @@ pub async fn export_villages(db: &Db, actor: &Actor, unit_code: &str, format: Fo
     }
 }
 
-fn row_of(v: &Village) -> [String; 10] {
+fn row_of(v: &Village) -> [String; 11] {
     let flag = |b: bool| if b { "1" } else { "0" }.to_string();
     let count = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
     [
@@ -219,6 +229,7 @@ fn row_of(v: &Village) -> [String; 10] {
         flag(v.religious_area),
         flag(v.key_area),
         v.note.clone(),
+        v.legacy_code.clone().unwrap_or_default(),
     ]
 }
 

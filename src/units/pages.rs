@@ -225,6 +225,7 @@ fn village_draft(form: &BTreeMap<String, String>) -> VillageDraft {
         religious_area: flag("religious_area"),
         key_area: flag("key_area"),
         note: text("note"),
+        legacy_code: text("legacy_code"),
     }
 }
 
@@ -317,6 +318,7 @@ fn village_values(v: &Village) -> BTreeMap<String, String> {
         ("religious_area".into(), flag(v.religious_area)),
         ("key_area".into(), flag(v.key_area)),
         ("note".into(), v.note.clone()),
+        ("legacy_code".into(), v.legacy_code.clone().unwrap_or_default()),
     ])
 }
 

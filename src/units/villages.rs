@@ -47,6 +47,7 @@ pub mod labels {
     pub const KEY_AREA: &str = "Địa bàn trọng điểm, phức tạp về ANTT";
     pub const NOTE: &str = "Ghi chú";
     pub const COMMUNE: &str = "Mã xã";
+    pub const LEGACY: &str = "Xã trước sắp xếp";
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -63,6 +64,9 @@ pub struct Village {
     pub religious_area: bool,
     pub key_area: bool,
     pub note: String,
+    /// The commune before 1/7/2025 the village lay in, when its commune
+    /// was formed from several (its records count there on the old map).
+    pub legacy_code: Option<String>,
     pub active: bool,
     pub created_at: String,
     pub updated_at: String,
@@ -71,7 +75,8 @@ pub struct Village {
 }
 
 const COLUMNS: &str = "id, commune_code, province_code, name, kind, households, population, \
-    ethnic_groups, border_area, religious_area, key_area, note, active, created_at, updated_at, scope_path";
+    ethnic_groups, border_area, religious_area, key_area, note, legacy_code, active, created_at, updated_at, \
+    scope_path";
 
 impl Village {
     fn from_row(r: &AnyRow) -> Result<Village, sqlx::Error> {
@@ -88,6 +93,7 @@ impl Village {
             religious_area: r.try_get::<i64, _>("religious_area")? == 1,
             key_area: r.try_get::<i64, _>("key_area")? == 1,
             note: r.try_get("note")?,
+            legacy_code: r.try_get("legacy_code")?,
             active: r.try_get::<i64, _>("active")? == 1,
             created_at: r.try_get("created_at")?,
             updated_at: r.try_get("updated_at")?,
@@ -111,6 +117,7 @@ impl Village {
             religious_area: Some(Value::Bool(self.religious_area)),
             key_area: Some(Value::Bool(self.key_area)),
             note: Some(self.note.clone()),
+            legacy_code: Some(self.legacy_code.clone().unwrap_or_default()),
         }
     }
 }
@@ -137,6 +144,10 @@ pub struct VillageDraft {
     pub key_area: Option<Value>,
     #[serde(default)]
     pub note: Option<String>,
+    /// The code of the commune before 1/7/2025 the village lay in; empty
+    /// clears it.
+    #[serde(default)]
+    pub legacy_code: Option<String>,
 }
 
 impl VillageDraft {
@@ -152,6 +163,7 @@ impl VillageDraft {
             religious_area: self.religious_area.or(base.religious_area),
             key_area: self.key_area.or(base.key_area),
             note: self.note.or(base.note),
+            legacy_code: self.legacy_code.or(base.legacy_code),
         }
     }
 }
@@ -168,6 +180,9 @@ pub struct VillageInput {
     pub religious_area: bool,
     pub key_area: bool,
     pub note: String,
+    /// As written; whether its commune was formed from it is checked with
+    /// the database ([`check_legacy`]).
+    pub legacy_code: Option<String>,
 }
 
 pub fn parse(draft: &VillageDraft, inv: &mut Invalid) -> VillageInput {
@@ -212,6 +227,44 @@ pub fn parse(draft: &VillageDraft, inv: &mut Invalid) -> VillageInput {
         ),
         key_area: flag(inv, "key_area", KEY_AREA, draft.key_area.as_ref(), false),
         note: optional_text(inv, "note", NOTE, draft.note.as_deref(), 1000),
+        legacy_code: draft
+            .legacy_code
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_string),
+    }
+}
+
+/// Refuses a pre-2025 commune its commune was not formed from (the 2025
+/// crosswalk), naming the field; none is fine.
+pub async fn check_legacy(
+    conn: &mut sqlx::AnyConnection,
+    commune: &Unit,
+    input: &VillageInput,
+) -> Result<()> {
+    let Some(code) = input.legacy_code.as_deref() else {
+        return Ok(());
+    };
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM crosswalk_2025 x JOIN units u ON u.era = 'legacy' AND u.code = x.old_code \
+         WHERE x.new_code = $1 AND x.old_code = $2 AND u.level = 'commune'",
+    )
+    .bind(&commune.code)
+    .bind(code)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match found {
+        Some(_) => Ok(()),
+        None => Err(AppError::field(
+            "legacy_code",
+            format!(
+                "{}: mã \"{}\" không phải xã đã hợp thành {}.",
+                labels::LEGACY,
+                shorten(code),
+                commune.name
+            ),
+        )),
     }
 }
 
@@ -274,6 +327,7 @@ pub async fn create(db: &Db, actor: &Actor, commune_code: &str, draft: &VillageD
     let input = parse(draft, &mut inv);
     inv.finish()?;
     let mut tx = db.begin().await?;
+    check_legacy(&mut tx, &commune, &input).await?;
     let village = insert(&mut tx, actor, &commune, &input, "village.create").await?;
     tx.commit().await?;
     Ok(village)
@@ -292,9 +346,9 @@ pub async fn insert(
     let province = commune.parent_code.clone().unwrap_or_default();
     let result = sqlx::query(&format!(
         "INSERT INTO villages (commune_code, province_code, scope_path, name, name_key, search_key, kind, \
-         households, population, ethnic_groups, border_area, religious_area, key_area, note, active, \
-         created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $15) RETURNING {COLUMNS}"
+         households, population, ethnic_groups, border_area, religious_area, key_area, note, legacy_code, \
+         active, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16, $16) RETURNING {COLUMNS}"
     ))
     .bind(&commune.code)
     .bind(&province)
@@ -310,6 +364,7 @@ pub async fn insert(
     .bind(i64::from(input.religious_area))
     .bind(i64::from(input.key_area))
     .bind(&input.note)
+    .bind(&input.legacy_code)
     .bind(&ts)
     .fetch_one(&mut **tx)
     .await;
@@ -420,11 +475,12 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, draft: VillageDraft) -> Res
     .fetch_optional(&mut *tx)
     .await?;
     let commune = Unit::from_row(&row.ok_or_else(AppError::not_found)?)?;
+    check_legacy(&mut tx, &commune, &input).await?;
     ensure_name_free(&mut tx, &commune, &input.name, Some(id)).await?;
     let row = sqlx::query(&format!(
         "UPDATE villages SET name = $1, name_key = $2, search_key = $3, kind = $4, households = $5, \
          population = $6, ethnic_groups = $7, border_area = $8, religious_area = $9, key_area = $10, \
-         note = $11, updated_at = $12 WHERE id = $13 RETURNING {COLUMNS}"
+         note = $11, legacy_code = $12, updated_at = $13 WHERE id = $14 RETURNING {COLUMNS}"
     ))
     .bind(&input.name)
     .bind(name_key(&input.name))
@@ -437,6 +493,7 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, draft: VillageDraft) -> Res
     .bind(i64::from(input.religious_area))
     .bind(i64::from(input.key_area))
     .bind(&input.note)
+    .bind(&input.legacy_code)
     .bind(now())
     .bind(id)
     .fetch_one(&mut *tx)

@@ -389,3 +389,200 @@ async fn xlsx_export_round_trips_through_import() {
         1
     );
 }
+
+/// The number of outreach sessions on a unit's dashboard.
+async fn sessions_at(app: &TestApp, token: &str, path: &str) -> i64 {
+    let res = app.get(path, token).await;
+    assert_eq!(res.status, 200, "{path}: {}", res.text);
+    let d = res.json();
+    d["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == "so_buoi_tuyen_truyen")
+        .unwrap()["value"]
+        .as_i64()
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_villages_old_commune_is_checked_and_its_records_follow_it() {
+    let app = TestApp::new().await;
+    // A commune of today formed from several of before 1/7/2025.
+    let olds: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT x.new_code, x.old_code, o.path FROM crosswalk_2025 x \
+         JOIN units o ON o.era = 'legacy' AND o.code = x.old_code AND o.level = 'commune' \
+         WHERE x.new_code = (SELECT y.new_code FROM crosswalk_2025 y \
+             JOIN units c ON c.era = 'current' AND c.code = y.new_code AND c.level = 'commune' \
+             GROUP BY y.new_code HAVING COUNT(*) > 1 ORDER BY y.new_code LIMIT 1) \
+         ORDER BY x.old_code",
+    )
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    assert!(olds.len() > 1);
+    let commune = olds[0].0.clone();
+    let (a, a_path) = (olds[0].1.clone(), olds[0].2.clone());
+    let (b, b_path) = (olds[1].1.clone(), olds[1].2.clone());
+    let u = app.user("canbo", "officer", &commune).await;
+    let nation = app.user("bocongan", "viewer", "VN").await;
+    let old_map = |code: &str| format!("/units/{code}/dashboard?period=2024&map=legacy");
+
+    // A commune it was not formed from: refused, naming the field.
+    let res = app
+        .api(
+            "POST",
+            &format!("/units/{commune}/villages"),
+            Some(&u.token),
+            Some(json!({"name": "Bản Cũ", "kind": "bản", "legacy_code": "99999"})),
+        )
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text);
+    let field = res.json()["error"]["fields"]["legacy_code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(field.starts_with("Xã trước sắp xếp: mã \"99999\""), "{field}");
+    assert_eq!(villages_in(&app, &commune).await, 0);
+
+    let res = app
+        .api(
+            "POST",
+            &format!("/units/{commune}/villages"),
+            Some(&u.token),
+            Some(json!({"name": "Bản Cũ", "kind": "bản", "legacy_code": a})),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    assert_eq!(res.json()["legacy_code"], a.as_str());
+    let id = res.json()["id"].as_i64().unwrap();
+    let place = |table: &'static str, id: i64| {
+        let pool = app.db.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, Option<String>>(&format!("SELECT legacy_path FROM {table} WHERE id = $1"))
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(place("villages", id).await.as_deref(), Some(a_path.as_str()));
+
+    // A session of 2024 in the village counts in that old commune.
+    let res = app
+        .api(
+            "POST",
+            &format!("/units/{commune}/activities"),
+            Some(&u.token),
+            Some(
+                json!({"kind": "session", "village_id": id, "held_on": "2024-03-02",
+                        "title": "Họp dân", "subtype": "truc_tiep", "attendance": 10}),
+            ),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let session = res.json()["id"].as_i64().unwrap();
+    assert_eq!(
+        place("activities", session).await.as_deref(),
+        Some(a_path.as_str())
+    );
+    assert_eq!(sessions_at(&app, &nation.token, &old_map(&a)).await, 1);
+    assert_eq!(sessions_at(&app, &nation.token, &old_map(&b)).await, 0);
+
+    // The village moved to the other old commune: its session follows,
+    // in the figures at once.
+    let res = app
+        .api(
+            "PATCH",
+            &format!("/villages/{id}"),
+            Some(&u.token),
+            Some(json!({"legacy_code": b})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.json()["legacy_code"], b.as_str());
+    assert_eq!(place("villages", id).await.as_deref(), Some(b_path.as_str()));
+    assert_eq!(
+        place("activities", session).await.as_deref(),
+        Some(b_path.as_str())
+    );
+    assert_eq!(sessions_at(&app, &nation.token, &old_map(&a)).await, 0);
+    assert_eq!(sessions_at(&app, &nation.token, &old_map(&b)).await, 1);
+
+    // Another field changed keeps it; a bad one changes nothing.
+    let res = app
+        .api(
+            "PATCH",
+            &format!("/villages/{id}"),
+            Some(&u.token),
+            Some(json!({"note": "ghi chú"})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.json()["legacy_code"], b.as_str());
+    let res = app
+        .api(
+            "PATCH",
+            &format!("/villages/{id}"),
+            Some(&u.token),
+            Some(json!({"legacy_code": "99999"})),
+        )
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text);
+    assert_eq!(
+        place("activities", session).await.as_deref(),
+        Some(b_path.as_str())
+    );
+
+    // Cleared: back to the commune's home before 2025, where no old
+    // commune counts it.
+    let home: String = sqlx::query_scalar("SELECT legacy_path FROM legacy_home WHERE code = $1")
+        .bind(&commune)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    let res = app
+        .api(
+            "PATCH",
+            &format!("/villages/{id}"),
+            Some(&u.token),
+            Some(json!({"legacy_code": ""})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert!(res.json()["legacy_code"].is_null());
+    assert_eq!(place("activities", session).await.as_deref(), Some(home.as_str()));
+    assert_eq!(sessions_at(&app, &nation.token, &old_map(&b)).await, 0);
+
+    // The import checks it too, and the export writes it.
+    let csv = format!("ten;loai;ma_xa_cu\nBản Mới;bản;{a}\nBản Sai;bản;99999\n");
+    let res = app
+        .upload(&format!("/units/{commune}/villages/import"), &u.token, csv)
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text);
+    let msg = res.json()["error"]["message"].as_str().unwrap().to_string();
+    assert!(
+        msg.contains("Dòng 3: Xã trước sắp xếp") && !msg.contains("Dòng 2:"),
+        "{msg}"
+    );
+    let res = app
+        .upload(
+            &format!("/units/{commune}/villages/import"),
+            &u.token,
+            format!("ten;loai;ma_xa_cu\nBản Mới;bản;{a}\n"),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let exported = app
+        .get(&format!("/units/{commune}/villages/export"), &u.token)
+        .await
+        .text;
+    assert!(
+        exported.lines().next().unwrap().ends_with(",ma_xa_cu"),
+        "{exported}"
+    );
+    assert!(
+        exported.contains(&format!("Bản Mới,Bản,,,,0,0,0,,{a}")),
+        "{exported}"
+    );
+}
