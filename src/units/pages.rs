@@ -300,6 +300,9 @@ struct VillagePage {
     ctx: PageCtx,
     village: Village,
     commune: Unit,
+    /// The pre-2025 communes its commune was formed from: the choices of
+    /// the village's old commune.
+    formers: Vec<(String, String, bool)>,
     can_edit: bool,
     kinds: &'static [&'static str],
     form: FormState,
@@ -337,8 +340,10 @@ async fn village_page(
         values: village_values(&village),
         ..FormState::default()
     });
+    let formers = formers(state, &commune).await?;
     Ok(VillagePage {
         ctx: PageCtx::new(actor, village.name.clone()).with_notice(notice),
+        formers,
         can_edit: village.active
             && policy::authorize(actor, Action::EditGeography, &village.scope_path).is_ok(),
         village,

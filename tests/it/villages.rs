@@ -554,6 +554,39 @@ async fn a_villages_old_commune_is_checked_and_its_records_follow_it() {
     assert_eq!(place("activities", session).await.as_deref(), Some(home.as_str()));
     assert_eq!(sessions_at(&app, &nation.token, &old_map(&b)).await, 0);
 
+    // On the page: the commune's old communes to choose from, and a choice
+    // the crosswalk does not allow comes back by the field.
+    let b = app.browser("canbo", PASSWORD).await;
+    let page = app.page(&b, &format!("/villages/{id}")).await;
+    assert!(page.text.contains("id=\"v-legacy\""), "{}", page.text);
+    assert!(
+        page.text.contains(&format!("<option value=\"{a}\">")),
+        "{}",
+        page.text
+    );
+    let res = app
+        .post_form(&b, &format!("/villages/{id}"), &[("legacy_code", a.as_str())])
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text);
+    assert_eq!(
+        place("activities", session).await.as_deref(),
+        Some(a_path.as_str())
+    );
+    let res = app
+        .post_form(&b, &format!("/villages/{id}"), &[("legacy_code", "99999")])
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text);
+    assert!(res.text.contains("Xã trước sắp xếp: mã"), "{}", res.text);
+    let res = app
+        .api(
+            "PATCH",
+            &format!("/villages/{id}"),
+            Some(&u.token),
+            Some(json!({"legacy_code": ""})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+
     // The import checks it too, and the export writes it.
     let csv = format!("ten;loai;ma_xa_cu\nBản Mới;bản;{a}\nBản Sai;bản;99999\n");
     let res = app
