@@ -18,3 +18,9 @@ $$;
 CREATE TRIGGER villages_legacy_cascade AFTER UPDATE ON villages FOR EACH ROW
     WHEN (NEW.legacy_path IS DISTINCT FROM OLD.legacy_path)
     EXECUTE FUNCTION villages_legacy_cascade();
+
+-- The records the function looks for, found by index (the SQLite file
+-- gives the figures).
+CREATE INDEX festival_days_village ON festival_days (village_id);
+CREATE INDEX model_points_village ON model_points (village_id);
+CREATE INDEX assessments_of_subject ON assessments (subject_kind, subject_id);
