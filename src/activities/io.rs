@@ -367,7 +367,6 @@ pub async fn import_activities(db: &Db, actor: &Actor, sent: tabular::Sent<'_>) 
     let mut errors = RowErrors::default();
     let mut done = Imported::default();
     let mut new = super::bulk::NewActivities::new();
-    let village = c.iter().position(|x| *x == "ma_thon").unwrap_or_default();
     let mut seen = 0usize;
     // Where an import's time goes, for the log (bench/national.sh reads it).
     let (mut reading, mut checking, mut writing) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
@@ -380,8 +379,7 @@ pub async fn import_activities(db: &Db, actor: &Actor, sent: tabular::Sent<'_>) 
         }
         let started = Instant::now();
         seen += chunk.len();
-        let ids = chunk.iter().filter_map(|r| r.get(village)?.parse::<i64>().ok());
-        new.villages.load(&mut tx, ids).await?;
+        new.villages.load(&mut tx, village_ids(&chunk)).await?;
         for r in &chunk {
             let outcome = import_row(db, &mut tx, actor, &mut new, r).await;
             match outcome {
@@ -455,8 +453,7 @@ async fn import_row(
 /// A row of the import as the form's draft: the record's code
 /// (`ma_hoat_dong`, none for a new record), its unit's code, and the rest.
 pub(super) fn draft_of(r: &tabular::Record) -> (Option<String>, String, ActivityDraft) {
-    let c = &ACTIVITY_COLUMNS;
-    let cell = |name: &str| c.iter().position(|x| *x == name).and_then(|i| r.get(i));
+    let cell = |name: &str| cell(r, name);
     let draft = ActivityDraft {
         kind: cell("loai"),
         village_id: Some(Value::String(cell("ma_thon").unwrap_or_default())),
@@ -487,9 +484,21 @@ pub(super) fn draft_of(r: &tabular::Record) -> (Option<String>, String, Activity
 /// True when a row of the import is a new record of a kind written in bulk
 /// (no `ma_hoat_dong`; a session, conference or mediation case).
 pub(super) fn new_in_bulk(r: &tabular::Record) -> bool {
-    let c = &ACTIVITY_COLUMNS;
-    let cell = |name: &str| c.iter().position(|x| *x == name).and_then(|i| r.get(i));
-    cell("ma_hoat_dong").is_none() && super::bulk::written_in_bulk(cell("loai").as_deref())
+    cell(r, "ma_hoat_dong").is_none() && super::bulk::written_in_bulk(cell(r, "loai").as_deref())
+}
+
+/// The villages a chunk of the import names, to be read at once
+/// ([`super::Villages::load`]).
+pub(super) fn village_ids(chunk: &[tabular::Record]) -> impl Iterator<Item = i64> + '_ {
+    chunk.iter().filter_map(|r| cell(r, "ma_thon")?.parse().ok())
+}
+
+/// A row's cell in the import's column `name` ([`ACTIVITY_COLUMNS`]).
+fn cell(r: &tabular::Record, name: &str) -> Option<String> {
+    ACTIVITY_COLUMNS
+        .iter()
+        .position(|x| *x == name)
+        .and_then(|i| r.get(i))
 }
 
 /// True when the stored record already reads as this row (so nothing is

@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
 
 use super::bulk::NewActivities;
-use super::io::{Imported, draft_of, new_in_bulk};
+use super::io::{Imported, draft_of, new_in_bulk, village_ids};
 use crate::auth::Actor;
 use crate::db::bulk::Val;
 use crate::db::{Db, Tx};
@@ -92,9 +92,7 @@ pub(super) async fn import_new(db: &Db, actor: &Actor, mut source: Records<'_>) 
         }
         let at = Instant::now();
         seen += chunk.len();
-        let column = super::io::ACTIVITY_COLUMNS.iter().position(|x| *x == "ma_thon");
-        let villages = chunk.iter().filter_map(|r| r.get(column?)?.parse::<i64>().ok());
-        new.villages.load(&mut read, villages).await?;
+        new.villages.load(&mut read, village_ids(&chunk)).await?;
         for r in &chunk {
             let (_, unit, draft) = draft_of(r);
             if let Err(e) = new.check(&mut read, actor, &unit, &draft).await {
