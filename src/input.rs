@@ -158,6 +158,17 @@ pub fn date(
     raw: Option<&str>,
     required: bool,
 ) -> Option<String> {
+    date_value(inv, field, label, raw, required).map(|d| d.to_string())
+}
+
+/// [`date`] as a date, for a caller that compares it too.
+pub fn date_value(
+    inv: &mut Invalid,
+    field: &str,
+    label: &str,
+    raw: Option<&str>,
+    required: bool,
+) -> Option<time::Date> {
     let text = raw.map(str::trim).unwrap_or_default();
     if text.is_empty() {
         if required {
@@ -166,7 +177,7 @@ pub fn date(
         return None;
     }
     match parse_date(text) {
-        Some(d) => Some(d.to_string()),
+        Some(d) => Some(d),
         None => {
             inv.add(
                 field,
@@ -181,11 +192,34 @@ pub fn date(
 }
 
 pub fn parse_date(text: &str) -> Option<time::Date> {
+    // The two layouts read directly: the format parser's failed first try
+    // at ISO made each `19/08/2025` of an import cost an error value.
+    if let Some(d) = parse_date_fixed(text) {
+        return Some(d);
+    }
     let iso = time::macros::format_description!("[year]-[month]-[day]");
     let vn = time::macros::format_description!("[day]/[month]/[year]");
     time::Date::parse(text, &iso)
         .or_else(|_| time::Date::parse(text, &vn))
         .ok()
+}
+
+/// `2025-08-19` or `19/08/2025` exactly, every digit written; `None` for
+/// anything else (which [`parse_date`]'s format parser then judges).
+fn parse_date_fixed(text: &str) -> Option<time::Date> {
+    let b = text.as_bytes();
+    let num = |range: std::ops::Range<usize>| -> Option<u16> {
+        b.get(range)?.iter().try_fold(0u16, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u16::from(c - b'0'))
+        })
+    };
+    let (year, month, day) = match b {
+        [_, _, _, _, b'-', _, _, b'-', _, _] => (num(0..4)?, num(5..7)?, num(8..10)?),
+        [_, _, b'/', _, _, b'/', _, _, _, _] => (num(6..10)?, num(3..5)?, num(0..2)?),
+        _ => return None,
+    };
+    let month = time::Month::try_from(u8::try_from(month).ok()?).ok()?;
+    time::Date::from_calendar_date(i32::from(year), month, u8::try_from(day).ok()?).ok()
 }
 
 /// The same day `months` later, or the month's last day when it is shorter
@@ -247,6 +281,35 @@ mod tests {
         let fields = err.fields().unwrap();
         assert!(fields["h"].starts_with("Số hộ"));
         assert!(fields["p"].starts_with("Số dân"));
+    }
+
+    #[test]
+    fn the_direct_date_reading_agrees_with_the_format_parser() {
+        let iso = time::macros::format_description!("[year]-[month]-[day]");
+        let vn = time::macros::format_description!("[day]/[month]/[year]");
+        for text in [
+            "19/08/2025",
+            "2025-08-19",
+            "29/02/2024",
+            "29/02/2025",
+            "31/04/2025",
+            "00/01/2025",
+            "01/13/2025",
+            "2025-00-10",
+            "1/8/2025",
+            "19-08-2025",
+            "2025/08/19",
+            "19/08/20a5",
+            "+2025-08-19",
+        ] {
+            let slow = time::Date::parse(text, &iso)
+                .or_else(|_| time::Date::parse(text, &vn))
+                .ok();
+            assert_eq!(parse_date(text), slow, "{text}");
+            if let Some(d) = parse_date_fixed(text) {
+                assert_eq!(Some(d), slow, "{text}");
+            }
+        }
     }
 
     #[test]

@@ -329,12 +329,12 @@ pub(crate) fn past_date(
     raw: Option<&str>,
     required: bool,
 ) -> Option<String> {
-    let d = input::date(inv, field, label, raw, required)?;
-    if input::parse_date(&d).is_some_and(|x| x > input::today()) {
+    let d = input::date_value(inv, field, label, raw, required)?;
+    if d > input::today() {
         inv.add(field, format!("{label}: không được sau ngày hôm nay."));
         return None;
     }
-    Some(d)
+    Some(d.to_string())
 }
 
 /// A year between 2000 and this year.

@@ -247,12 +247,34 @@ pub(crate) async fn legacy_origin(
         }
         return Ok(None);
     }
-    let old = formed_from(tx, unit).await?;
-    if code.is_empty() {
-        return Ok(plain_predecessor(&old).map(|o| (o.code, o.name)));
-    }
-    match old.into_iter().find(|o| o.code == code) {
-        Some(o) => Ok(Some((o.code, o.name))),
+    // From the directory when it is loaded, without copying every old
+    // unit for each row of an import (12 % of checking one, perf).
+    let from_directory = tx.units.read().await.as_ref().map(|dir| {
+        let mut old = dir.formed_from(&unit.code);
+        let found = if code.is_empty() {
+            match (old.next(), old.next()) {
+                (Some(one), None) => Some(one),
+                _ => None,
+            }
+        } else {
+            old.find(|o| o.code == code)
+        };
+        found.map(|o| (o.code.clone(), o.name.clone()))
+    });
+    let found = match from_directory {
+        Some(found) => found,
+        None => {
+            let old = formed_from(tx, unit).await?;
+            if code.is_empty() {
+                plain_predecessor(&old).map(|o| (o.code, o.name))
+            } else {
+                old.into_iter().find(|o| o.code == code).map(|o| (o.code, o.name))
+            }
+        }
+    };
+    match found {
+        Some(found) => Ok(Some(found)),
+        None if code.is_empty() => Ok(None),
         None => {
             inv.add(
                 "legacy_code",
