@@ -5,13 +5,16 @@
 //!
 //! The import ([`super::io::import_activities`]) comes here first on
 //! SQLite. The rows are written through the writer's rusqlite connection
-//! ([`Db::begin_native`]), 256 rows a prepared statement with their values
-//! bound ([`crate::db::bulk::insert_native`]), on a blocking thread, a
-//! chunk at a time; meanwhile this task reads and checks the next chunk. The checks read through a read transaction of
-//! the pool, begun after the write lock is taken: they see what is
-//! committed, and nothing else can commit before the import ends. They
-//! need nothing the import itself writes (a new session's checks read its
-//! unit, village and pre-2025 unit; none is written here).
+//! as a bulk load ([`Db::begin_bulk`]: foreign keys are not enforced, so
+//! SQLite keeps no statement journal), 256 rows a prepared statement with
+//! their values bound ([`crate::db::bulk::insert_native`]), on a blocking
+//! thread, a chunk at a time; meanwhile this task reads and checks the
+//! next chunk. The checks read through a read transaction of the pool,
+//! begun after the write lock is taken: they see what is committed, and
+//! nothing else can commit before the import ends. They need nothing the
+//! import itself writes (a new session's checks read its unit, village
+//! and pre-2025 unit; none is written here), and they are what stands for
+//! the foreign keys: a row's village is an active village of its unit.
 //!
 //! A row to update (with `ma_hoat_dong`) or of another kind must be
 //! written through sqlx in the import's one transaction, so on the first
@@ -53,7 +56,7 @@ type Writing = JoinHandle<(Tx, Result<()>, Vec<Vec<Val>>)>;
 pub(super) async fn import_new(db: &Db, actor: &Actor, mut source: Records<'_>) -> Result<Option<Imported>> {
     let started = Instant::now();
     let dir = crate::units::directory::directory(db).await?;
-    let tx = db.begin_native().await?;
+    let tx = db.begin_bulk().await?;
     let Some(conn) = tx.native() else {
         return Ok(None);
     };

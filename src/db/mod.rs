@@ -182,8 +182,9 @@ impl Writer {
     }
 
     /// Begins an IMMEDIATE transaction on the native connection, opening
-    /// it first if need be, set up as the sqlx one.
-    fn begin_native(&mut self) -> Result<(), rusqlite::Error> {
+    /// it first if need be, set up as the sqlx one; `bulk`: set up for a
+    /// bulk load first ([`BULK_PRAGMAS`]).
+    fn begin_native(&mut self, bulk: bool) -> Result<(), rusqlite::Error> {
         let conn = match self.native.take() {
             Some(conn) => conn,
             None => {
@@ -194,6 +195,9 @@ impl Writer {
             }
         };
         // Left closed after an error: the next write opens a fresh one.
+        if bulk {
+            conn.execute_batch(BULK_PRAGMAS)?;
+        }
         conn.execute_batch("BEGIN IMMEDIATE")?;
         self.native = Some(conn);
         Ok(())
@@ -238,6 +242,9 @@ impl WriterTx {
 struct NativeTx {
     turn: tokio::sync::OwnedMutexGuard<Writer>,
     open: bool,
+    /// Begun by [`Db::begin_bulk`]: the connection's usual settings are
+    /// put back when it ends.
+    bulk: bool,
 }
 
 impl NativeTx {
@@ -248,7 +255,22 @@ impl NativeTx {
         };
         done.map_err(native_error)?;
         self.open = false;
+        self.unbulk();
         Ok(())
+    }
+
+    /// The writer's settings back after a bulk load; a connection that
+    /// cannot take them is not used again (the next write opens a new one).
+    fn unbulk(&mut self) {
+        if !std::mem::take(&mut self.bulk) {
+            return;
+        }
+        if let Some(conn) = &self.turn.native
+            && let Err(e) = conn.execute_batch(UNBULK_PRAGMAS)
+        {
+            tracing::warn!("restoring the writer's settings after a bulk load failed: {e}");
+            self.turn.native = None;
+        }
     }
 }
 
@@ -262,6 +284,7 @@ impl Drop for NativeTx {
             // A connection that cannot roll back is not used again.
             self.turn.native = None;
         }
+        self.unbulk();
     }
 }
 
@@ -293,6 +316,20 @@ impl Drop for WriterTx {
 /// holds the write lock (5,8 % of the server's CPU under 64 writers, perf);
 /// less often, a page written again and again is copied back once.
 const WRITER_PRAGMAS: &str = "PRAGMA cache_size = -16000; PRAGMA wal_autocheckpoint = 10000;";
+
+/// What a bulk load ([`Db::begin_bulk`]) sets on the native connection
+/// before it begins (foreign_keys can only change outside a transaction).
+/// Without foreign keys SQLite keeps no statement journal for a
+/// multi-row INSERT OR FAIL: an immediate foreign key check is what may
+/// abort such a statement half-way, and undoing half a statement is what
+/// the journal is for; it copied every page a statement changed, 13 % of
+/// a million-row import's writing (perf). The load checks its references
+/// itself, under the write lock.
+const BULK_PRAGMAS: &str = "PRAGMA foreign_keys = OFF;";
+
+/// The connection's settings after a bulk load, as [`SETUP_PRAGMAS`] set
+/// them.
+const UNBULK_PRAGMAS: &str = "PRAGMA foreign_keys = ON;";
 
 /// How often `serve` checkpoints the WAL ([`Db::checkpoint_in_background`]).
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
@@ -513,9 +550,38 @@ impl Db {
         };
         let mut turn = writer.clone().lock_owned().await;
         turn.settle().await?;
-        turn.begin_native().map_err(native_error)?;
+        turn.begin_native(false).map_err(native_error)?;
         Ok(Tx {
-            inner: TxInner::Native(NativeTx { turn, open: true }),
+            inner: TxInner::Native(NativeTx {
+                turn,
+                open: true,
+                bulk: false,
+            }),
+            units: self.units.clone(),
+        })
+    }
+
+    /// [`Db::begin_native`] for loading many rows of checked data: on
+    /// SQLite foreign keys are not enforced until it ends ([`BULK_PRAGMAS`]
+    /// says why), so the caller checks every reference it writes, and
+    /// writes with `INSERT OR FAIL` ([`bulk::insert_native`]). On
+    /// PostgreSQL it is [`Db::begin`].
+    pub async fn begin_bulk(&self) -> Result<Tx, sqlx::Error> {
+        let Some(writer) = self.writer.as_ref().filter(|_| self.backend == Backend::Sqlite) else {
+            return self.begin().await;
+        };
+        let mut turn = writer.clone().lock_owned().await;
+        turn.settle().await?;
+        let mut tx = NativeTx {
+            turn,
+            open: false,
+            bulk: true,
+        };
+        // On failure the settings are put back as `tx` drops.
+        tx.turn.begin_native(true).map_err(native_error)?;
+        tx.open = true;
+        Ok(Tx {
+            inner: TxInner::Native(tx),
             units: self.units.clone(),
         })
     }
@@ -758,6 +824,49 @@ mod tests {
                 "sqlx after native"
             ]
         );
+    }
+
+    #[tokio::test]
+    async fn a_bulk_load_gives_foreign_keys_back_however_it_ends() {
+        let (_dir, _path, db) = database().await;
+        sqlx::query("CREATE TABLE c (id INTEGER PRIMARY KEY, t_id INTEGER REFERENCES t (id))")
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        let orphan = |tx: &Tx| {
+            tx.native()
+                .unwrap()
+                .execute("INSERT OR FAIL INTO c (t_id) VALUES (404)", [])
+        };
+        let enforced = |tx: &Tx| -> bool {
+            tx.native()
+                .unwrap()
+                .query_row("PRAGMA foreign_keys", [], |r| r.get::<_, i64>(0))
+                .unwrap()
+                == 1
+        };
+        // Committed, rolled back, dropped, committed large: each time the
+        // next transaction on the connection enforces them again.
+        for ending in 0..4 {
+            let tx = db.begin_bulk().await.unwrap();
+            assert!(!enforced(&tx), "ending {ending}");
+            orphan(&tx).unwrap();
+            match ending {
+                0 => tx.commit().await.unwrap(),
+                1 => tx.rollback().await.unwrap(),
+                2 => drop(tx),
+                _ => tx.commit_large().unwrap(),
+            }
+            let tx = db.begin_native().await.unwrap();
+            assert!(enforced(&tx), "after ending {ending}");
+            assert!(orphan(&tx).is_err(), "after ending {ending}");
+            tx.rollback().await.unwrap();
+        }
+        let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM c")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!(kept, 2, "the committed loads' rows");
     }
 
     #[tokio::test]
