@@ -7,9 +7,11 @@
 # (/proc/PID/clear_refs), so the peak printed is the import's own, then
 # reset again before the first nation dashboard after it (the roll-up
 # applies the million logged rows) for that step's peak.
-# usage: bench/import.sh [ROWS] [LABEL=BINARY ...]
+# usage: [VILLAGES=1] bench/import.sh [ROWS] [LABEL=BINARY ...]
 #   e.g. build the last main into /tmp/antq-base, then
 #   bench/import.sh 1000000 base=/tmp/antq-base new=target/release/antq
+# The sessions are a commune's own (no village), 64 communes in turn; with
+# VILLAGES=1 each is held in a village of its commune (one each).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=1000000
@@ -19,9 +21,14 @@ work=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$work"' EXIT
 . bench/lib.sh
+if [ "${VILLAGES:-0}" = 1 ]; then
+    places="SELECT u.code || ':' || (SELECT MIN(v.id) FROM villages v WHERE v.commune_code = u.code AND v.active = 1)"
+else
+    places="SELECT u.code"
+fi
 # shellcheck disable=SC2046
 sessions_csv "$work/import.csv" "$rows" $(sqlite3 "$db_cache" \
-    "SELECT code FROM units WHERE era = 'current' AND level = 'commune' ORDER BY code LIMIT 64")
+    "$places FROM units u WHERE u.era = 'current' AND u.level = 'commune' ORDER BY u.code LIMIT 64")
 echo "file: $rows rows, $(( $(stat -c %s "$work/import.csv") / 1048576 )) MB"
 for pair in "$@"; do
     label=${pair%%=*}

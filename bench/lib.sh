@@ -34,19 +34,20 @@ stop_server() {
 # rss_mb FIELD: VmRSS (now) or VmHWM (peak) of the server, in MB.
 rss_mb() { awk -v f="$1:" '$1 == f {print int($2 / 1024)}' "/proc/$pid/status"; }
 
-# sessions_csv PATH ROWS COMMUNE...: an import file of ROWS new outreach
-# sessions (the export's columns), dated across 2025, the communes in turn.
+# sessions_csv PATH ROWS PLACE...: an import file of ROWS new outreach
+# sessions (the export's columns), dated across 2025, the places in turn; a
+# place is a commune's code, or CODE:VILLAGE_ID for a session in a village.
 sessions_csv() {
     python3 - "$@" <<'PY'
 import sys
-path, n, communes = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+path, n, places = sys.argv[1], int(sys.argv[2]), [p.split(":") + [""] for p in sys.argv[3:]]
 cols = ["ma_hoat_dong", "loai", "ma_don_vi", "ten_don_vi", "ma_thon", "ma_don_vi_cu", "ngay", "ngay_ket_thuc",
         "tu_nam", "den_nam", "nam", "noi_dung", "phan_loai", "cap", "so_luot_nguoi", "so_quyet_dinh",
         "don_vi_tham_gia", "ghi_chu"]
 with open(path, "w", encoding="utf-8") as f:
     f.write(",".join(cols) + "\n")
     for i in range(n):
-        c = communes[i % len(communes)]
-        f.write(f",session,{c},,,,{1 + i % 28:02d}/{1 + i % 12:02d}/2025,,,,,Tuyên truyền phòng chống tội phạm,hop_dan,,{20 + i % 100},,,\n")
+        c, v = places[i % len(places)][:2]
+        f.write(f",session,{c},,{v},,{1 + i % 28:02d}/{1 + i % 12:02d}/2025,,,,,Tuyên truyền phòng chống tội phạm,hop_dan,,{20 + i % 100},,,\n")
 PY
 }
