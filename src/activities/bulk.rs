@@ -20,14 +20,15 @@
 //! through [`create_in_tx`](super::create_in_tx), row by row, audited as
 //! any record.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde_json::json;
 
-use super::places::VillageRow;
+use super::places::{VillageRow, unit_for_write};
 use super::{Activity, ActivityDraft, Input, Villages, province_of};
 use crate::audit::{self, Change};
-use crate::auth::Actor;
+use crate::auth::{Action, Actor};
 use crate::db::bulk::{Val, insert_bound, next_ids};
 use crate::db::{Db, Tx, now};
 use crate::error::{AppError, Result};
@@ -43,7 +44,11 @@ pub(crate) fn written_in_bulk(kind: Option<&str>) -> bool {
 /// Checked rows waiting to be written, and the ids written so far by unit.
 pub(crate) struct NewActivities {
     pub villages: Villages,
-    pending: Vec<(&'static str, Unit, Input)>,
+    pending: Vec<(&'static str, Arc<Unit>, Input)>,
+    /// Unit code → the unit, found and authorised at its first row: a
+    /// file's rows name a few units, each many times (copying the unit for
+    /// each row was a fifth of checking one, perf).
+    units: HashMap<String, Arc<Unit>>,
     /// Unit code → (name, path, ids written), for the audit entries.
     written: BTreeMap<String, (String, String, Vec<i64>)>,
 }
@@ -172,6 +177,7 @@ impl NewActivities {
         NewActivities {
             villages: Villages::default(),
             pending: Vec::new(),
+            units: HashMap::new(),
             written: BTreeMap::new(),
         }
     }
@@ -189,8 +195,18 @@ impl NewActivities {
         unit_code: &str,
         d: &ActivityDraft,
     ) -> Result<()> {
-        let checked = super::checked(tx, &mut self.villages, actor, unit_code, d).await?;
-        self.pending.push(checked);
+        // As super::checked, the unit kept.
+        let kind = super::kind_of(d.kind.as_deref())?;
+        let unit = match self.units.get(unit_code) {
+            Some(unit) => unit.clone(),
+            None => {
+                let unit = Arc::new(unit_for_write(tx, actor, Action::RecordActivity, unit_code).await?);
+                self.units.insert(unit_code.to_string(), unit.clone());
+                unit
+            }
+        };
+        let input = super::parse(tx, &mut self.villages, kind, &unit, d).await?;
+        self.pending.push((kind, unit, input));
         Ok(())
     }
 
@@ -217,7 +233,15 @@ impl NewActivities {
         let mut order: Vec<usize> = (0..pending.len()).collect();
         order.sort_by(|&a, &b| {
             let (a, b) = (&pending[a], &pending[b]);
-            (a.0, &a.1.path, &a.2.held_on).cmp(&(b.0, &b.1.path, &b.2.held_on))
+            // Rows of one unit share it: no need to compare its path.
+            let place = if Arc::ptr_eq(&a.1, &b.1) {
+                std::cmp::Ordering::Equal
+            } else {
+                a.1.path.cmp(&b.1.path)
+            };
+            a.0.cmp(b.0)
+                .then(place)
+                .then_with(|| a.2.held_on.cmp(&b.2.held_on))
         });
         let mut pending: Vec<Option<_>> = pending.into_iter().map(Some).collect();
         let ts = now();
