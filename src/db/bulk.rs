@@ -176,7 +176,9 @@ pub fn insert_native(
         // every text bound, which was a fifth of a million-row import's
         // writing (perf). Statements with the same columns in common
         // share their text, and rusqlite's cache keeps them prepared.
-        let first = &chunk[0];
+        let Some(first) = chunk.first() else {
+            continue;
+        };
         let same: Vec<bool> = (0..width)
             .map(|c| chunk.iter().all(|row| row[c] == first[c]))
             .collect();

@@ -870,6 +870,56 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_native_insert_binds_shared_values_once_and_keeps_every_rows_own() {
+        let (_dir, _path, db) = database().await;
+        sqlx::query("CREATE TABLE w (id INTEGER PRIMARY KEY, a TEXT, b INTEGER, c TEXT)")
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        // 600 rows: a statement where `a` and `c` are shared, one where
+        // only `c` is, and a short last one where nothing is.
+        let rows: Vec<Vec<bulk::Val>> = (0..600i64)
+            .map(|i| {
+                let a = if i < 256 {
+                    "same".to_string()
+                } else {
+                    format!("a{i}")
+                };
+                let c = if i < 512 {
+                    bulk::Val::Null
+                } else {
+                    bulk::Val::from(format!("c{i}"))
+                };
+                vec![
+                    bulk::Val::Int(i + 1),
+                    bulk::Val::from(a),
+                    bulk::Val::Int(i * 7),
+                    c,
+                ]
+            })
+            .collect();
+        let tx = db.begin_bulk().await.unwrap();
+        bulk::insert_native(tx.native().unwrap(), "w", &["id", "a", "b", "c"], &rows).unwrap();
+        tx.commit().await.unwrap();
+        let back: Vec<(i64, String, i64, Option<String>)> =
+            sqlx::query_as("SELECT id, a, b, c FROM w ORDER BY id")
+                .fetch_all(&db.pool)
+                .await
+                .unwrap();
+        let expected: Vec<(i64, String, i64, Option<String>)> = (0..600i64)
+            .map(|i| {
+                let a = if i < 256 {
+                    "same".to_string()
+                } else {
+                    format!("a{i}")
+                };
+                (i + 1, a, i * 7, (i >= 512).then(|| format!("c{i}")))
+            })
+            .collect();
+        assert_eq!(back, expected);
+    }
+
+    #[tokio::test]
     async fn serve_checkpoints_the_wal_beside_the_writer() {
         let (_dir, path, db) = database().await;
         for i in 0..20 {
