@@ -577,7 +577,8 @@ impl Db {
             open: false,
             bulk: true,
         };
-        // On failure the settings are put back as `tx` drops.
+        // On failure the connection is closed (Writer::begin_native) and
+        // the next write opens one with the usual settings.
         tx.turn.begin_native(true).map_err(native_error)?;
         tx.open = true;
         Ok(Tx {
