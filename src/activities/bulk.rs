@@ -25,10 +25,10 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use super::places::{VillageRow, unit_for_write};
+use super::places::VillageRow;
 use super::{Activity, ActivityDraft, Input, Villages, province_of};
 use crate::audit::{self, Change};
-use crate::auth::{Action, Actor};
+use crate::auth::Actor;
 use crate::db::bulk::{Val, insert_bound, next_ids};
 use crate::db::{Db, Tx, now};
 use crate::error::{AppError, Result};
@@ -45,9 +45,8 @@ pub(crate) fn written_in_bulk(kind: Option<&str>) -> bool {
 pub(crate) struct NewActivities {
     pub villages: Villages,
     pending: Vec<(&'static str, Arc<Unit>, Input)>,
-    /// Unit code → the unit, found and authorised at its first row: a
-    /// file's rows name a few units, each many times (copying the unit for
-    /// each row was a fifth of checking one, perf).
+    /// Unit code → the unit, found and authorised at its first row
+    /// ([`super::checked`]).
     units: HashMap<String, Arc<Unit>>,
     /// Unit code → (name, path, ids written), for the audit entries.
     written: BTreeMap<String, (String, String, Vec<i64>)>,
@@ -195,17 +194,8 @@ impl NewActivities {
         unit_code: &str,
         d: &ActivityDraft,
     ) -> Result<()> {
-        // As super::checked, the unit kept.
-        let kind = super::kind_of(d.kind.as_deref())?;
-        let unit = match self.units.get(unit_code) {
-            Some(unit) => unit.clone(),
-            None => {
-                let unit = Arc::new(unit_for_write(tx, actor, Action::RecordActivity, unit_code).await?);
-                self.units.insert(unit_code.to_string(), unit.clone());
-                unit
-            }
-        };
-        let input = super::parse(tx, &mut self.villages, kind, &unit, d).await?;
+        let (kind, unit, input) =
+            super::checked(tx, &mut self.villages, &mut self.units, actor, unit_code, d).await?;
         self.pending.push((kind, unit, input));
         Ok(())
     }
