@@ -182,15 +182,14 @@ pub fn insert_native(
         let same: Vec<bool> = (0..width)
             .map(|c| chunk.iter().all(|row| row[c] == first[c]))
             .collect();
-        let shared: Vec<usize> = (0..width).filter(|&c| same[c]).collect();
-        let sql = texts
-            .entry((same.clone(), chunk.len()))
-            .or_insert_with(|| insert_text(table, columns, &shared, chunk.len()));
-        let values = shared.iter().map(|&c| &first[c]).chain(
+        let values = (0..width).filter(|&c| same[c]).map(|c| &first[c]).chain(
             chunk
                 .iter()
                 .flat_map(|row| row.iter().enumerate().filter(|(c, _)| !same[*c]).map(|(_, v)| v)),
         );
+        let sql = texts
+            .entry((same.clone(), chunk.len()))
+            .or_insert_with(|| insert_text(table, columns, &same, chunk.len()));
         conn.prepare_cached(sql)
             .and_then(|mut statement| statement.execute(rusqlite::params_from_iter(values)))
             .map_err(super::native::failed)?;
@@ -198,25 +197,32 @@ pub fn insert_native(
     Ok(())
 }
 
-/// `INSERT OR FAIL INTO table (columns) VALUES (?…), …` for `rows` rows,
-/// the columns of `shared` named by parameters ?1, ?2, … in every row and
-/// the others numbered on, row by row.
-fn insert_text(table: &str, columns: &[&str], shared: &[usize], rows: usize) -> String {
+/// `INSERT OR FAIL INTO table (columns) VALUES (?…), …` for `rows` rows:
+/// the columns marked in `same` named by parameters ?1, ?2, … in every
+/// row, the others numbered on, row by row.
+fn insert_text(table: &str, columns: &[&str], same: &[bool], rows: usize) -> String {
     let mut sql = format!("INSERT OR FAIL INTO {table} ({}) VALUES ", columns.join(", "));
-    let mut next = shared.len();
+    let mut shared = 0;
+    let numbers: Vec<Option<usize>> = same
+        .iter()
+        .map(|&s| {
+            s.then(|| {
+                shared += 1;
+                shared
+            })
+        })
+        .collect();
+    let mut next = shared;
     for r in 0..rows {
         sql.push_str(if r == 0 { "(" } else { ", (" });
-        for c in 0..columns.len() {
+        for (c, number) in numbers.iter().enumerate() {
             if c > 0 {
                 sql.push_str(", ");
             }
-            let number = match shared.iter().position(|&s| s == c) {
-                Some(i) => i + 1,
-                None => {
-                    next += 1;
-                    next
-                }
-            };
+            let number = number.unwrap_or_else(|| {
+                next += 1;
+                next
+            });
             // Writing into a String cannot fail.
             let _ = write!(sql, "?{number}");
         }
