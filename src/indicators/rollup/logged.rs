@@ -21,17 +21,26 @@ use crate::error::{AppError, Result};
 
 /// Ids per query when refreshing.
 pub(super) const REFRESH_BATCH: usize = 500;
-/// Log entries read per refresh round.
+/// Log entries read per refresh round, and about as many rows named at
+/// most: a round ends with the entry that reaches this many rows.
 pub(super) const LOG_BATCH: i64 = 20_000;
-/// Up to this many entries to apply, a native refresh reads on the calling
-/// thread (about a millisecond); more go to a blocking thread.
-const INLINE_ENTRIES: i64 = 64;
+/// Up to this many rows to read again, a native refresh reads on the
+/// calling thread (about a millisecond); more go to a blocking thread.
+const INLINE_ROWS: i64 = 64;
+/// Consecutive ids from this many on are read as one range (`BETWEEN`)
+/// instead of in a list: an import's chunk is logged as a run (migration
+/// 0013), and a list of 500 ids is a longer statement to parse and a
+/// search per id.
+const RUN: usize = 32;
 
 /// One round of the log, read again.
 pub(super) struct Logged {
-    /// Entries read, and the last one's seq (none: nothing to apply).
-    pub entries: usize,
+    /// The rows the entries applied name (an entry may name a run,
+    /// migration 0013), and the last one's seq (none: nothing to apply).
+    pub rows: usize,
     pub last: Option<i64>,
+    /// The round stopped before the end of the log.
+    pub more: bool,
     /// Per table, the ids named and the facts of those still there.
     pub read: Vec<Reread>,
     /// The campaigns among the activities read, and (activity, unit path)
@@ -46,14 +55,19 @@ pub(super) type Reread = (Table, Vec<i64>, Vec<(i64, Fact)>);
 
 /// The queries a round needs, asked of the pool or of SQLite directly.
 trait Source {
-    async fn log(&mut self, sql: &str, from: i64) -> Result<Vec<(i64, String, i64)>>;
+    async fn log(&mut self, sql: &str, from: i64) -> Result<Vec<Entry>>;
     async fn ids(&mut self, sql: &str) -> Result<Vec<i64>>;
     async fn facts(&mut self, table: Table, sql: &str) -> Result<Vec<(i64, Fact)>>;
     async fn pairs(&mut self, sql: &str) -> Result<Vec<(i64, String)>>;
 }
 
+/// An entry of the log: seq, table, and the first and last id it names
+/// (the last is NULL for one row).
+type Entry = (i64, String, i64, Option<i64>);
+
 /// The round after seq `from`. On SQLite `pending` (the entries logged
-/// after it, as the log check found) decides where it is read.
+/// after it, as the log check found) and the rows they name decide where
+/// it is read.
 pub(super) async fn read(
     db: &Db,
     native: &std::sync::Arc<std::sync::Mutex<Option<rusqlite::Connection>>>,
@@ -63,7 +77,7 @@ pub(super) async fn read(
     let Some(file) = &db.sqlite else {
         return round(&mut Pool(db), from).await;
     };
-    if pending <= INLINE_ENTRIES {
+    if pending <= INLINE_ROWS && rows_after(native, file, from)? <= INLINE_ROWS {
         return read_native(native, file, from);
     }
     let (native, file) = (native.clone(), file.clone());
@@ -97,28 +111,70 @@ fn read_native(
     Ok(logged)
 }
 
+/// The rows named by the entries after seq `from`, on the kept
+/// connection.
+fn rows_after(
+    kept: &std::sync::Mutex<Option<rusqlite::Connection>>,
+    file: &SqliteFile,
+    from: i64,
+) -> Result<i64> {
+    let mut kept = kept.lock().unwrap_or_else(|p| p.into_inner());
+    let conn = match kept.take() {
+        Some(conn) => conn,
+        None => crate::db::native::open_read_only(file)?,
+    };
+    let rows = conn
+        .prepare_cached(
+            "SELECT COALESCE(SUM(COALESCE(row_to - row_id, 0) + 1), 0) FROM figure_changes WHERE seq > ?1",
+        )
+        .and_then(|mut s| s.query_row([from], |r| r.get(0)))
+        .map_err(failed)?;
+    *kept = Some(conn);
+    Ok(rows)
+}
+
+/// How many of `log`'s entries a round takes: up to the one that reaches
+/// [`LOG_BATCH`] rows named, at least one.
+fn taken(log: &[Entry]) -> usize {
+    let mut rows = 0i64;
+    for (i, (_, _, first, last)) in log.iter().enumerate() {
+        rows += last.map_or(1, |last| (last - first + 1).max(1));
+        if rows >= LOG_BATCH {
+            return i + 1;
+        }
+    }
+    log.len()
+}
+
 async fn round(src: &mut impl Source, from: i64) -> Result<Logged> {
-    let log = src
+    let mut log = src
         .log(
             &format!(
-                "SELECT seq, tbl, row_id FROM figure_changes WHERE seq > $1 ORDER BY seq LIMIT {LOG_BATCH}"
+                "SELECT seq, tbl, row_id, row_to FROM figure_changes WHERE seq > $1 ORDER BY seq \
+                 LIMIT {LOG_BATCH}"
             ),
             from,
         )
         .await?;
+    // A full batch read, or one cut short, leaves entries for the next round.
+    let (read, take) = (log.len(), taken(&log));
+    let more = read as i64 >= LOG_BATCH || take < read;
+    log.truncate(take);
     let mut out = Logged {
-        entries: log.len(),
-        last: log.last().map(|(seq, _, _)| *seq),
+        rows: 0,
+        last: log.last().map(|(seq, ..)| *seq),
+        more,
         read: Vec::new(),
         campaigns: Vec::new(),
         covered: Vec::new(),
     };
     let mut ids: Vec<Vec<i64>> = TABLES.iter().map(|_| Vec::new()).collect();
-    for (_, tbl, row_id) in &log {
+    for (_, tbl, first, last) in &log {
         if let Some(t) = Table::parse(tbl) {
-            ids[t.index()].push(*row_id);
+            ids[t.index()].extend(*first..=last.unwrap_or(*first).max(*first));
         }
     }
+    out.rows = ids.iter().map(Vec::len).sum();
     // A team's dates bound its members' years; a village's recognitions
     // count while it is active.
     let teams = ids[Table::Teams.index()].clone();
@@ -142,13 +198,10 @@ async fn round(src: &mut impl Source, from: i64) -> Result<Logged> {
         list.sort_unstable();
         list.dedup();
         let mut found = Vec::new();
-        for chunk in list.chunks(REFRESH_BATCH) {
-            // The ids are integers read from the log, so they are written
-            // into the statement: a list of 500 binds is slower on both.
-            let sql = table.select().replace(
-                "{where}",
-                &format!("{} IN ({})", table.id_column(), id_list(chunk)),
-            );
+        // The ids are integers read from the log, so they are written
+        // into the statement: a list of 500 binds is slower on both.
+        for filter in id_filters(table.id_column(), &list) {
+            let sql = table.select().replace("{where}", &filter);
             found.extend(src.facts(table, &sql).await?);
         }
         if table == Table::Activities {
@@ -171,6 +224,31 @@ async fn round(src: &mut impl Source, from: i64) -> Result<Logged> {
     Ok(out)
 }
 
+/// Conditions on `column` that together select the sorted, distinct
+/// `ids`: each run of [`RUN`] or more consecutive ids as a range, the rest
+/// in lists of [`REFRESH_BATCH`].
+fn id_filters(column: &str, ids: &[i64]) -> Vec<String> {
+    let mut filters = Vec::new();
+    let mut single = Vec::new();
+    let mut start = 0;
+    while start < ids.len() {
+        let mut end = start + 1;
+        while end < ids.len() && ids[end] == ids[end - 1] + 1 {
+            end += 1;
+        }
+        if end - start >= RUN {
+            filters.push(format!("{column} BETWEEN {} AND {}", ids[start], ids[end - 1]));
+        } else {
+            single.extend_from_slice(&ids[start..end]);
+        }
+        start = end;
+    }
+    for chunk in single.chunks(REFRESH_BATCH) {
+        filters.push(format!("{column} IN ({})", id_list(chunk)));
+    }
+    filters
+}
+
 pub(super) fn id_list(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
@@ -178,10 +256,17 @@ pub(super) fn id_list(ids: &[i64]) -> String {
 struct Pool<'a>(&'a Db);
 
 impl Source for Pool<'_> {
-    async fn log(&mut self, sql: &str, from: i64) -> Result<Vec<(i64, String, i64)>> {
+    async fn log(&mut self, sql: &str, from: i64) -> Result<Vec<Entry>> {
         let rows = sqlx::query(sql).bind(from).fetch_all(&self.0.pool).await?;
         rows.iter()
-            .map(|r| Ok((r.try_get("seq")?, r.try_get("tbl")?, r.try_get("row_id")?)))
+            .map(|r| {
+                Ok((
+                    r.try_get("seq")?,
+                    r.try_get("tbl")?,
+                    r.try_get("row_id")?,
+                    r.try_get("row_to")?,
+                ))
+            })
             .collect()
     }
 
@@ -224,12 +309,13 @@ impl Native<'_> {
 }
 
 impl Source for Native<'_> {
-    async fn log(&mut self, sql: &str, from: i64) -> Result<Vec<(i64, String, i64)>> {
+    async fn log(&mut self, sql: &str, from: i64) -> Result<Vec<Entry>> {
         self.all(sql, Some(from), |r| {
             Ok((
                 r.get(0).map_err(failed)?,
                 r.get(1).map_err(failed)?,
                 r.get(2).map_err(failed)?,
+                r.get(3).map_err(failed)?,
             ))
         })
     }
@@ -246,5 +332,55 @@ impl Source for Native<'_> {
         self.all(sql, None, |r| {
             Ok((r.get(0).map_err(failed)?, r.get(1).map_err(failed)?))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(seq: i64, first: i64, last: Option<i64>) -> Entry {
+        (seq, "activities".into(), first, last)
+    }
+
+    #[test]
+    fn a_round_takes_entries_up_to_the_one_that_reaches_a_batch_of_rows() {
+        assert_eq!(taken(&[]), 0);
+        // Single rows: all of them (the query's LIMIT bounds them).
+        let singles: Vec<Entry> = (1..=5).map(|i| entry(i, i, None)).collect();
+        assert_eq!(taken(&singles), 5);
+        // Two runs of 10.000 reach the batch: the third waits.
+        let runs = [
+            entry(1, 1, Some(10_000)),
+            entry(2, 10_001, Some(20_000)),
+            entry(3, 20_001, Some(20_001)),
+        ];
+        assert_eq!(taken(&runs), 2);
+        // A run larger than a batch is taken alone, never skipped.
+        assert_eq!(taken(&[entry(1, 1, Some(50_000)), entry(2, 7, None)]), 1);
+        // A run written backwards counts as one row, not as a negative.
+        assert_eq!(taken(&[entry(1, 9, Some(3)), entry(2, 7, None)]), 2);
+    }
+
+    #[test]
+    fn consecutive_ids_are_read_as_ranges_and_the_rest_in_lists() {
+        assert!(id_filters("id", &[]).is_empty());
+        assert_eq!(id_filters("id", &[3, 5, 6]), ["id IN (3,5,6)"]);
+        let mut ids: Vec<i64> = vec![1, 2];
+        ids.extend(100..100 + RUN as i64);
+        ids.push(500);
+        ids.extend(1_000..1_000 + RUN as i64 - 1);
+        let filters = id_filters("m.id", &ids);
+        assert_eq!(filters[0], format!("m.id BETWEEN 100 AND {}", 99 + RUN));
+        let listed: Vec<i64> = std::iter::once([1, 2, 500].as_slice())
+            .flatten()
+            .copied()
+            .chain(1_000..1_000 + RUN as i64 - 1)
+            .collect();
+        assert_eq!(filters[1], format!("m.id IN ({})", id_list(&listed)));
+        assert_eq!(filters.len(), 2);
+        // Long lists are cut into statements of REFRESH_BATCH ids.
+        let scattered: Vec<i64> = (0..1_200).map(|i| i * 2).collect();
+        assert_eq!(id_filters("id", &scattered).len(), 3);
     }
 }

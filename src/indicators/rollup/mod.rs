@@ -57,9 +57,9 @@ use facts::{Series, TABLES, Table, m, r, y};
 
 /// Applied log entries are deleted once this many have gathered.
 const PRUNE_AFTER: i64 = 5_000;
-/// A new snapshot is saved once this many log entries have been applied
-/// since the last (a restart then re-reads at most about this many rows
-/// beyond the snapshot: a second or so at national scale)…
+/// A new snapshot is saved once the log entries applied since the last
+/// have named this many rows (a restart then re-reads at most about this
+/// many rows beyond the snapshot: a second or so at national scale)…
 const SAVE_AFTER: i64 = 50_000;
 /// …but not more often than this: a save encodes the whole roll-up.
 const SAVE_EVERY: Duration = Duration::from_secs(60);
@@ -142,9 +142,11 @@ pub struct Rollup {
     /// the log is then pruned only up to `saved`, the seq of the last one.
     snapshots: AtomicBool,
     saved: AtomicI64,
-    /// Log entries applied by this process, and how many of them the last
-    /// snapshot saved held: what decides when the next is due (seqs are
-    /// no count, since `antq gen` empties the log but its numbering goes on).
+    /// Rows named by the log entries applied by this process (an entry may
+    /// name a run, migration 0013), and how many of them the last snapshot
+    /// saved held: what decides when the next is due (seqs are no count,
+    /// since `antq gen` empties the log but its numbering goes on, and an
+    /// import's entry names thousands of rows).
     entries: AtomicI64,
     entries_saved: AtomicI64,
     saving: AtomicBool,
@@ -717,8 +719,9 @@ impl Rollup {
             let latest = self.log_check.latest(db).await?;
             let logged = logged::read(db, &self.native, from, latest - from).await?;
             let logged::Logged {
-                entries,
+                rows,
                 last,
+                more,
                 read,
                 campaigns,
                 covered,
@@ -747,10 +750,10 @@ impl Rollup {
             // Cleared under the write lock, so no read of the old state can
             // put its figures back afterwards.
             self.forget();
-            self.entries.fetch_add(entries as i64, Ordering::AcqRel);
+            self.entries.fetch_add(rows as i64, Ordering::AcqRel);
             drop(state);
             self.applied.store(last, Ordering::Release);
-            if (entries as i64) < logged::LOG_BATCH {
+            if !more {
                 break;
             }
         }
