@@ -351,6 +351,53 @@ pub async fn next_ids(
     }
 }
 
+/// The figures' change log of a bulk load of new rows into `table`
+/// (migration 0013): instead of the per-row insert trigger of 0008, one
+/// entry per batch of consecutive ids. The trigger is dropped inside the
+/// load's transaction ([`RangeLog::suspend`]) and created again from the
+/// text it had before the load commits ([`RangeLog::resume`]). SQLite's
+/// DDL is transactional and the load holds the only write lock, so no
+/// other connection ever sees the table without its trigger: a load
+/// rolled back, or never committed (a crash), leaves it as it was. Other
+/// connections re-prepare their statements once after the commit (the
+/// schema changed), which costs them a schema read of a few milliseconds.
+pub struct RangeLog {
+    /// The trigger's `CREATE TRIGGER` statement, as sqlite_master held it.
+    trigger: String,
+}
+
+impl RangeLog {
+    /// Drops `table`'s insert trigger of the change log for the rest of
+    /// the transaction open on `conn`, keeping its text.
+    pub fn suspend(conn: &rusqlite::Connection, table: &str) -> crate::error::Result<RangeLog> {
+        let name = format!("{table}_figures_insert");
+        let trigger: String = conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
+                [&name],
+                |r| r.get(0),
+            )
+            .map_err(super::native::failed)?;
+        conn.execute_batch(&format!("DROP TRIGGER {name}"))
+            .map_err(super::native::failed)?;
+        Ok(RangeLog { trigger })
+    }
+
+    /// Creates the trigger again; call before the load commits.
+    pub fn resume(self, conn: &rusqlite::Connection) -> crate::error::Result<()> {
+        conn.execute_batch(&self.trigger).map_err(super::native::failed)
+    }
+
+    /// Logs the rows `first..=last` of the table, written by the load; on
+    /// any thread holding the transaction (the import writes on another).
+    pub fn log(conn: &rusqlite::Connection, table: &str, first: i64, last: i64) -> crate::error::Result<()> {
+        conn.prepare_cached("INSERT INTO figure_changes (tbl, row_id, row_to) VALUES (?1, ?2, ?3)")
+            .and_then(|mut s| s.execute(rusqlite::params![table, first, last]))
+            .map_err(super::native::failed)?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

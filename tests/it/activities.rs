@@ -1519,6 +1519,26 @@ async fn import_as_the_form(drug_free: DrugFree) {
     }
     let max_before = bulk.count("SELECT COALESCE(MAX(id), 0) FROM activities").await;
     let audit_before = bulk.count("SELECT COUNT(*) FROM audit_log").await;
+    let logged_before = bulk
+        .count("SELECT COALESCE(MAX(seq), 0) FROM figure_changes")
+        .await;
+    // SQLite's fast lane suspends the per-row log trigger inside its
+    // transaction (db/bulk.rs, RangeLog): however the import ends, the
+    // trigger is there afterwards.
+    let trigger_kept = |app: &TestApp| {
+        let (pool, backend) = (app.db.pool.clone(), app.db.backend);
+        async move {
+            if backend == antq::db::Backend::Sqlite {
+                let n: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'activities_figures_insert'",
+                )
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+                assert_eq!(n, 1, "the activities insert trigger is gone");
+            }
+        }
+    };
     let sum_before = bulk
         .count("SELECT CAST(COALESCE(SUM(attendance), 0) AS BIGINT) FROM activities")
         .await;
@@ -1537,9 +1557,45 @@ async fn import_as_the_form(drug_free: DrugFree) {
         max_before
     );
     assert_eq!(bulk.count("SELECT COUNT(*) FROM audit_log").await, audit_before);
+    assert_eq!(
+        bulk.count("SELECT COALESCE(MAX(seq), 0) FROM figure_changes")
+            .await,
+        logged_before
+    );
+    trigger_kept(&bulk).await;
 
     let res = bulk.upload("/activities/import", &b_user.token, csv).await;
     assert_eq!(res.status, 200, "{}", res.text);
+    trigger_kept(&bulk).await;
+    // The new rows are in the log: each once, as a row or in a run.
+    let logged: Vec<(i64, Option<i64>)> = sqlx::query_as(&format!(
+        "SELECT row_id, row_to FROM figure_changes WHERE seq > {logged_before} AND tbl = 'activities' ORDER BY seq"
+    ))
+    .fetch_all(&bulk.db.pool)
+    .await
+    .unwrap();
+    let mut named: Vec<i64> = logged
+        .iter()
+        .flat_map(|&(first, last)| first..=last.unwrap_or(first))
+        .filter(|&id| id > max_before)
+        .collect();
+    named.sort_unstable();
+    named.dedup();
+    let added_ids: Vec<i64> = sqlx::query_scalar(&format!(
+        "SELECT id FROM activities WHERE id > {max_before} ORDER BY id"
+    ))
+    .fetch_all(&bulk.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(named, added_ids);
+    // Only the fast lane (SQLite, new sessions, conferences and mediation
+    // cases alone) logs runs: one per chunk instead of 20.000 rows.
+    let runs = logged.iter().filter(|(_, last)| last.is_some()).count();
+    if drug_free == DrugFree::Absent && bulk.db.backend == antq::db::Backend::Sqlite {
+        assert!((1..=5).contains(&runs), "{runs} runs");
+    } else {
+        assert_eq!(runs, 0);
+    }
     assert_eq!(
         res.json()["created"],
         (rows.len() + FILLER) as i64,
