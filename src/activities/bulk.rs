@@ -97,15 +97,16 @@ pub(crate) fn values(
     dir: &Directory,
     ts: &str,
 ) -> Vec<Val> {
-    // As the activities_legacy trigger derives it (migration 0007):
-    // the old unit named, else the village's, else the unit's home.
-    // Left NULL, the trigger would derive it with an UPDATE a row.
-    let legacy_path = match &input.legacy {
-        Some((code, _)) => dir.get("legacy", code).map(|u| u.path.clone()),
-        None => village
-            .and_then(|v| v.legacy_path.clone())
-            .or_else(|| dir.legacy_home(&unit.code).map(str::to_string)),
-    };
+    // Exactly as the activities_legacy trigger derives it (migration
+    // 0007): the old unit named, else the village's, else the unit's home.
+    // Left NULL, the trigger would derive it with an UPDATE a row; the
+    // fast lane (pipelined.rs) suspends the trigger and relies on this.
+    let legacy_path = input
+        .legacy
+        .as_ref()
+        .and_then(|(code, _)| dir.get("legacy", code).map(|u| u.path.clone()))
+        .or_else(|| village.and_then(|v| v.legacy_path.clone()))
+        .or_else(|| dir.legacy_home(&unit.code).map(str::to_string));
     let (legacy_code, legacy_name) = input.legacy.map_or((None, None), |(c, n)| (Some(c), Some(n)));
     let int = |v: Option<i64>| v.map_or(Val::NullInt, Val::Int);
     vec![

@@ -351,51 +351,62 @@ pub async fn next_ids(
     }
 }
 
-/// The figures' change log of a bulk load of new rows into `table`
-/// (migration 0013): instead of the per-row insert trigger of 0008, one
-/// entry per batch of consecutive ids. The trigger is dropped inside the
-/// load's transaction ([`RangeLog::suspend`]) and created again from the
-/// text it had before the load commits ([`RangeLog::resume`]). SQLite's
-/// DDL is transactional and the load holds the only write lock, so no
-/// other connection ever sees the table without its trigger: a load
-/// rolled back, or never committed (a crash), leaves it as it was. Other
-/// connections re-prepare their statements once after the commit (the
-/// schema changed), which costs them a schema read of a few milliseconds.
-pub struct RangeLog {
-    /// The trigger's `CREATE TRIGGER` statement, as sqlite_master held it.
-    trigger: String,
+/// Insert triggers a bulk load stands in for, dropped inside its
+/// transaction ([`SuspendedTriggers::suspend`]) and created again from the
+/// text they had before it commits ([`SuspendedTriggers::resume`]): the
+/// load writes what they would have written, in bulk. SQLite's DDL is
+/// transactional and the load holds the only write lock, so no other
+/// connection ever sees the table without them: a load rolled back, or
+/// never committed (a crash), leaves them as they were. Other connections
+/// re-prepare their statements once after the commit (the schema
+/// changed), a schema read of a few milliseconds each.
+pub struct SuspendedTriggers {
+    /// Each trigger's `CREATE TRIGGER` statement, as sqlite_master held it.
+    created: Vec<String>,
 }
 
-impl RangeLog {
-    /// Drops `table`'s insert trigger of the change log for the rest of
-    /// the transaction open on `conn`, keeping its text.
-    pub fn suspend(conn: &rusqlite::Connection, table: &str) -> crate::error::Result<RangeLog> {
-        let name = format!("{table}_figures_insert");
-        let trigger: String = conn
-            .query_row(
-                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
-                [&name],
-                |r| r.get(0),
-            )
-            .map_err(super::native::failed)?;
-        conn.execute_batch(&format!("DROP TRIGGER {name}"))
-            .map_err(super::native::failed)?;
-        Ok(RangeLog { trigger })
+impl SuspendedTriggers {
+    /// Drops the triggers `names` for the rest of the transaction open on
+    /// `conn`, keeping their text; all of them must exist.
+    pub fn suspend(conn: &rusqlite::Connection, names: &[&str]) -> crate::error::Result<SuspendedTriggers> {
+        let mut created = Vec::with_capacity(names.len());
+        for name in names {
+            let sql: String = conn
+                .query_row(
+                    "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
+                    [name],
+                    |r| r.get(0),
+                )
+                .map_err(super::native::failed)?;
+            conn.execute_batch(&format!("DROP TRIGGER {name}"))
+                .map_err(super::native::failed)?;
+            created.push(sql);
+        }
+        Ok(SuspendedTriggers { created })
     }
 
-    /// Creates the trigger again; call before the load commits.
+    /// Creates the triggers again; call before the load commits.
     pub fn resume(self, conn: &rusqlite::Connection) -> crate::error::Result<()> {
-        conn.execute_batch(&self.trigger).map_err(super::native::failed)
-    }
-
-    /// Logs the rows `first..=last` of the table, written by the load; on
-    /// any thread holding the transaction (the import writes on another).
-    pub fn log(conn: &rusqlite::Connection, table: &str, first: i64, last: i64) -> crate::error::Result<()> {
-        conn.prepare_cached("INSERT INTO figure_changes (tbl, row_id, row_to) VALUES (?1, ?2, ?3)")
-            .and_then(|mut s| s.execute(rusqlite::params![table, first, last]))
-            .map_err(super::native::failed)?;
+        for sql in &self.created {
+            conn.execute_batch(sql).map_err(super::native::failed)?;
+        }
         Ok(())
     }
+}
+
+/// Logs the rows `first..=last` of `table` as one entry of the figures'
+/// change log (migration 0013), for a bulk load whose per-row trigger of
+/// that log (0008) is suspended; on any thread holding the transaction.
+pub fn log_range(
+    conn: &rusqlite::Connection,
+    table: &str,
+    first: i64,
+    last: i64,
+) -> crate::error::Result<()> {
+    conn.prepare_cached("INSERT INTO figure_changes (tbl, row_id, row_to) VALUES (?1, ?2, ?3)")
+        .and_then(|mut s| s.execute(rusqlite::params![table, first, last]))
+        .map_err(super::native::failed)?;
+    Ok(())
 }
 
 #[cfg(test)]
