@@ -29,7 +29,7 @@ use super::places::VillageRow;
 use super::{Activity, ActivityDraft, Input, Villages, province_of};
 use crate::audit::{self, Change};
 use crate::auth::Actor;
-use crate::db::bulk::{Val, insert_bound, next_ids};
+use crate::db::bulk::{NativeInsert, NativeRows, Val, insert_bound, next_ids};
 use crate::db::{Db, Tx, now};
 use crate::error::{AppError, Result};
 use crate::text::format_int;
@@ -250,10 +250,15 @@ impl NewActivities {
         rows
     }
 
-    /// Writes `rows` (of [`rows`](Self::rows)) through a native write
-    /// transaction's connection.
-    pub fn insert_native(conn: &rusqlite::Connection, rows: &[Vec<Val>]) -> Result<()> {
-        crate::db::bulk::insert_native(conn, "activities", &COLUMNS, rows)
+    /// `rows` (of [`rows`](Self::rows)) made ready for
+    /// [`inserter`](Self::inserter).
+    pub fn native_rows(rows: Vec<Vec<Val>>) -> Result<NativeRows> {
+        NativeRows::new(rows, COLUMNS.len())
+    }
+
+    /// What writes rows through a native write transaction's connection.
+    pub fn inserter(conn: &rusqlite::Connection) -> NativeInsert<'_> {
+        NativeInsert::new(conn, "activities", &COLUMNS)
     }
 
     /// The audit entries of everything written (see the module's comment),

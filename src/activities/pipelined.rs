@@ -7,9 +7,12 @@
 //! SQLite. The rows are written through the writer's rusqlite connection
 //! as a bulk load ([`Db::begin_bulk`]: foreign keys are not enforced, so
 //! SQLite keeps no statement journal), 256 rows a prepared statement with
-//! their values bound ([`crate::db::bulk::insert_native`]), on a blocking
-//! thread, a chunk at a time; meanwhile this task reads and checks the
-//! next chunk. The checks read through a read transaction of the pool,
+//! their values bound ([`crate::db::bulk::NativeInsert`]), on a thread of
+//! the import's own that holds the transaction throughout and takes the
+//! chunks checked here through a channel, two at most waiting: meanwhile
+//! this task reads and checks the next chunk. With one chunk handed over
+//! at a time, either side stood idle whenever a chunk took the other
+//! longer. The checks read through a read transaction of the pool,
 //! begun after the write lock is taken: they see what is committed, and
 //! nothing else can commit before the import ends. They need nothing the
 //! import itself writes (a new session's checks read its unit, village
@@ -37,28 +40,39 @@
 //! the same rows and ids, the same audit entries (one per unit), all or
 //! nothing. Bad rows stop the writing, and the rest is only checked.
 
+use std::ops::RangeInclusive;
 use std::time::{Duration, Instant};
 
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::bulk::NewActivities;
 use super::io::{Imported, draft_of, new_in_bulk, village_ids};
+use crate::audit::Change;
 use crate::auth::Actor;
-use crate::db::bulk::{SuspendedTriggers, Val, log_range};
+use crate::db::bulk::{NativeRows, SuspendedTriggers, log_range};
 use crate::db::{Db, Tx};
 use crate::error::{AppError, Result};
 use crate::tabular::{self, Records, RowErrors};
 
-/// Rows read and checked before they are handed to the writer: half the
-/// usual import's chunk, since two are held at once (one written, one
-/// checked). A million-row import took as long with 20.000 (bench/import.sh).
+/// Rows read and checked before they are handed to the writer. A
+/// million-row import took as long with 20.000 (bench/import.sh).
 const CHUNK: usize = 10_000;
 
-/// A chunk being written on the blocking thread; it gives the transaction
-/// back with the outcome, and the rows to be freed here: freeing a
-/// million rows' values was 4 % of the writer's thread, the import's
-/// bottleneck (perf).
-type Writing = JoinHandle<(Tx, Result<()>, Vec<Vec<Val>>)>;
+/// Chunks checked and waiting for the writer, besides the one it writes.
+const WAITING: usize = 2;
+
+/// What the checking side hands the writer's thread.
+enum ToWriter {
+    /// Rows to write, numbered `ids`.
+    Rows(NativeRows, RangeInclusive<i64>),
+    /// Every row is written: the audit entries, then the commit.
+    Commit(Actor, Vec<Change>),
+}
+
+/// The writer's thread: `Ok(true)` once committed, `Ok(false)` when the
+/// checking side stopped sending (its transaction is rolled back).
+type Writer = JoinHandle<Result<bool>>;
 
 /// Imports `source` when every row is a new record of a bulk kind;
 /// `None`, having written nothing, at the first row that is not.
@@ -76,8 +90,11 @@ pub(super) async fn import_new(db: &Db, actor: &Actor, mut source: Records<'_>) 
     let triggers =
         SuspendedTriggers::suspend(conn, &["activities_figures_insert", "activities_legacy_insert"])?;
     let mut read = db.begin_read().await?;
-    let mut idle = Some(tx);
-    let mut writing: Option<Writing> = None;
+    let (to_writer, inbox) = mpsc::channel(WAITING);
+    // The rows written come back to be freed here: freeing a million rows'
+    // values was 4 % of the writer's thread, the import's bottleneck (perf).
+    let (spent_back, mut spent) = mpsc::unbounded_channel();
+    let writer = spawn_writer(tx, triggers, inbox, spent_back);
     let mut new = NewActivities::new();
     let mut errors = RowErrors::default();
     let mut seen = 0usize;
@@ -85,18 +102,19 @@ pub(super) async fn import_new(db: &Db, actor: &Actor, mut source: Records<'_>) 
     let (mut reading, mut checking, mut waiting) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
     loop {
         let at = Instant::now();
-        let chunk = source.by_ref().take(CHUNK).collect::<Result<Vec<_>>>()?;
+        let chunk = match source.by_ref().take(CHUNK).collect::<Result<Vec<_>>>() {
+            Ok(chunk) => chunk,
+            Err(e) => return Err(stop(to_writer, writer, e).await),
+        };
         reading += at.elapsed();
         if chunk.is_empty() {
             break;
         }
         if !chunk.iter().all(new_in_bulk) {
-            // Wait for the chunk in flight: its transaction is rolled back
-            // when dropped, and the lock is free before the import begins
-            // again.
-            if let Some(handle) = writing.take() {
-                drop(handle.await);
-            }
+            // The writer rolls back, and the lock is free before the
+            // import begins again.
+            drop(to_writer);
+            drop(writer.await);
             tracing::info!(
                 "activities import: row {} is not a new session, conference or mediation case; \
                  reading the file again, written in one transaction",
@@ -106,50 +124,62 @@ pub(super) async fn import_new(db: &Db, actor: &Actor, mut source: Records<'_>) 
         }
         let at = Instant::now();
         seen += chunk.len();
-        new.villages.load(&mut read, village_ids(&chunk)).await?;
+        if let Err(e) = new.villages.load(&mut read, village_ids(&chunk)).await {
+            return Err(stop(to_writer, writer, e).await);
+        }
         for r in &chunk {
             let (_, unit, draft) = draft_of(r);
-            if let Err(e) = new.check(&mut read, actor, &unit, &draft).await {
-                errors.refused(r.line, e)?;
+            if let Err(e) = new.check(&mut read, actor, &unit, &draft).await
+                && let Err(e) = errors.refused(r.line, e)
+            {
+                return Err(stop(to_writer, writer, e).await);
             }
         }
         // Once a row is bad nothing will be kept: the rest is only checked.
         if errors.is_empty() && new.len() > 0 {
-            let rows = new.rows(&dir, next_id + 1..);
+            // Made ready for the writer here, where there is time to spare.
+            let rows = match NewActivities::native_rows(new.rows(&dir, next_id + 1..)) {
+                Ok(rows) => rows,
+                Err(e) => return Err(stop(to_writer, writer, e).await),
+            };
             let ids = next_id + 1..=next_id + rows.len() as i64;
             next_id = *ids.end();
             checking += at.elapsed();
             let at = Instant::now();
-            let tx = back(&mut writing, &mut idle).await?;
+            if to_writer.send(ToWriter::Rows(rows, ids)).await.is_err() {
+                // The writer stopped: its error says why.
+                return Err(failed(writer.await).err().unwrap_or_else(lost));
+            }
             waiting += at.elapsed();
-            writing = Some(write(tx, rows, ids));
         } else {
             checking += at.elapsed();
         }
+        while let Ok(rows) = spent.try_recv() {
+            drop(rows);
+        }
     }
-    let at = Instant::now();
-    let tx = back(&mut writing, &mut idle).await?;
-    waiting += at.elapsed();
-    if seen == 0 {
-        return Err(tabular::no_rows());
-    }
-    // Dropping the transaction undoes the rows that were fine.
-    errors.finish()?;
     drop(read);
+    if seen == 0 {
+        return Err(stop(to_writer, writer, tabular::no_rows()).await);
+    }
+    // Stopping the writer undoes the rows that were fine.
+    if let Err(e) = errors.finish() {
+        return Err(stop(to_writer, writer, e).await);
+    }
     let at = Instant::now();
-    let (actor, changes) = (actor.clone(), new.changes());
-    tokio::task::spawn_blocking(move || -> Result<()> {
-        let conn = tx.native().ok_or_else(lost)?;
-        triggers.resume(conn)?;
-        crate::audit::record_many_native(conn, &actor, changes)?;
-        tx.commit_large()?;
-        Ok(())
-    })
-    .await
-    .map_err(|e| AppError::Internal(anyhow::anyhow!("import's commit: {e}")))??;
+    if to_writer
+        .send(ToWriter::Commit(actor.clone(), new.changes()))
+        .await
+        .is_err()
+    {
+        return Err(failed(writer.await).err().unwrap_or_else(lost));
+    }
+    if !failed(writer.await)? {
+        return Err(lost());
+    }
     tracing::info!(
         "activities import: {seen} rows read in {} ms, checked in {} ms while written (waited {} ms \
-         for the writes), committed in {} ms; {} ms in all",
+         for the writer), written to the end and committed in {} ms; {} ms in all",
         reading.as_millis(),
         checking.as_millis(),
         waiting.as_millis(),
@@ -162,32 +192,52 @@ pub(super) async fn import_new(db: &Db, actor: &Actor, mut source: Records<'_>) 
     }))
 }
 
-/// Writes `rows`, numbered `ids`, and their entry in the figures' log on
-/// a blocking thread, which holds the transaction meanwhile; dropped there
-/// if this task is gone (the request cancelled), the transaction is
-/// rolled back.
-fn write(tx: Tx, rows: Vec<Vec<Val>>, ids: std::ops::RangeInclusive<i64>) -> Writing {
+/// The writer's thread: writes each chunk it is handed and its entry in
+/// the figures' log, then the audit entries, and commits, all in `tx`.
+/// Its prepared statements live as long as it does. When the checking
+/// side stops sending (a bad row, a row for the usual import, the request
+/// cancelled) it returns and `tx` is rolled back as it is dropped.
+fn spawn_writer(
+    tx: Tx,
+    triggers: SuspendedTriggers,
+    mut inbox: mpsc::Receiver<ToWriter>,
+    spent: mpsc::UnboundedSender<NativeRows>,
+) -> Writer {
     tokio::task::spawn_blocking(move || {
-        let done = match tx.native() {
-            Some(conn) => NewActivities::insert_native(conn, &rows)
-                .and_then(|()| log_range(conn, "activities", *ids.start(), *ids.end())),
-            None => Err(lost()),
-        };
-        (tx, done, rows)
+        let conn = tx.native().ok_or_else(lost)?;
+        let mut insert = NewActivities::inserter(conn);
+        while let Some(message) = inbox.blocking_recv() {
+            match message {
+                ToWriter::Rows(rows, ids) => {
+                    insert.insert(&rows)?;
+                    log_range(conn, "activities", *ids.start(), *ids.end())?;
+                    // Freed on the checking side (gone if it is gone).
+                    drop(spent.send(rows));
+                }
+                ToWriter::Commit(actor, changes) => {
+                    drop(insert);
+                    triggers.resume(conn)?;
+                    crate::audit::record_many_native(conn, &actor, changes)?;
+                    tx.commit_large()?;
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
     })
 }
 
-/// The transaction back: once the chunk in flight is written, if any.
-async fn back(writing: &mut Option<Writing>, idle: &mut Option<Tx>) -> Result<Tx> {
-    let Some(handle) = writing.take() else {
-        return idle.take().ok_or_else(lost);
-    };
-    let (tx, done, rows) = handle
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("import's writing: {e}")))?;
-    drop(rows);
-    done?;
-    Ok(tx)
+/// Stops the writer (its transaction rolled back) and waits until it has,
+/// so that the write lock is free when the import answers `error`.
+async fn stop(to_writer: mpsc::Sender<ToWriter>, writer: Writer, error: AppError) -> AppError {
+    drop(to_writer);
+    drop(writer.await);
+    error
+}
+
+/// The writer's outcome, its thread's panic an internal error.
+fn failed(joined: std::result::Result<Result<bool>, tokio::task::JoinError>) -> Result<bool> {
+    joined.map_err(|e| AppError::Internal(anyhow::anyhow!("import's writer: {e}")))?
 }
 
 fn lost() -> AppError {

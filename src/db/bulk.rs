@@ -132,7 +132,7 @@ pub async fn insert(
     Ok(())
 }
 
-/// Rows per statement of [`insert_native`]. One row a statement cost
+/// Rows per statement of [`NativeInsert`]. One row a statement cost
 /// three times as much: with a trigger on the table SQLite keeps a
 /// statement journal, a copy of every page a statement changes that the
 /// transaction had changed before (six pages a row here, the table, its
@@ -142,59 +142,122 @@ pub async fn insert(
 /// values stay well under SQLite's 32.766 parameters.
 const NATIVE_ROWS_PER_STATEMENT: usize = 256;
 
-/// Inserts every row into `table (columns)` through a native write
+/// Rows for [`NativeInsert`], cut into its statements, with the columns
+/// each statement's rows have in common. A value that is the same in every
+/// row of a statement (the timestamp, and with rows sorted by place most
+/// of a unit's columns) is bound once and named by each row: SQLite copies
+/// every text bound, which was a fifth of a million-row import's writing
+/// (perf). Finding those columns compares every value with the first
+/// row's, a tenth of the writer's thread when it was done there; made
+/// here, it is done on whichever side of a pipeline makes the rows.
+pub struct NativeRows {
+    rows: Vec<Vec<Val>>,
+    /// Per statement ([`NATIVE_ROWS_PER_STATEMENT`] rows), per column: the
+    /// same in all its rows.
+    shared: Vec<Vec<bool>>,
+}
+
+impl NativeRows {
+    /// `rows` of `width` values each; a row of another width is refused.
+    pub fn new(rows: Vec<Vec<Val>>, width: usize) -> crate::error::Result<NativeRows> {
+        if let Some(row) = rows.iter().find(|row| row.len() != width) {
+            return Err(crate::error::AppError::Internal(anyhow::anyhow!(
+                "bulk insert: a row of {} values for {width} columns",
+                row.len()
+            )));
+        }
+        let shared = rows
+            .chunks(NATIVE_ROWS_PER_STATEMENT)
+            .map(|chunk| match chunk.first() {
+                Some(first) => (0..width)
+                    .map(|c| chunk.iter().all(|row| row[c] == first[c]))
+                    .collect(),
+                None => Vec::new(),
+            })
+            .collect();
+        Ok(NativeRows { rows, shared })
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+}
+
+/// Inserts rows into `table (columns)` through a native write
 /// transaction's connection ([`Tx::native`](super::Tx::native), SQLite):
 /// prepared statements of many rows, their values bound. Binding costs
 /// rusqlite little per parameter, where sqlx's grows with a statement's
 /// parameter count and literals make SQLite parse every value.
 ///
+/// It keeps each statement it prepares for its life, one per shape (the
+/// columns its rows share, its number of rows): a bulk load keeps one for
+/// the whole load. rusqlite's own cache looks a statement up by its text,
+/// ~30 KB for 256 rows, hashed and compared twice per statement: 7 % of a
+/// million-row import's writer (perf).
+///
 /// `INSERT OR FAIL`: a constraint that fails ends the statement without
 /// undoing its earlier rows, which a bulk load's caller does by rolling
 /// the whole transaction back; with the default (ABORT) SQLite would keep
 /// a statement journal to undo them.
-pub fn insert_native(
-    conn: &rusqlite::Connection,
-    table: &str,
-    columns: &[&str],
-    rows: &[Vec<Val>],
-) -> crate::error::Result<()> {
-    let width = columns.len().max(1);
-    // Each statement's text by the columns its rows have in common, and
-    // its number of rows: written once (writing it for every statement
-    // was a tenth of the writing).
-    let mut texts: std::collections::HashMap<(Vec<bool>, usize), String> = std::collections::HashMap::new();
-    for chunk in rows.chunks(NATIVE_ROWS_PER_STATEMENT) {
-        if let Some(row) = chunk.iter().find(|row| row.len() != width) {
-            return Err(crate::error::AppError::Internal(anyhow::anyhow!(
-                "bulk insert into {table}: a row of {} values for {width} columns",
-                row.len()
-            )));
+pub struct NativeInsert<'c> {
+    conn: &'c rusqlite::Connection,
+    table: &'c str,
+    columns: &'c [&'c str],
+    /// (shared columns, rows, statement); a handful at most.
+    prepared: Vec<(Vec<bool>, usize, rusqlite::Statement<'c>)>,
+}
+
+impl<'c> NativeInsert<'c> {
+    pub fn new(conn: &'c rusqlite::Connection, table: &'c str, columns: &'c [&'c str]) -> NativeInsert<'c> {
+        NativeInsert {
+            conn,
+            table,
+            columns,
+            prepared: Vec::new(),
         }
-        // A value that is the same in every row of the statement (the
-        // timestamp, and with rows sorted by place most of a unit's
-        // columns) is bound once and named by each row: SQLite copies
-        // every text bound, which was a fifth of a million-row import's
-        // writing (perf). Statements with the same columns in common
-        // share their text, and rusqlite's cache keeps them prepared.
-        let Some(first) = chunk.first() else {
-            continue;
-        };
-        let same: Vec<bool> = (0..width)
-            .map(|c| chunk.iter().all(|row| row[c] == first[c]))
-            .collect();
-        let values = (0..width).filter(|&c| same[c]).map(|c| &first[c]).chain(
-            chunk
-                .iter()
-                .flat_map(|row| row.iter().enumerate().filter(|(c, _)| !same[*c]).map(|(_, v)| v)),
-        );
-        let sql = texts
-            .entry((same.clone(), chunk.len()))
-            .or_insert_with(|| insert_text(table, columns, &same, chunk.len()));
-        conn.prepare_cached(sql)
-            .and_then(|mut statement| statement.execute(rusqlite::params_from_iter(values)))
-            .map_err(super::native::failed)?;
     }
-    Ok(())
+
+    /// Inserts `rows`.
+    pub fn insert(&mut self, rows: &NativeRows) -> crate::error::Result<()> {
+        let width = self.columns.len();
+        for (chunk, same) in rows.rows.chunks(NATIVE_ROWS_PER_STATEMENT).zip(&rows.shared) {
+            let (Some(first), true) = (chunk.first(), same.len() == width) else {
+                return Err(crate::error::AppError::Internal(anyhow::anyhow!(
+                    "bulk insert into {}: rows made for {} columns, not {width}",
+                    self.table,
+                    same.len()
+                )));
+            };
+            let values = (0..width).filter(|&c| same[c]).map(|c| &first[c]).chain(
+                chunk
+                    .iter()
+                    .flat_map(|row| row.iter().enumerate().filter(|(c, _)| !same[*c]).map(|(_, v)| v)),
+            );
+            let at = match self
+                .prepared
+                .iter()
+                .position(|(s, n, _)| s == same && *n == chunk.len())
+            {
+                Some(at) => at,
+                None => {
+                    let sql = insert_text(self.table, self.columns, same, chunk.len());
+                    let statement = self.conn.prepare(&sql).map_err(super::native::failed)?;
+                    self.prepared.push((same.clone(), chunk.len(), statement));
+                    self.prepared.len() - 1
+                }
+            };
+            if let Some((_, _, statement)) = self.prepared.get_mut(at) {
+                statement
+                    .execute(rusqlite::params_from_iter(values))
+                    .map_err(super::native::failed)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// `INSERT OR FAIL INTO table (columns) VALUES (?…), …` for `rows` rows:

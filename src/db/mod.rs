@@ -564,7 +564,7 @@ impl Db {
     /// [`Db::begin_native`] for loading many rows of checked data: on
     /// SQLite foreign keys are not enforced until it ends ([`BULK_PRAGMAS`]
     /// says why), so the caller checks every reference it writes, and
-    /// writes with `INSERT OR FAIL` ([`bulk::insert_native`]). On
+    /// writes with `INSERT OR FAIL` ([`bulk::NativeInsert`]). On
     /// PostgreSQL it is [`Db::begin`].
     pub async fn begin_bulk(&self) -> Result<Tx, sqlx::Error> {
         let Some(writer) = self.writer.as_ref().filter(|_| self.backend == Backend::Sqlite) else {
@@ -900,7 +900,10 @@ mod tests {
             })
             .collect();
         let tx = db.begin_bulk().await.unwrap();
-        bulk::insert_native(tx.native().unwrap(), "w", &["id", "a", "b", "c"], &rows).unwrap();
+        let rows = bulk::NativeRows::new(rows, 4).unwrap();
+        bulk::NativeInsert::new(tx.native().unwrap(), "w", &["id", "a", "b", "c"])
+            .insert(&rows)
+            .unwrap();
         tx.commit().await.unwrap();
         let back: Vec<(i64, String, i64, Option<String>)> =
             sqlx::query_as("SELECT id, a, b, c FROM w ORDER BY id")
