@@ -75,15 +75,26 @@ pub(super) async fn read(
     pending: i64,
 ) -> Result<Logged> {
     let Some(file) = &db.sqlite else {
-        return round(&mut Pool(db), from).await;
+        return round(&mut Pool(db), from, None).await?.ok_or_else(unbounded);
     };
-    if pending <= INLINE_ROWS && rows_after(native, file, from)? <= INLINE_ROWS {
-        return read_native(native, file, from);
+    // A few entries may still name many rows (an import's chunk): the
+    // inline round gives up once it has read the log, before any row.
+    if pending <= INLINE_ROWS
+        && let Some(logged) = read_native(native, file, from, Some(INLINE_ROWS))?
+    {
+        return Ok(logged);
     }
     let (native, file) = (native.clone(), file.clone());
-    tokio::task::spawn_blocking(move || read_native(&native, &file, from))
+    tokio::task::spawn_blocking(move || read_native(&native, &file, from, None))
         .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("roll-up refresh: {e}")))?
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("roll-up refresh: {e}")))??
+        .ok_or_else(unbounded)
+}
+
+fn unbounded() -> AppError {
+    AppError::Internal(anyhow::anyhow!(
+        "roll-up refresh: a round without a bound gave up"
+    ))
 }
 
 /// [`round`] on the kept connection, in one read transaction (one
@@ -93,7 +104,8 @@ fn read_native(
     kept: &std::sync::Mutex<Option<rusqlite::Connection>>,
     file: &SqliteFile,
     from: i64,
-) -> Result<Logged> {
+    most: Option<i64>,
+) -> Result<Option<Logged>> {
     let mut kept = kept.lock().unwrap_or_else(|p| p.into_inner());
     let mut conn = match kept.take() {
         Some(conn) => conn,
@@ -101,7 +113,7 @@ fn read_native(
     };
     let logged = {
         let tx = conn.transaction().map_err(failed)?;
-        let logged = round(&mut Native(&tx), from)
+        let logged = round(&mut Native(&tx), from, most)
             .now_or_never()
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("roll-up refresh: a native read waited")))??;
         tx.commit().map_err(failed)?;
@@ -111,34 +123,22 @@ fn read_native(
     Ok(logged)
 }
 
-/// The rows named by the entries after seq `from`, on the kept
-/// connection.
-fn rows_after(
-    kept: &std::sync::Mutex<Option<rusqlite::Connection>>,
-    file: &SqliteFile,
-    from: i64,
-) -> Result<i64> {
-    let mut kept = kept.lock().unwrap_or_else(|p| p.into_inner());
-    let conn = match kept.take() {
-        Some(conn) => conn,
-        None => crate::db::native::open_read_only(file)?,
-    };
-    let rows = conn
-        .prepare_cached(
-            "SELECT COALESCE(SUM(COALESCE(row_to - row_id, 0) + 1), 0) FROM figure_changes WHERE seq > ?1",
-        )
-        .and_then(|mut s| s.query_row([from], |r| r.get(0)))
-        .map_err(failed)?;
-    *kept = Some(conn);
-    Ok(rows)
+/// The rows an entry names (a run written backwards counts as one).
+fn rows_of((_, _, first, last): &Entry) -> i64 {
+    last.map_or(1, |last| (last - first + 1).max(1))
+}
+
+/// The rows `log`'s entries name.
+fn named(log: &[Entry]) -> i64 {
+    log.iter().map(rows_of).sum()
 }
 
 /// How many of `log`'s entries a round takes: up to the one that reaches
 /// [`LOG_BATCH`] rows named, at least one.
 fn taken(log: &[Entry]) -> usize {
     let mut rows = 0i64;
-    for (i, (_, _, first, last)) in log.iter().enumerate() {
-        rows += last.map_or(1, |last| (last - first + 1).max(1));
+    for (i, entry) in log.iter().enumerate() {
+        rows += rows_of(entry);
         if rows >= LOG_BATCH {
             return i + 1;
         }
@@ -146,7 +146,9 @@ fn taken(log: &[Entry]) -> usize {
     log.len()
 }
 
-async fn round(src: &mut impl Source, from: i64) -> Result<Logged> {
+/// A round: the log's entries after seq `from`, and what they name read
+/// again; `None` when they name more than `most` rows, read nothing.
+async fn round(src: &mut impl Source, from: i64, most: Option<i64>) -> Result<Option<Logged>> {
     let mut log = src
         .log(
             &format!(
@@ -160,6 +162,9 @@ async fn round(src: &mut impl Source, from: i64) -> Result<Logged> {
     let (read, take) = (log.len(), taken(&log));
     let more = read as i64 >= LOG_BATCH || take < read;
     log.truncate(take);
+    if most.is_some_and(|most| named(&log) > most) {
+        return Ok(None);
+    }
     let mut out = Logged {
         rows: 0,
         last: log.last().map(|(seq, ..)| *seq),
@@ -221,7 +226,7 @@ async fn round(src: &mut impl Source, from: i64) -> Result<Logged> {
         let pairs = src.pairs(&sql).await?;
         out.covered.extend(pairs);
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
 /// Conditions on `column` that together select the sorted, distinct
@@ -356,6 +361,9 @@ mod tests {
             entry(3, 20_001, Some(20_001)),
         ];
         assert_eq!(taken(&runs), 2);
+        // What an inline round weighs before it reads any row.
+        assert_eq!(named(&runs), 20_001);
+        assert_eq!(named(&singles), 5);
         // A run larger than a batch is taken alone, never skipped.
         assert_eq!(taken(&[entry(1, 1, Some(50_000)), entry(2, 7, None)]), 1);
         // A run written backwards counts as one row, not as a negative.
