@@ -250,11 +250,12 @@ impl<'c> NativeInsert<'c> {
                     self.prepared.len() - 1
                 }
             };
-            if let Some((_, _, statement)) = self.prepared.get_mut(at) {
-                statement
-                    .execute(rusqlite::params_from_iter(values))
-                    .map_err(super::native::failed)?;
-            }
+            let (_, _, statement) = self.prepared.get_mut(at).ok_or_else(|| {
+                crate::error::AppError::Internal(anyhow::anyhow!("bulk insert: a prepared statement is gone"))
+            })?;
+            statement
+                .execute(rusqlite::params_from_iter(values))
+                .map_err(super::native::failed)?;
         }
         Ok(())
     }
