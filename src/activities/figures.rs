@@ -73,13 +73,14 @@ pub async fn figures(db: &Db, scope: &Scope, from: &str, to: &str) -> Result<Fig
     .fetch_one(&db.pool)
     .await?;
     // A campaign counts for the unit that ran it and for every unit it
-    // covered (on the pre-2025 map, for the unit that ran it: the units
-    // covered are today's, and the pattern matches none of them).
+    // covered; on the pre-2025 map, each covered unit is at its home there
+    // (migration 0014), as the running unit is.
     let campaigns: i64 = sqlx::query_scalar(&format!(
         "SELECT COUNT(*) FROM activities a WHERE a.kind = 'campaign' AND a.cancelled_at IS NULL \
          AND a.held_on >= $2 AND a.held_on <= $3 AND ({} LIKE $1 OR EXISTS \
-           (SELECT 1 FROM activity_units au WHERE au.activity_id = a.id AND au.scope_path LIKE $1))",
-        scope.path_expr("a.")
+           (SELECT 1 FROM activity_units au WHERE au.activity_id = a.id AND {} LIKE $1))",
+        scope.path_expr("a."),
+        scope.path_expr("au.")
     ))
     .bind(&like)
     .bind(from)

@@ -67,11 +67,13 @@ pub async fn load_if_missing(db: &Db) -> anyhow::Result<()> {
 }
 
 /// Tables whose rows carry a `legacy_path` (migration 0007), villages and
-/// organisations first: the others may take theirs from them.
-const LEGACY_TABLES: [&str; 10] = [
+/// organisations first: the others may take theirs from them. A campaign's
+/// covered units (0014) take theirs from `legacy_home` alone.
+const LEGACY_TABLES: [&str; 11] = [
     "villages",
     "organisations",
     "activities",
+    "activity_units",
     "festival_days",
     "registrations",
     "assessments",

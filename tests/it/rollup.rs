@@ -233,3 +233,106 @@ async fn the_generator_is_deterministic_and_the_rollup_counts_it() {
     let units = [unit(&a, "current", "12").await, unit(&a, "legacy", "12").await];
     assert_same(&a, &nation, &units, &periods).await;
 }
+
+/// A campaign of 2023 counts on the map of its time for the unit that ran
+/// it and for where each unit it covered lay then (migration 0014): a
+/// commune of today made of one old commune at that commune, one made of
+/// several at their district, never at an old commune it may not have
+/// covered. The roll-up and the records agree on every old unit.
+#[tokio::test]
+async fn a_campaign_before_2025_counts_for_its_covered_units_on_the_old_map() {
+    let app = TestApp::new().await;
+    antq::demo::load(&app.db).await.unwrap();
+    let province = app.user("laichau", "reviewer", "12").await;
+    // Xã Mù Cả was one old commune of Huyện Mường Tè (107); Xã Bình Lư was
+    // formed from three of Huyện Tam Đường (106).
+    let res = app
+        .api(
+            "POST",
+            "/units/12/activities",
+            Some(&province.token),
+            Some(
+                json!({"kind": "campaign", "title": "Đợt cao điểm trấn áp tội phạm", "held_on": "01/03/2023",
+                "unit_codes": ["03451", "03390"]}),
+            ),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let stored: Vec<(String, String)> =
+        sqlx::query_as("SELECT unit_code, legacy_path FROM activity_units ORDER BY unit_code")
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        stored,
+        [
+            ("03390".to_string(), "/VN/12/106/".to_string()),
+            ("03451".to_string(), "/VN/12/107/03451/".to_string())
+        ]
+    );
+    let count = |code: &'static str| {
+        let app = &app;
+        let token = province.token.clone();
+        async move {
+            let d = app
+                .get(
+                    &format!("/units/{code}/dashboard?period=2023&codes=so_dot_tan_cong"),
+                    &token,
+                )
+                .await;
+            assert_eq!(d.status, 200, "{code}: {}", d.text);
+            let d = d.json();
+            assert_eq!(d["map"], "legacy", "{code}");
+            d["indicators"][0]["value"].as_i64().unwrap()
+        }
+    };
+    // The province once; both districts, and the old commune it covered.
+    assert_eq!(count("12").await, 1);
+    assert_eq!(count("107").await, 1);
+    assert_eq!(count("106").await, 1);
+    assert_eq!(count("03451").await, 1);
+    // Another district, and an old commune of Tam Đường it may not have
+    // covered (Bình Lư's home is the district, not one of its communes).
+    assert_eq!(count("109").await, 0);
+    let in_106: String = sqlx::query_scalar(
+        "SELECT old_code FROM crosswalk_2025 WHERE new_code = '03390' ORDER BY old_code LIMIT 1",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    let d = app
+        .get(
+            &format!("/units/{in_106}/dashboard?period=2023&codes=so_dot_tan_cong"),
+            &province.token,
+        )
+        .await
+        .json();
+    assert_eq!(d["indicators"][0]["value"], 0, "{in_106}");
+    // On today's map the same campaign counts at both communes of today.
+    let d = app
+        .get(
+            "/units/03390/dashboard?period=2023&map=current&codes=so_dot_tan_cong",
+            &province.token,
+        )
+        .await
+        .json();
+    assert_eq!(d["indicators"][0]["value"], 1);
+    let nation = actor_at("VN", "/VN/");
+    let lai_chau = actor_at("12", "/VN/12/");
+    let old = [
+        unit(&app, "legacy", "12").await,
+        unit(&app, "legacy", "106").await,
+        unit(&app, "legacy", "107").await,
+    ];
+    let periods: Vec<Period> = Period::year(2023)
+        .into_iter()
+        .chain(Period::phase(2013, 2023))
+        .chain(Period::quarter(2023, 1))
+        .chain(Period::month(2023, 3))
+        .collect();
+    assert_same(&app, &lai_chau, &old, &periods).await;
+    assert_same(&app, &nation, &[unit(&app, "legacy", "VN").await], &periods[..1]).await;
+    // Loaded from scratch: the covered units' places are read again.
+    app.db.rollup.load(&app.db).await.unwrap();
+    assert_same(&app, &lai_chau, &old, &periods).await;
+}

@@ -219,14 +219,21 @@ async fn round(src: &mut impl Source, from: i64, most: Option<i64>) -> Result<Op
         out.read.push((table, list, found));
     }
     for chunk in out.campaigns.chunks(REFRESH_BATCH) {
-        let sql = format!(
-            "SELECT activity_id, scope_path FROM activity_units WHERE activity_id IN ({})",
-            id_list(chunk)
-        );
-        let pairs = src.pairs(&sql).await?;
+        let pairs = src.pairs(&covered_sql(chunk)).await?;
         out.covered.extend(pairs);
     }
     Ok(Some(out))
+}
+
+/// The units these campaigns covered, each as (campaign id, place): its
+/// path today '|' the path of its home on the pre-2025 map (migration
+/// 0014; empty when it has none), as a leaf's place is written.
+pub fn covered_sql(ids: &[i64]) -> String {
+    format!(
+        "SELECT activity_id, scope_path || '|' || COALESCE(legacy_path, '') FROM activity_units \
+         WHERE activity_id IN ({})",
+        id_list(ids)
+    )
 }
 
 /// Conditions on `column` that together select the sorted, distinct

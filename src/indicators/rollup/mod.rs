@@ -92,7 +92,8 @@ const CACHED: usize = 512;
 #[derive(Clone)]
 struct Campaign {
     month: u16,
-    /// The running unit's leaf, then the scope paths of the units covered.
+    /// The running unit's leaf, then the places of the units covered: the
+    /// path today '|' the path of its home before 2025 ([`logged::covered_sql`]).
     leaf: u32,
     covered: Vec<Box<str>>,
 }
@@ -371,19 +372,20 @@ impl State {
             let Some(leaf) = self.leaves.get(c.leaf as usize) else {
                 continue;
             };
-            let mut paths: Vec<&str> = Vec::new();
-            match legacy {
-                Some(old) => {
-                    if leaf.scope.starts_with(prefix) && leaf.legacy.starts_with(old) {
-                        paths.push(&leaf.legacy);
-                    }
-                }
-                None => {
-                    paths.push(&leaf.scope);
-                    paths.extend(c.covered.iter().map(|p| &**p));
-                    paths.retain(|p| p.starts_with(prefix));
-                }
-            }
+            // Each unit as (today's path, its path before 2025); the reader's
+            // scope is on the first, the old unit's subtree on the second.
+            let places = std::iter::once((&*leaf.scope, &*leaf.legacy)).chain(
+                c.covered
+                    .iter()
+                    .map(|place| place.split_once('|').unwrap_or((place, ""))),
+            );
+            let paths: Vec<&str> = places
+                .filter(|(now, _)| now.starts_with(prefix))
+                .filter_map(|(now, then)| match legacy {
+                    Some(old) => Some(then).filter(|t| t.starts_with(old)),
+                    None => Some(now),
+                })
+                .collect();
             if paths.is_empty() {
                 continue;
             }
@@ -897,22 +899,19 @@ async fn covered_units(db: &Db, state: &mut State, only: Option<&[i64]>) -> Resu
         None => state.campaigns.keys().copied().collect(),
     };
     for chunk in wanted.chunks(logged::REFRESH_BATCH) {
-        let rows = sqlx::query(&format!(
-            "SELECT activity_id, scope_path FROM activity_units WHERE activity_id IN ({})",
-            logged::id_list(chunk)
-        ))
-        .fetch_all(&db.pool)
-        .await?;
+        let rows = sqlx::query(&logged::covered_sql(chunk))
+            .fetch_all(&db.pool)
+            .await?;
         for id in chunk {
             if let Some(c) = state.campaigns.get_mut(id) {
                 c.covered.clear();
             }
         }
         for row in rows {
-            let id: i64 = row.try_get("activity_id")?;
-            let path: String = row.try_get("scope_path")?;
+            let id: i64 = row.try_get(0)?;
+            let place: String = row.try_get(1)?;
             if let Some(c) = state.campaigns.get_mut(&id) {
-                c.covered.push(path.into());
+                c.covered.push(place.into());
             }
         }
     }

@@ -638,7 +638,8 @@ mod tests {
         );
         s.replace(Table::Villages, 4, None);
         if let Some(c) = s.campaigns.get_mut(&3) {
-            c.covered = vec!["/VN/12/03586/".into(), "/VN/12/03589/".into()];
+            // Places of covered units: today's path '|' the old home's.
+            c.covered = vec!["/VN/12/03586/|/VN/12/109/".into(), "/VN/12/03589/|".into()];
         }
         s
     }

@@ -1,0 +1,23 @@
+-- Where each unit a campaign covered lay before the 2025 reform (PostgreSQL).
+-- Keep in step with migrations/sqlite/0014_campaign_units_legacy.sql.
+--
+-- A crackdown campaign counts once for the unit that ran it and once for
+-- each unit it covered (activity_units). Its covered units are today's, so
+-- on the pre-2025 map (0007) they matched nothing and a campaign of 2013–2024
+-- counted for its running unit only. Each covered unit now carries the path
+-- of its home on that map (legacy_home), as an organisation does: a covered
+-- commune formed from several old ones counts the campaign for their common
+-- district or province, never for an old commune it may not have covered.
+-- Derived by the trigger below when a row is written with legacy_path NULL;
+-- a campaign's covered units are replaced, never updated, when it changes.
+ALTER TABLE activity_units ADD COLUMN legacy_path TEXT;
+UPDATE activity_units SET legacy_path = (SELECT legacy_path FROM legacy_home WHERE code = activity_units.unit_code);
+CREATE FUNCTION activity_units_legacy_path() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.legacy_path IS NULL OR (TG_OP = 'UPDATE' AND NEW.unit_code IS DISTINCT FROM OLD.unit_code) THEN
+        NEW.legacy_path := (SELECT legacy_path FROM legacy_home WHERE code = NEW.unit_code);
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER activity_units_legacy BEFORE INSERT OR UPDATE ON activity_units FOR EACH ROW EXECUTE FUNCTION activity_units_legacy_path();
