@@ -178,6 +178,7 @@ pub async fn load_with_key(db: &Db, tip_key: &crate::tips::identity::TipKey) -> 
             // The commune of before 1/7/2025 the village lay in (for the
             // phase 2013–2023 on the map of its time; lai_chau.rs).
             legacy_code: lai_chau::old_commune_of(name).map(str::to_string),
+            founded_on: None,
         };
         villages::create(db, &system, commune, &draft).await?;
     }

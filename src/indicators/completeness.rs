@@ -43,6 +43,12 @@ pub struct Missing {
     pub path: String,
 }
 
+/// A village of the year `$2`: one that existed on any day of it, as it
+/// counts in "Số thôn, tổ dân phố" (registrations.rs, migration 0015).
+const VILLAGE_IN_YEAR: &str = "(v.active = 1 OR v.closed_on IS NOT NULL) \
+    AND (v.founded_on IS NULL OR CAST(substr(v.founded_on, 1, 4) AS BIGINT) <= $2) \
+    AND (v.closed_on IS NULL OR CAST(substr(v.closed_on, 1, 4) AS BIGINT) >= $2)";
+
 /// The FROM and WHERE of a check, the column placing a row on the map, and
 /// which of the two patterns it binds (`true`: the records' [`Scope::like`];
 /// `false`: the units' pattern of [`Scope::units_like`]).
@@ -51,7 +57,8 @@ fn base(check: &str, scope: &Scope) -> (String, String, bool) {
         (
             format!(
                 "FROM villages v JOIN units u ON u.era = 'current' AND u.code = v.commune_code \
-                 WHERE v.active = 1 AND {} LIKE $1 AND NOT EXISTS ({condition})",
+                 WHERE {} AND {} LIKE $1 AND NOT EXISTS ({condition})",
+                VILLAGE_IN_YEAR,
                 scope.path_expr("v.")
             ),
             scope.place_column("v."),

@@ -160,7 +160,7 @@ pub const CATALOGUE: [Indicator; 23] = [
         "so_thon",
         "Số thôn, bản, tổ dân phố",
         "thôn, tổ dân phố",
-        "Thôn, bản, tổ dân phố đang hoạt động trong danh mục của đơn vị (trên bản đồ trước 01/07/2025: theo xã cũ của thôn).",
+        "Thôn, bản, tổ dân phố trong danh mục của đơn vị đã có trong năm cuối kỳ: thành lập trước hoặc trong năm đó, chưa ngừng hoạt động trước năm đó (trên bản đồ trước 01/07/2025: theo xã cũ của thôn).",
         "Danh mục thôn, tổ dân phố",
     ),
     ind(

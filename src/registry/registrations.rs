@@ -556,10 +556,17 @@ pub async fn figures(db: &Db, scope: &Scope, year: i64) -> Result<Figures> {
         let n: i64 = sqlx::query_scalar(&sql).bind(like).fetch_one(&db.pool).await?;
         Ok::<i64, AppError>(n)
     };
-    let villages = count(
-        format!("SELECT COUNT(*) FROM villages WHERE active = 1 AND {place} LIKE $1"),
-        like.clone(),
-    )
+    // A village counts in each year it existed on any day of (migration
+    // 0015); one made inactive with no day known counts in none.
+    let villages: i64 = sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM villages WHERE (active = 1 OR closed_on IS NOT NULL) \
+         AND (founded_on IS NULL OR founded_on <= $2) AND (closed_on IS NULL OR closed_on >= $3) \
+         AND {place} LIKE $1"
+    ))
+    .bind(&like)
+    .bind(format!("{year:04}-12-31"))
+    .bind(format!("{year:04}-01-01"))
+    .fetch_one(&db.pool)
     .await?;
     let communes = count(
         format!("SELECT COUNT(*) FROM units WHERE era = '{era}' AND level = 'commune' AND path LIKE $1"),

@@ -92,12 +92,39 @@ pub async fn update_village(
     Ok(Json(villages::update(&state.db, &actor, id, draft).await?))
 }
 
+#[derive(serde::Deserialize, Default)]
+pub struct DeactivateVillage {
+    /// The day it ceased: `19/08/2025` or ISO; none: today.
+    #[serde(default)]
+    pub closed_on: Option<String>,
+}
+
+/// `POST /villages/{id}/deactivate`, with no body (ceased today) or
+/// `{"closed_on": "…"}`.
 pub async fn deactivate_village(
     State(state): State<AppState>,
     actor: Actor,
     Id(id): Id,
-) -> Result<impl IntoResponse> {
-    Ok(Json(villages::deactivate(&state.db, &actor, id).await?))
+    req: axum::extract::Request,
+) -> axum::response::Response {
+    // No body at all: ceased today. Any body must be JSON (ApiJson says so).
+    let h = req.headers();
+    let empty = h.get(axum::http::header::CONTENT_TYPE).is_none()
+        && h.get(axum::http::header::CONTENT_LENGTH)
+            .is_none_or(|v| v.as_bytes() == b"0")
+        && h.get(axum::http::header::TRANSFER_ENCODING).is_none();
+    let body = if empty {
+        DeactivateVillage::default()
+    } else {
+        match <ApiJson<DeactivateVillage> as axum::extract::FromRequest<()>>::from_request(req, &()).await {
+            Ok(ApiJson(b)) => b,
+            Err(refused) => return refused,
+        }
+    };
+    match villages::deactivate(&state.db, &actor, id, body.closed_on.as_deref()).await {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => e.into_response(),
+    }
 }
 
 /// CSV in the request body (`text/csv`), all or nothing.

@@ -17,7 +17,7 @@ use crate::tabular::{self, Format};
 use crate::text::name_key;
 
 /// Columns of the file, with the English aliases also accepted.
-pub const COLUMNS: [(&str, &str); 11] = [
+pub const COLUMNS: [(&str, &str); 12] = [
     ("ma_xa", "commune_code"),
     ("ten", "name"),
     ("loai", "kind"),
@@ -29,6 +29,7 @@ pub const COLUMNS: [(&str, &str); 11] = [
     ("trong_diem", "key_area"),
     ("ghi_chu", "note"),
     ("ma_xa_cu", "legacy_code"),
+    ("ngay_thanh_lap", "founded_on"),
 ];
 
 /// The XLSX sheet villages are read from and written to.
@@ -84,6 +85,7 @@ pub async fn import_villages(
             key_area: cell("trong_diem").map(Value::String),
             note: cell("ghi_chu"),
             legacy_code: cell("ma_xa_cu"),
+            founded_on: cell("ngay_thanh_lap"),
         };
         let mut inv = Invalid::default();
         let input = villages::parse(&draft, &mut inv);
@@ -215,7 +217,7 @@ pub async fn export_villages(db: &Db, actor: &Actor, unit_code: &str, format: Fo
     }
 }
 
-fn row_of(v: &Village) -> [String; 11] {
+fn row_of(v: &Village) -> [String; 12] {
     let flag = |b: bool| if b { "1" } else { "0" }.to_string();
     let count = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
     [
@@ -230,6 +232,10 @@ fn row_of(v: &Village) -> [String; 11] {
         flag(v.key_area),
         v.note.clone(),
         v.legacy_code.clone().unwrap_or_default(),
+        v.founded_on
+            .as_deref()
+            .map(crate::text::format_date)
+            .unwrap_or_default(),
     ]
 }
 

@@ -226,6 +226,7 @@ fn village_draft(form: &BTreeMap<String, String>) -> VillageDraft {
         key_area: flag("key_area"),
         note: text("note"),
         legacy_code: text("legacy_code"),
+        founded_on: text("founded_on"),
     }
 }
 
@@ -306,6 +307,9 @@ struct VillagePage {
     can_edit: bool,
     kinds: &'static [&'static str],
     form: FormState,
+    /// The deactivation form's date as sent, and why it was refused.
+    closed_value: String,
+    closed_error: Option<String>,
 }
 
 fn village_values(v: &Village) -> BTreeMap<String, String> {
@@ -322,6 +326,7 @@ fn village_values(v: &Village) -> BTreeMap<String, String> {
         ("key_area".into(), flag(v.key_area)),
         ("note".into(), v.note.clone()),
         ("legacy_code".into(), v.legacy_code.clone().unwrap_or_default()),
+        ("founded_on".into(), v.founded_on.clone().unwrap_or_default()),
     ])
 }
 
@@ -350,6 +355,8 @@ async fn village_page(
         commune,
         kinds: &KINDS,
         form,
+        closed_value: String::new(),
+        closed_error: None,
     })
 }
 
@@ -382,12 +389,31 @@ pub async fn update_village(
     }
 }
 
-pub async fn deactivate_village(State(state): State<AppState>, actor: Actor, Id(id): Id) -> PageResult {
-    let v = villages::deactivate(&state.db, &actor, id).await?;
-    Ok(see_other(
-        &format!("/villages/{}", v.id),
-        Some("village_deactivated"),
-    ))
+/// The form names the day the village ceased (`closed_on`, today when
+/// left empty); a refused date shows the page again with its message.
+pub async fn deactivate_village(
+    State(state): State<AppState>,
+    actor: Actor,
+    Id(id): Id,
+    PageForm(form): PageForm<BTreeMap<String, String>>,
+) -> PageResult {
+    match villages::deactivate(&state.db, &actor, id, form.get("closed_on").map(String::as_str)).await {
+        Ok(v) => Ok(see_other(
+            &format!("/villages/{}", v.id),
+            Some("village_deactivated"),
+        )),
+        Err(e @ (AppError::Validation { .. } | AppError::Conflict { .. })) => {
+            let status = e.status();
+            let mut page = village_page(&state, &actor, id, None, None).await?;
+            page.closed_error = e
+                .fields()
+                .and_then(|f| f.get("closed_on").cloned())
+                .or(Some(e.user_message()));
+            page.closed_value = form.get("closed_on").cloned().unwrap_or_default();
+            Ok(render(status, &page))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Template)]

@@ -11,7 +11,7 @@ use crate::audit::{self, Change};
 use crate::auth::{Action, Actor, Scope, policy};
 use crate::db::{Db, Tx, now};
 use crate::error::{AppError, Invalid, Result, is_unique_violation};
-use crate::input::{flag, optional_count, optional_text, required_text, shorten};
+use crate::input::{date_value, flag, optional_count, optional_text, required_text, shorten, today};
 use crate::text::{fold, name_key};
 
 /// Village-level unit kinds, as communes name them.
@@ -48,6 +48,8 @@ pub mod labels {
     pub const NOTE: &str = "Ghi chú";
     pub const COMMUNE: &str = "Mã xã";
     pub const LEGACY: &str = "Xã trước sắp xếp";
+    pub const FOUNDED: &str = "Ngày thành lập";
+    pub const CLOSED: &str = "Ngày ngừng hoạt động";
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -67,6 +69,12 @@ pub struct Village {
     /// The commune before 1/7/2025 the village lay in, when its commune
     /// was formed from several (its records count there on the old map).
     pub legacy_code: Option<String>,
+    /// The day it was founded; none: before the records begin. It counts
+    /// in "Số thôn, tổ dân phố" in each year it existed on any day of
+    /// (migration 0015).
+    pub founded_on: Option<String>,
+    /// The day it ceased (dissolved or merged): set when it is made inactive.
+    pub closed_on: Option<String>,
     pub active: bool,
     pub created_at: String,
     pub updated_at: String,
@@ -75,8 +83,8 @@ pub struct Village {
 }
 
 const COLUMNS: &str = "id, commune_code, province_code, name, kind, households, population, \
-    ethnic_groups, border_area, religious_area, key_area, note, legacy_code, active, created_at, updated_at, \
-    scope_path";
+    ethnic_groups, border_area, religious_area, key_area, note, legacy_code, founded_on, closed_on, active, \
+    created_at, updated_at, scope_path";
 
 impl Village {
     fn from_row(r: &AnyRow) -> Result<Village, sqlx::Error> {
@@ -94,6 +102,8 @@ impl Village {
             key_area: r.try_get::<i64, _>("key_area")? == 1,
             note: r.try_get("note")?,
             legacy_code: r.try_get("legacy_code")?,
+            founded_on: r.try_get("founded_on")?,
+            closed_on: r.try_get("closed_on")?,
             active: r.try_get::<i64, _>("active")? == 1,
             created_at: r.try_get("created_at")?,
             updated_at: r.try_get("updated_at")?,
@@ -118,6 +128,7 @@ impl Village {
             key_area: Some(Value::Bool(self.key_area)),
             note: Some(self.note.clone()),
             legacy_code: Some(self.legacy_code.clone().unwrap_or_default()),
+            founded_on: Some(self.founded_on.clone().unwrap_or_default()),
         }
     }
 }
@@ -148,6 +159,9 @@ pub struct VillageDraft {
     /// clears it.
     #[serde(default)]
     pub legacy_code: Option<String>,
+    /// `19/08/2025` or `2025-08-19`; empty clears it.
+    #[serde(default)]
+    pub founded_on: Option<String>,
 }
 
 impl VillageDraft {
@@ -164,6 +178,7 @@ impl VillageDraft {
             key_area: self.key_area.or(base.key_area),
             note: self.note.or(base.note),
             legacy_code: self.legacy_code.or(base.legacy_code),
+            founded_on: self.founded_on.or(base.founded_on),
         }
     }
 }
@@ -183,6 +198,8 @@ pub struct VillageInput {
     /// As written; whether its commune was formed from it is checked with
     /// the database ([`check_legacy`]).
     pub legacy_code: Option<String>,
+    /// ISO, not after today.
+    pub founded_on: Option<String>,
 }
 
 pub fn parse(draft: &VillageDraft, inv: &mut Invalid) -> VillageInput {
@@ -211,6 +228,7 @@ pub fn parse(draft: &VillageDraft, inv: &mut Invalid) -> VillageInput {
             format!("{POPULATION}: không thể ít hơn số hộ ({h})."),
         );
     }
+    let founded_on = past_date(inv, "founded_on", FOUNDED, draft.founded_on.as_deref());
     VillageInput {
         name,
         kind,
@@ -233,7 +251,18 @@ pub fn parse(draft: &VillageDraft, inv: &mut Invalid) -> VillageInput {
             .map(str::trim)
             .filter(|c| !c.is_empty())
             .map(str::to_string),
+        founded_on,
     }
+}
+
+/// An optional date not after today, as ISO.
+fn past_date(inv: &mut Invalid, field: &str, label: &str, raw: Option<&str>) -> Option<String> {
+    let d = date_value(inv, field, label, raw, false)?;
+    if d > today() {
+        inv.add(field, format!("{label}: không được sau ngày hôm nay."));
+        return None;
+    }
+    Some(d.to_string())
 }
 
 /// Refuses a pre-2025 commune its commune was not formed from (the 2025
@@ -347,8 +376,8 @@ pub async fn insert(
     let result = sqlx::query(&format!(
         "INSERT INTO villages (commune_code, province_code, scope_path, name, name_key, search_key, kind, \
          households, population, ethnic_groups, border_area, religious_area, key_area, note, legacy_code, \
-         active, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16, $16) RETURNING {COLUMNS}"
+         founded_on, active, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 1, $17, $17) RETURNING {COLUMNS}"
     ))
     .bind(&commune.code)
     .bind(&province)
@@ -365,6 +394,7 @@ pub async fn insert(
     .bind(i64::from(input.key_area))
     .bind(&input.note)
     .bind(&input.legacy_code)
+    .bind(&input.founded_on)
     .bind(&ts)
     .fetch_one(&mut **tx)
     .await;
@@ -480,7 +510,7 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, draft: VillageDraft) -> Res
     let row = sqlx::query(&format!(
         "UPDATE villages SET name = $1, name_key = $2, search_key = $3, kind = $4, households = $5, \
          population = $6, ethnic_groups = $7, border_area = $8, religious_area = $9, key_area = $10, \
-         note = $11, legacy_code = $12, updated_at = $13 WHERE id = $14 RETURNING {COLUMNS}"
+         note = $11, legacy_code = $12, founded_on = $13, updated_at = $14 WHERE id = $15 RETURNING {COLUMNS}"
     ))
     .bind(&input.name)
     .bind(name_key(&input.name))
@@ -494,6 +524,7 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, draft: VillageDraft) -> Res
     .bind(i64::from(input.key_area))
     .bind(&input.note)
     .bind(&input.legacy_code)
+    .bind(&input.founded_on)
     .bind(now())
     .bind(id)
     .fetch_one(&mut *tx)
@@ -518,8 +549,14 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, draft: VillageDraft) -> Res
     Ok(after)
 }
 
-/// Marks a village inactive; its records stay and its name becomes free.
-pub async fn deactivate(db: &Db, actor: &Actor, id: i64) -> Result<Village> {
+/// Marks a village inactive from `closed_on` (`19/08/2025` or ISO; none
+/// or empty: today), the day it was dissolved or merged: it counts no
+/// more from the year after. Its records stay and its name becomes free.
+pub async fn deactivate(db: &Db, actor: &Actor, id: i64, closed_on: Option<&str>) -> Result<Village> {
+    let mut inv = Invalid::default();
+    let closed = past_date(&mut inv, "closed_on", labels::CLOSED, closed_on);
+    inv.finish()?;
+    let closed = closed.unwrap_or_else(|| today().to_string());
     let mut tx = db.begin().await?;
     let before = get_for_write(db, &mut tx, actor, id).await?;
     if !before.active {
@@ -528,9 +565,20 @@ pub async fn deactivate(db: &Db, actor: &Actor, id: i64) -> Result<Village> {
             "Thôn, tổ dân phố này đã ngừng hoạt động từ trước.",
         ));
     }
+    if let Some(founded) = before.founded_on.as_deref().filter(|f| *f > closed.as_str()) {
+        return Err(AppError::field(
+            "closed_on",
+            format!(
+                "{}: không được trước ngày thành lập ({}).",
+                labels::CLOSED,
+                crate::text::format_date(founded)
+            ),
+        ));
+    }
     let row = sqlx::query(&format!(
-        "UPDATE villages SET active = 0, updated_at = $1 WHERE id = $2 RETURNING {COLUMNS}"
+        "UPDATE villages SET active = 0, closed_on = $1, updated_at = $2 WHERE id = $3 RETURNING {COLUMNS}"
     ))
+    .bind(&closed)
     .bind(now())
     .bind(id)
     .fetch_one(&mut *tx)

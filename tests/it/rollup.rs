@@ -336,3 +336,173 @@ async fn a_campaign_before_2025_counts_for_its_covered_units_on_the_old_map() {
     app.db.rollup.load(&app.db).await.unwrap();
     assert_same(&app, &lai_chau, &old, &periods).await;
 }
+
+/// A village counts in "Số thôn, tổ dân phố" in each year it existed on any
+/// day of (migration 0015): from the year it was founded (none: always) to
+/// the year it ceased. Bad dates are refused by name and change nothing;
+/// the roll-up and the records agree on both maps, and after a reload.
+#[tokio::test]
+async fn a_village_counts_from_its_founding_to_the_year_it_ceased() {
+    let app = TestApp::new().await;
+    antq::demo::load(&app.db).await.unwrap();
+    let officer = app.user("canbo", "officer", "03583").await;
+    let this_year = antq::input::today().year();
+    let villages = |year: i32| {
+        let app = &app;
+        let token = officer.token.clone();
+        async move {
+            let d = app
+                .get(
+                    &format!("/units/03583/dashboard?period={year}&map=current&codes=so_thon"),
+                    &token,
+                )
+                .await;
+            assert_eq!(d.status, 200, "{}", d.text);
+            d.json()["indicators"][0]["value"].as_i64().unwrap()
+        }
+    };
+    let before: Vec<i64> = {
+        let mut v = Vec::new();
+        for y in 2018..=this_year {
+            v.push(villages(y).await);
+        }
+        v
+    };
+    // Not a date, and a day still to come: refused by name, nothing written.
+    for (founded, says) in [
+        ("31/02/2020", "không phải ngày hợp lệ"),
+        ("01/01/2999", "sau ngày hôm nay"),
+    ] {
+        let res = app
+            .api(
+                "POST",
+                "/units/03583/villages",
+                Some(&officer.token),
+                Some(json!({"name": "Bản Mới", "kind": "Bản", "founded_on": founded})),
+            )
+            .await;
+        assert_eq!(res.status, 422, "{}", res.text);
+        let msg = res.json()["error"]["fields"]["founded_on"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(msg.starts_with("Ngày thành lập:") && msg.contains(says), "{msg}");
+    }
+    let res = app
+        .api(
+            "POST",
+            "/units/03583/villages",
+            Some(&officer.token),
+            Some(json!({"name": "Bản Mới", "kind": "Bản", "founded_on": "15/03/2020"})),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    assert_eq!(res.json()["founded_on"], "2020-03-15");
+    let id = res.json()["id"].as_i64().unwrap();
+    for (i, y) in (2018..=this_year).enumerate() {
+        assert_eq!(villages(y).await, before[i] + i64::from(y >= 2020), "{y}");
+    }
+    // Ceasing before it was founded, or in the future: refused, still active.
+    let deactivate = |body: serde_json::Value| {
+        let app = &app;
+        let token = officer.token.clone();
+        async move {
+            app.api(
+                "POST",
+                &format!("/villages/{id}/deactivate"),
+                Some(&token),
+                Some(body),
+            )
+            .await
+        }
+    };
+    for (closed, says) in [
+        ("01/01/2019", "trước ngày thành lập (15/03/2020)"),
+        ("01/01/2999", "sau ngày hôm nay"),
+    ] {
+        let res = deactivate(json!({"closed_on": closed})).await;
+        assert_eq!(res.status, 422, "{}", res.text);
+        let msg = res.json()["error"]["fields"]["closed_on"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            msg.starts_with("Ngày ngừng hoạt động:") && msg.contains(says),
+            "{msg}"
+        );
+    }
+    let res = deactivate(json!({"closed_on": "10/06/2024"})).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.json()["closed_on"], "2024-06-10");
+    assert_eq!(res.json()["active"], false);
+    for (i, y) in (2018..=this_year).enumerate() {
+        let counted = (2020..=2024).contains(&y);
+        assert_eq!(villages(y).await, before[i] + i64::from(counted), "{y}");
+    }
+    // Roll-up and records agree, on today's map and on the old one.
+    let nation = actor_at("VN", "/VN/");
+    let units = [
+        unit(&app, "current", "12").await,
+        unit(&app, "current", "03583").await,
+        unit(&app, "legacy", "12").await,
+    ];
+    let years: Vec<Period> = (2018..=this_year).filter_map(Period::year).collect();
+    assert_same(&app, &nation, &units, &years).await;
+    // Made inactive by hand with no day known: it counts in no year.
+    sqlx::query(&format!("UPDATE villages SET closed_on = NULL WHERE id = {id}"))
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(villages(2022).await, before[4]);
+    assert_same(&app, &nation, &units, &years).await;
+    app.db.rollup.load(&app.db).await.unwrap();
+    assert_same(&app, &nation, &units, &years).await;
+
+    // The page: the founding day on the form, the day it ceased on the
+    // deactivation form (a refused one shown with its message).
+    let b = app.browser("canbo", crate::support::PASSWORD).await;
+    let res = app
+        .post_form(
+            &b,
+            "/units/03583/villages",
+            &[
+                ("name", "Bản Trang"),
+                ("kind", "Bản"),
+                ("founded_on", "2021-09-02"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text);
+    let page_id: i64 = sqlx::query_scalar("SELECT id FROM villages WHERE name = 'Bản Trang'")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    let page = app.page(&b, &format!("/villages/{page_id}")).await;
+    assert!(page.text.contains("Ngày thành lập") && page.text.contains("02/09/2021"));
+    let res = app
+        .post_form(
+            &b,
+            &format!("/villages/{page_id}/deactivate"),
+            &[("closed_on", "2020-01-01")],
+        )
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text);
+    assert!(
+        res.text
+            .contains("Ngày ngừng hoạt động: không được trước ngày thành lập (02/09/2021).")
+    );
+    let res = app
+        .post_form(
+            &b,
+            &format!("/villages/{page_id}/deactivate"),
+            &[("closed_on", "")],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text);
+    let closed: Option<String> =
+        sqlx::query_scalar(&format!("SELECT closed_on FROM villages WHERE id = {page_id}"))
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(closed, Some(antq::input::today().to_string()));
+}

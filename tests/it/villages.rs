@@ -611,11 +611,46 @@ async fn a_villages_old_commune_is_checked_and_its_records_follow_it() {
         .await
         .text;
     assert!(
-        exported.lines().next().unwrap().ends_with(",ma_xa_cu"),
+        exported
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with(",ma_xa_cu,ngay_thanh_lap"),
         "{exported}"
     );
     assert!(
-        exported.contains(&format!("Bản Mới,Bản,,,,0,0,0,,{a}")),
+        exported.contains(&format!("Bản Mới,Bản,,,,0,0,0,,{a},\n")),
+        "{exported}"
+    );
+    // The founding day: refused by name on its line, read as written, and
+    // exported as users write it.
+    let res = app
+        .upload(
+            &format!("/units/{commune}/villages/import"),
+            &u.token,
+            "ten;loai;ngay_thanh_lap\nBản Ba;bản;30/02/2019\n",
+        )
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text);
+    let msg = res.json()["error"]["message"].as_str().unwrap().to_string();
+    assert!(
+        msg.contains("Dòng 2: Ngày thành lập: \"30/02/2019\" không phải ngày hợp lệ"),
+        "{msg}"
+    );
+    let res = app
+        .upload(
+            &format!("/units/{commune}/villages/import"),
+            &u.token,
+            "ten;loai;ngay_thanh_lap\nBản Ba;bản;05/05/2019\n",
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let exported = app
+        .get(&format!("/units/{commune}/villages/export"), &u.token)
+        .await
+        .text;
+    assert!(
+        exported.contains("Bản Ba,Bản,,,,0,0,0,,,05/05/2019\n"),
         "{exported}"
     );
 }

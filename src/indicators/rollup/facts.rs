@@ -99,10 +99,13 @@ impl Table {
                 "CASE WHEN closed_on IS NOT NULL AND closed_on <= deadline THEN 1 ELSE 0 END".into(),
                 "tips",
             ),
+            // In each year it existed on any day of (migration 0015): from
+            // its founding (none: always) to the year it ceased. Made
+            // inactive with no day known, it counts nowhere.
             Table::Villages => (
-                "CASE WHEN active = 1 THEN 1 ELSE 0 END".into(),
-                none(),
-                none(),
+                "CASE WHEN active = 0 AND closed_on IS NULL THEN 0 ELSE 1 END".into(),
+                format!("COALESCE({}, 0)", year_of("founded_on")),
+                year_of("closed_on"),
                 none(),
                 "villages",
             ),
@@ -209,9 +212,6 @@ pub enum Series {
     Yearly,
     /// Counted in every year from `a` to `b` (open: `u16::MAX`).
     Years,
-    /// Counted whatever the period (active villages: the registry has no
-    /// founding dates).
-    Always,
 }
 
 /// Indices of the monthly series.
@@ -271,11 +271,11 @@ pub mod r {
     pub const MODEL_POINTS: u8 = 0;
     pub const TEAMS: u8 = 1;
     pub const MEMBERS: u8 = 2;
-    pub const COUNT: usize = 3;
-    pub const CODES: [&str; COUNT] = ["so_diem_mo_hinh", "so_to_doi", "so_thanh_vien"];
+    /// Villages, from the year founded (0: before the records) on.
+    pub const VILLAGES: u8 = 3;
+    pub const COUNT: usize = 4;
+    pub const CODES: [&str; COUNT] = ["so_diem_mo_hinh", "so_to_doi", "so_thanh_vien", "so_thon"];
 }
-
-pub const ALWAYS_CODE: &str = "so_thon";
 pub const CAMPAIGNS_CODE: &str = "so_dot_tan_cong";
 pub const COMMUNES_WITH_VILLAGES_CODE: &str = "so_xa_co_thon_dang_ky";
 
@@ -406,15 +406,7 @@ fn fact(table: Table, place: String, class: i64, a: Option<i64>, b: Option<i64>,
         (Table::Awards, 2) => monthly(m::AWARDS_PERSON, NONE, 0),
         (Table::Awards, _) => monthly(m::AWARDS_COLLECTIVE, NONE, 0),
         (Table::Tips, _) => monthly(m::TIPS, m::TIPS_IN_TIME, clamp(v)),
-        (Table::Villages, _) => Some(Add {
-            series: Series::Always,
-            i0: 0,
-            i1: NONE,
-            a: 0,
-            b: 0,
-            v0: 1,
-            v1: 0,
-        }),
+        (Table::Villages, _) => years(at, b, r::VILLAGES),
         (Table::Registrations, 1) => yearly(y::VILLAGES_REGISTERED, 1, y::HOUSEHOLDS, clamp(v)),
         (Table::Registrations, 2) => yearly(y::ORGANISATIONS_REGISTERED, 1, y::HOUSEHOLDS, clamp(v)),
         (Table::Registrations, _) => yearly(y::HOUSEHOLDS, clamp(v), NONE, 0),

@@ -82,7 +82,6 @@ struct Leaf {
     yearly: Vec<(u16, [i32; y::COUNT])>,
     /// (year, change from the year before), sorted by year.
     spans: Vec<(u16, [i32; r::COUNT])>,
-    always: i64,
 }
 
 const NO_COMMUNE: u32 = u32::MAX;
@@ -263,7 +262,6 @@ impl State {
                         series_add(&mut leaf.spans, add.b + 1, index, -v);
                     }
                 }
-                Series::Always => leaf.always += i64::from(v),
             }
         }
     }
@@ -449,7 +447,6 @@ struct Layout {
     monthly: [usize; m::COUNT],
     yearly: [usize; y::COUNT],
     spans: [usize; r::COUNT],
-    always: usize,
     campaigns: usize,
     communes: usize,
 }
@@ -464,7 +461,6 @@ fn layout() -> &'static Layout {
         monthly: m::CODES.map(position),
         yearly: y::CODES.map(position),
         spans: r::CODES.map(position),
-        always: position(facts::ALWAYS_CODE),
         campaigns: position(facts::CAMPAIGNS_CODE),
         communes: position(facts::COMMUNES_WITH_VILLAGES_CODE),
     })
@@ -507,7 +503,6 @@ impl Leaf {
                 out[l.spans[i]] += i64::from(*v);
             }
         }
-        out[l.always] += self.always;
     }
 
     fn registered_villages(&self, year: u16) -> i32 {

@@ -121,7 +121,7 @@ mod tests {
         let kept = |leaf: u32| Kept {
             leaf,
             add: facts::Add {
-                series: Series::Always,
+                series: Series::Monthly,
                 i0: 0,
                 i1: facts::NONE,
                 a: 0,

@@ -260,7 +260,6 @@ impl Out {
             Series::Monthly => 0u8,
             Series::Yearly => 1,
             Series::Years => 2,
-            Series::Always => 3,
         };
         let mut flags = series;
         if a.b != a.a {
@@ -362,7 +361,7 @@ impl In<'_> {
             0 => Series::Monthly,
             1 => Series::Yearly,
             2 => Series::Years,
-            _ => Series::Always,
+            _ => return None,
         };
         let i0 = self.byte()?;
         let a = self.u16()?;
@@ -404,7 +403,6 @@ pub fn encode(state: &State) -> Vec<u8> {
         out.series(&leaf.monthly);
         out.series(&leaf.yearly);
         out.series(&leaf.spans);
-        out.i(leaf.always);
     }
     out.u(state.kept.len() as u64);
     for slots in &state.kept {
@@ -467,7 +465,6 @@ pub fn decode(bytes: &[u8]) -> Option<State> {
             monthly: r.series()?,
             yearly: r.series()?,
             spans: r.series()?,
-            always: r.i()?,
             ..Leaf::default()
         };
         for (month, vals) in &leaf.monthly {
@@ -528,7 +525,7 @@ pub fn decode(bytes: &[u8]) -> Option<State> {
 
 /// What a free slot holds beside [`EMPTY`] (never read).
 const FREE: Add = Add {
-    series: Series::Always,
+    series: Series::Monthly,
     i0: 0,
     i1: facts::NONE,
     a: 0,
@@ -629,12 +626,20 @@ mod tests {
         s.replace(
             Table::Villages,
             8,
-            fact(here, add(Series::Always, 0, 0, 0, 1, facts::NONE, 0), None),
+            fact(
+                here,
+                add(Series::Years, r::VILLAGES, 0, u16::MAX, 1, facts::NONE, 0),
+                None,
+            ),
         );
         s.replace(
             Table::Villages,
             4,
-            fact(here, add(Series::Always, 0, 0, 0, 1, facts::NONE, 0), None),
+            fact(
+                here,
+                add(Series::Years, r::VILLAGES, 2019, 2024, 1, facts::NONE, 0),
+                None,
+            ),
         );
         s.replace(Table::Villages, 4, None);
         if let Some(c) = s.campaigns.get_mut(&3) {
@@ -658,8 +663,8 @@ mod tests {
                 (&b.scope, &b.legacy, b.commune_now, b.commune_then)
             );
             assert_eq!(
-                (&a.monthly, &a.flows_yearly, &a.yearly, &a.spans, a.always),
-                (&b.monthly, &b.flows_yearly, &b.yearly, &b.spans, b.always)
+                (&a.monthly, &a.flows_yearly, &a.yearly, &a.spans),
+                (&b.monthly, &b.flows_yearly, &b.yearly, &b.spans)
             );
         }
         assert_eq!(back.leaves.len(), 2);
