@@ -69,17 +69,21 @@ pub async fn figures(db: &Db, scope: &Scope, year: i64) -> Result<Figures> {
     let place = scope.path_expr("");
     let (era, units_like) = scope.units_like();
     let totals = sqlx::query(&format!(
-        "SELECT (SELECT COUNT(*) FROM villages WHERE {place} LIKE $1 AND active = 1) AS villages, \
+        "SELECT (SELECT COUNT(*) FROM villages WHERE {place} LIKE $1 AND (active = 1 OR closed_on IS NOT NULL) \
+           AND (founded_on IS NULL OR CAST(substr(founded_on, 1, 4) AS BIGINT) <= $3) \
+           AND (closed_on IS NULL OR CAST(substr(closed_on, 1, 4) AS BIGINT) >= $3)) AS villages, \
          (SELECT COUNT(*) FROM units WHERE era = '{era}' AND level = 'commune' AND path LIKE $2) AS communes, \
          (SELECT COUNT(*) FROM organisations WHERE {place} LIKE $1 AND active = 1 AND antt_excluded = 0) \
          AS organisations"
     ))
     .bind(&like)
     .bind(&units_like)
+    .bind(year)
     .fetch_one(&db.pool)
     .await?;
-    // Only subjects still active count, as in the totals, so a share stays
-    // within 100%. The id is cast, not the primary key, so the lookup uses
+    // Only subjects that count in the totals count here, so a share stays
+    // within 100%: organisations still active, villages that existed in
+    // the year (as "Số thôn, tổ dân phố" counts them, migration 0015). The id is cast, not the primary key, so the lookup uses
     // it: casting `v.id` to text scanned every village per assessment
     // (75 s for the nation's 668.670 assessments).
     let rows = sqlx::query(&format!(
@@ -92,7 +96,8 @@ pub async fn figures(db: &Db, scope: &Scope, year: i64) -> Result<Figures> {
          AND status <> 'withdrawn' \
          AND (subject_kind = 'commune' \
               OR EXISTS (SELECT 1 FROM villages v WHERE subject_kind = 'village' \
-                         AND v.id = CAST(a.subject_id AS BIGINT) AND v.active = 1) \
+                         AND v.id = CAST(a.subject_id AS BIGINT) \
+                         AND (v.active = 1 OR CAST(substr(v.closed_on, 1, 4) AS BIGINT) >= a.year)) \
               OR EXISTS (SELECT 1 FROM organisations o WHERE subject_kind = 'organisation' \
                          AND o.id = CAST(a.subject_id AS BIGINT) AND o.active = 1)) \
          GROUP BY subject_kind"

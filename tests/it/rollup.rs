@@ -458,6 +458,47 @@ async fn a_village_counts_from_its_founding_to_the_year_it_ceased() {
     app.db.rollup.load(&app.db).await.unwrap();
     assert_same(&app, &nation, &units, &years).await;
 
+    // A village recognised "An toàn về ANTT" in a year and merged the year
+    // after: the recognition stays in the year it was given.
+    let (village, year): (String, i64) = sqlx::query_as(
+        "SELECT subject_id, year FROM assessments WHERE programme = 'an_toan' AND subject_kind = 'village' \
+         AND status IN ('approved', 'recognised') AND result = 'dat' AND replaced = 0 ORDER BY year, id LIMIT 1",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    let viewer = app.user("tinh.xem", "viewer", "12").await;
+    let safe = |year: i64| {
+        let app = &app;
+        let token = viewer.token.clone();
+        async move {
+            let d = app
+                .get(
+                    &format!("/units/12/dashboard?period={year}&map=current&codes=so_khu_dan_cu_an_toan"),
+                    &token,
+                )
+                .await;
+            assert_eq!(d.status, 200, "{}", d.text);
+            d.json()["indicators"][0]["value"].as_i64().unwrap()
+        }
+    };
+    let recognised = safe(year).await;
+    assert!(recognised > 0);
+    let res = app
+        .api(
+            "POST",
+            &format!("/villages/{village}/deactivate"),
+            Some(&app.user("tinh.sua", "officer", "12").await.token),
+            Some(json!({"closed_on": format!("01/03/{}", year + 1)})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(safe(year).await, recognised);
+    let around: Vec<Period> = (year - 1..=year + 1)
+        .filter_map(|y| Period::year(y as i32))
+        .collect();
+    assert_same(&app, &nation, &units[..1], &around).await;
+
     // The page: the founding day on the form, the day it ceased on the
     // deactivation form (a refused one shown with its message).
     let b = app.browser("canbo", crate::support::PASSWORD).await;

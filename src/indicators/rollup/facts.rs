@@ -116,13 +116,14 @@ impl Table {
                 "households_registered".into(),
                 "registrations",
             ),
-            // A village's recognition counts while the village is active
-            // (assessment/figures.rs).
+            // A village's recognition counts if the village still existed in
+            // the year assessed (assessment/figures.rs, migration 0015).
             Table::Assessments => (
                 "CASE WHEN programme = 'an_toan' AND replaced = 0 AND status IN ('approved', 'recognised') \
                  AND result = 'dat' THEN (CASE WHEN subject_kind = 'commune' THEN 2 WHEN subject_kind = 'village' \
                  AND EXISTS (SELECT 1 FROM villages v WHERE v.id = CAST(assessments.subject_id AS BIGINT) \
-                 AND v.active = 1) THEN 1 ELSE 0 END) ELSE 0 END"
+                 AND (v.active = 1 OR CAST(substr(v.closed_on, 1, 4) AS BIGINT) >= assessments.year)) \
+                 THEN 1 ELSE 0 END) ELSE 0 END"
                     .into(),
                 "year".into(),
                 none(),
