@@ -83,9 +83,10 @@ pub async fn figures(db: &Db, scope: &Scope, year: i64) -> Result<Figures> {
     .await?;
     // Only subjects that count in the totals count here, so a share stays
     // within 100%: organisations still active, villages that existed in
-    // the year (as "Số thôn, tổ dân phố" counts them, migration 0015). The id is cast, not the primary key, so the lookup uses
-    // it: casting `v.id` to text scanned every village per assessment
-    // (75 s for the nation's 668.670 assessments).
+    // the year (as "Số thôn, tổ dân phố" counts them, migration 0015).
+    // The id is cast, not the primary key, so the lookup uses it: casting
+    // `v.id` to text scanned every village per assessment (75 s for the
+    // nation's 668.670 assessments).
     let rows = sqlx::query(&format!(
         "SELECT subject_kind, \
          COUNT(DISTINCT CASE WHEN submissions > 0 THEN subject_id END) AS assessed, \

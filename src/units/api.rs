@@ -107,15 +107,18 @@ pub async fn deactivate_village(
     Id(id): Id,
     req: axum::extract::Request,
 ) -> axum::response::Response {
-    // No body at all: ceased today. Any body must be JSON (ApiJson says so).
-    let h = req.headers();
-    let empty = h.get(axum::http::header::CONTENT_TYPE).is_none()
-        && h.get(axum::http::header::CONTENT_LENGTH)
-            .is_none_or(|v| v.as_bytes() == b"0")
-        && h.get(axum::http::header::TRANSFER_ENCODING).is_none();
-    let body = if empty {
+    // No body, or an empty one whatever its type: ceased today. Any other
+    // body must be JSON, judged as every API body is (ApiJson).
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, crate::app::BODY_LIMIT).await {
+        Ok(bytes) => bytes,
+        // Over the limit (a client gone mid-body reads no answer).
+        Err(_) => return crate::auth::middleware::too_large().into_response(),
+    };
+    let body = if bytes.iter().all(u8::is_ascii_whitespace) {
         DeactivateVillage::default()
     } else {
+        let req = axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
         match <ApiJson<DeactivateVillage> as axum::extract::FromRequest<()>>::from_request(req, &()).await {
             Ok(ApiJson(b)) => b,
             Err(refused) => return refused,

@@ -654,3 +654,66 @@ async fn a_villages_old_commune_is_checked_and_its_records_follow_it() {
         "{exported}"
     );
 }
+
+/// Deactivating takes the day the village ceased: none (no body, or an
+/// empty one of any type) is today; a body that is not JSON is refused
+/// in Vietnamese and changes nothing.
+#[tokio::test]
+async fn deactivating_takes_the_day_the_village_ceased() {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    let app = TestApp::new().await;
+    let u = app.user("canbo", "officer", "03583").await;
+    let mut ids = Vec::new();
+    for name in ["Bản Một", "Bản Hai"] {
+        let res = app
+            .api(
+                "POST",
+                "/units/03583/villages",
+                Some(&u.token),
+                Some(json!({"name": name, "kind": "Bản"})),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text);
+        ids.push(res.json()["id"].as_i64().unwrap());
+    }
+    let post = |id: i64, content_type: Option<&str>, body: &str| {
+        let mut b = Request::post(format!("/api/v1/villages/{id}/deactivate"))
+            .header(header::AUTHORIZATION, format!("Bearer {}", u.token));
+        if let Some(t) = content_type {
+            b = b.header(header::CONTENT_TYPE, t);
+        }
+        app.request(b.body(Body::from(body.to_string())).unwrap())
+    };
+    let res = post(ids[0], Some("text/plain"), "hôm qua").await;
+    assert_eq!(res.status, 400, "{}", res.text);
+    assert!(res.json()["error"]["message"].as_str().unwrap().contains("JSON"));
+    let active: i64 = sqlx::query_scalar(&format!("SELECT active FROM villages WHERE id = {}", ids[0]))
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(active, 1);
+    let today = antq::input::today().to_string();
+    let res = post(ids[0], Some("application/json"), "").await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.json()["closed_on"], today.as_str());
+    let res = app
+        .api(
+            "POST",
+            &format!("/villages/{}/deactivate", ids[1]),
+            Some(&u.token),
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.json()["closed_on"], today.as_str());
+    let res = app
+        .api(
+            "POST",
+            &format!("/villages/{}/deactivate", ids[1]),
+            Some(&u.token),
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 409, "{}", res.text);
+}
