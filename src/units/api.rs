@@ -92,7 +92,7 @@ pub async fn update_village(
     Ok(Json(villages::update(&state.db, &actor, id, draft).await?))
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize)]
 pub struct DeactivateVillage {
     /// The day it ceased: `19/08/2025` or ISO; none: today.
     #[serde(default)]
@@ -105,29 +105,12 @@ pub async fn deactivate_village(
     State(state): State<AppState>,
     actor: Actor,
     Id(id): Id,
-    req: axum::extract::Request,
-) -> axum::response::Response {
-    // No body, or an empty one whatever its type: ceased today. Any other
-    // body must be JSON, judged as every API body is (ApiJson).
-    let (parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, crate::app::BODY_LIMIT).await {
-        Ok(bytes) => bytes,
-        // Over the limit (a client gone mid-body reads no answer).
-        Err(_) => return crate::auth::middleware::too_large().into_response(),
-    };
-    let body = if bytes.iter().all(u8::is_ascii_whitespace) {
-        DeactivateVillage::default()
-    } else {
-        let req = axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
-        match <ApiJson<DeactivateVillage> as axum::extract::FromRequest<()>>::from_request(req, &()).await {
-            Ok(ApiJson(b)) => b,
-            Err(refused) => return refused,
-        }
-    };
-    match villages::deactivate(&state.db, &actor, id, body.closed_on.as_deref()).await {
-        Ok(v) => Json(v).into_response(),
-        Err(e) => e.into_response(),
-    }
+    body: Option<ApiJson<DeactivateVillage>>,
+) -> Result<impl IntoResponse> {
+    let closed_on = body.and_then(|ApiJson(b)| b.closed_on);
+    Ok(Json(
+        villages::deactivate(&state.db, &actor, id, closed_on.as_deref()).await?,
+    ))
 }
 
 /// CSV in the request body (`text/csv`), all or nothing.

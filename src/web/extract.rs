@@ -101,7 +101,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Q<T> {
     }
 }
 
-/// A JSON body.
+/// A JSON body. As `Option<ApiJson<T>>`, a body that may be left out:
+/// none, or one of whitespace only whatever its type, is `None`.
 pub struct ApiJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
@@ -109,52 +110,84 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let path = original_path(req.extensions(), req.uri());
-        let is_json = req
-            .headers()
-            .get(axum::http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| {
-                let mime = v
-                    .split(';')
-                    .next()
-                    .unwrap_or_default()
-                    .trim()
-                    .to_ascii_lowercase();
-                mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
-            });
-        if !is_json {
-            return Err(reject(
-                &path,
-                AppError::BadRequest("Nội dung phải là JSON (Content-Type: application/json).".into()),
-            ));
+        if !is_json(&req) {
+            return Err(not_json(&path));
         }
-        let bytes = match axum::body::Bytes::from_request(req, state).await {
-            Ok(b) => b,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(reject(&path, too_large())),
-            Err(e) => {
-                return Err(reject(
-                    &path,
-                    AppError::BadRequest(format!("Nội dung không đọc được: {}", e.body_text())),
-                ));
-            }
-        };
-        // A NUL in a string would reach PostgreSQL, which refuses the whole
-        // statement; it is no one's data, so the body is refused.
-        if serde_json::from_slice::<serde_json::Value>(&bytes).is_ok_and(|v| holds_nul(&v)) {
-            return Err(reject(
-                &path,
-                AppError::BadRequest("Nội dung JSON không được chứa ký tự NUL (\\u0000).".into()),
-            ));
-        }
-        // axum's own parsing names the field of a type error ("decided_on: …").
-        match axum::Json::<T>::from_bytes(&bytes) {
-            Ok(axum::Json(v)) => Ok(ApiJson(v)),
-            Err(e) => Err(reject(
-                &path,
-                AppError::BadRequest(format!("Nội dung JSON không hợp lệ: {}", e.body_text())),
-            )),
-        }
+        let bytes = body_bytes(req, state, &path).await?;
+        decode(&bytes).map(ApiJson).map_err(|e| reject(&path, e))
     }
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> axum::extract::OptionalFromRequest<S> for ApiJson<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        let path = original_path(req.extensions(), req.uri());
+        let json = is_json(&req);
+        let bytes = body_bytes(req, state, &path).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        if !json {
+            return Err(not_json(&path));
+        }
+        decode(&bytes)
+            .map(|v| Some(ApiJson(v)))
+            .map_err(|e| reject(&path, e))
+    }
+}
+
+/// `Content-Type: application/json` (or `application/…+json`).
+fn is_json(req: &Request) -> bool {
+    req.headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            let mime = v
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase();
+            mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
+}
+
+fn not_json(path: &str) -> Response {
+    reject(
+        path,
+        AppError::BadRequest("Nội dung phải là JSON (Content-Type: application/json).".into()),
+    )
+}
+
+/// The body, within the router's limit (a Vietnamese 413 beyond it).
+async fn body_bytes<S: Send + Sync>(
+    req: Request,
+    state: &S,
+    path: &str,
+) -> Result<axum::body::Bytes, Response> {
+    match axum::body::Bytes::from_request(req, state).await {
+        Ok(b) => Ok(b),
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(reject(path, too_large())),
+        Err(e) => Err(reject(
+            path,
+            AppError::BadRequest(format!("Nội dung không đọc được: {}", e.body_text())),
+        )),
+    }
+}
+
+fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    // A NUL in a string would reach PostgreSQL, which refuses the whole
+    // statement; it is no one's data, so the body is refused.
+    if serde_json::from_slice::<serde_json::Value>(bytes).is_ok_and(|v| holds_nul(&v)) {
+        return Err(AppError::BadRequest(
+            "Nội dung JSON không được chứa ký tự NUL (\\u0000).".into(),
+        ));
+    }
+    // axum's own parsing names the field of a type error ("decided_on: …").
+    axum::Json::<T>::from_bytes(bytes)
+        .map(|axum::Json(v)| v)
+        .map_err(|e| AppError::BadRequest(format!("Nội dung JSON không hợp lệ: {}", e.body_text())))
 }
 
 fn holds_nul(v: &serde_json::Value) -> bool {

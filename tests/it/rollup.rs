@@ -76,6 +76,13 @@ async fn assert_same(app: &TestApp, actor: &Actor, units: &[Unit], periods: &[Pe
     }
 }
 
+/// A dashboard through the API, asserted answered: its JSON.
+async fn dashboard(app: &TestApp, token: &str, path: &str) -> serde_json::Value {
+    let d = app.get(path, token).await;
+    assert_eq!(d.status, 200, "{path}: {}", d.text);
+    d.json()
+}
+
 pub(crate) async fn unit(app: &TestApp, era: &str, code: &str) -> Unit {
     units::find(&app.db, era, code).await.unwrap().unwrap()
 }
@@ -271,17 +278,14 @@ async fn a_campaign_before_2025_counts_for_its_covered_units_on_the_old_map() {
         ]
     );
     let count = |code: &'static str| {
-        let app = &app;
-        let token = province.token.clone();
+        let (app, token) = (&app, province.token.clone());
         async move {
-            let d = app
-                .get(
-                    &format!("/units/{code}/dashboard?period=2023&codes=so_dot_tan_cong"),
-                    &token,
-                )
-                .await;
-            assert_eq!(d.status, 200, "{code}: {}", d.text);
-            let d = d.json();
+            let d = dashboard(
+                app,
+                &token,
+                &format!("/units/{code}/dashboard?period=2023&codes=so_dot_tan_cong"),
+            )
+            .await;
             assert_eq!(d["map"], "legacy", "{code}");
             d["indicators"][0]["value"].as_i64().unwrap()
         }
@@ -348,17 +352,12 @@ async fn a_village_counts_from_its_founding_to_the_year_it_ceased() {
     let officer = app.user("canbo", "officer", "03583").await;
     let this_year = antq::input::today().year();
     let villages = |year: i32| {
-        let app = &app;
-        let token = officer.token.clone();
+        let (app, token) = (&app, officer.token.clone());
         async move {
-            let d = app
-                .get(
-                    &format!("/units/03583/dashboard?period={year}&map=current&codes=so_thon"),
-                    &token,
-                )
-                .await;
-            assert_eq!(d.status, 200, "{}", d.text);
-            d.json()["indicators"][0]["value"].as_i64().unwrap()
+            let path = format!("/units/03583/dashboard?period={year}&map=current&codes=so_thon");
+            dashboard(app, &token, &path).await["indicators"][0]["value"]
+                .as_i64()
+                .unwrap()
         }
     };
     let before: Vec<i64> = {
@@ -469,17 +468,12 @@ async fn a_village_counts_from_its_founding_to_the_year_it_ceased() {
     .unwrap();
     let viewer = app.user("tinh.xem", "viewer", "12").await;
     let safe = |year: i64| {
-        let app = &app;
-        let token = viewer.token.clone();
+        let (app, token) = (&app, viewer.token.clone());
         async move {
-            let d = app
-                .get(
-                    &format!("/units/12/dashboard?period={year}&map=current&codes=so_khu_dan_cu_an_toan"),
-                    &token,
-                )
-                .await;
-            assert_eq!(d.status, 200, "{}", d.text);
-            d.json()["indicators"][0]["value"].as_i64().unwrap()
+            let path = format!("/units/12/dashboard?period={year}&map=current&codes=so_khu_dan_cu_an_toan");
+            dashboard(app, &token, &path).await["indicators"][0]["value"]
+                .as_i64()
+                .unwrap()
         }
     };
     let recognised = safe(year).await;
