@@ -89,7 +89,15 @@ fn whole(unit: &crate::units::Unit) -> String {
 
 /// The word a unit's villages go by: the kind most of them have ("bản" in
 /// Lai Châu, as its reports write "956/956 bản"), or the general one.
-async fn village_word(db: &Db, actor: &Actor, place: &view::Place) -> Result<String> {
+/// The villages weighed are those "Số thôn, tổ dân phố" counts for the
+/// period: each that existed on any day of one of its years (migration
+/// 0015), so a report of 2013–2023 speaks of the villages of then.
+async fn village_word(
+    db: &Db,
+    actor: &Actor,
+    place: &view::Place,
+    period: &super::period::Period,
+) -> Result<String> {
     let all = Scope::new(actor, Action::ViewGeography)?;
     let scope = if place.map == Map::Legacy {
         all.on_legacy_map(&place.unit.path)
@@ -97,10 +105,14 @@ async fn village_word(db: &Db, actor: &Actor, place: &view::Place) -> Result<Str
         all.narrow(&place.unit.path)?
     };
     let rows: Vec<(String, i64)> = sqlx::query_as(&format!(
-        "SELECT kind, COUNT(*) FROM villages WHERE active = 1 AND {} LIKE $1 GROUP BY kind ORDER BY COUNT(*) DESC",
+        "SELECT kind, COUNT(*) FROM villages WHERE (active = 1 OR closed_on IS NOT NULL) \
+         AND (founded_on IS NULL OR founded_on <= $2) AND (closed_on IS NULL OR closed_on >= $3) \
+         AND {} LIKE $1 GROUP BY kind ORDER BY COUNT(*) DESC, kind",
         scope.path_expr("")
     ))
     .bind(scope.like())
+    .bind(format!("{}-12-31", year_of(&period.to)))
+    .bind(format!("{}-01-01", year_of(&period.from)))
     .fetch_all(&db.pool)
     .await?;
     let total: i64 = rows.iter().map(|r| r.1).sum();
@@ -108,6 +120,11 @@ async fn village_word(db: &Db, actor: &Actor, place: &view::Place) -> Result<Str
         Some((kind, n)) if *n * 2 > total => kind.to_lowercase(),
         _ => "thôn, bản, tổ dân phố".into(),
     })
+}
+
+/// "2023-06-30" → "2023": villages count by whole years.
+fn year_of(day: &str) -> &str {
+    day.get(..4).unwrap_or(day)
 }
 
 pub async fn build(db: &Db, actor: &Actor, place: &view::Place, d: Dashboard) -> Result<Report> {
@@ -145,7 +162,7 @@ pub async fn build(db: &Db, actor: &Actor, place: &view::Place, d: Dashboard) ->
     }
     let villages = v("so_thon");
     if villages > 0 || v("so_co_quan_dang_ky") > 0 {
-        let word = village_word(db, actor, place).await?;
+        let word = village_word(db, actor, place, &d.period).await?;
         let mut s = format!(
             "Đã tổ chức cho {}/{} {word}",
             format_int(v("so_thon_dang_ky")),

@@ -375,6 +375,62 @@ async fn lai_chau_2013_2023_is_counted_on_the_map_of_its_time() {
     assert!(res.text.contains("map"), "{}", res.text);
 }
 
+/// The report calls villages by the kind most of the period's villages
+/// have: tổ dân phố founded in 2025 do not change how 2013–2023 reads.
+#[tokio::test]
+async fn the_report_names_villages_by_those_of_its_period() {
+    let app = TestApp::new().await;
+    antq::demo::load(&app.db).await.unwrap();
+    let officer = app.user("canbo", "officer", "03583").await;
+    let (then, now) = ("2013-2023", antq::input::today().year().to_string());
+    let text = |period: String| {
+        let (app, token) = (&app, officer.token.clone());
+        async move {
+            let r = app
+                .get(
+                    &format!("/units/03583/report?period={period}&map=current"),
+                    &token,
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            r.json()["paragraphs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p.as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        }
+    };
+    let villages: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM villages WHERE commune_code = '03583' AND active = 1")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert!(villages > 0);
+    for period in [then.to_string(), now.clone()] {
+        let t = text(period).await;
+        assert!(t.contains(&format!("/{villages} bản")), "{t}");
+    }
+    // More tổ dân phố founded in 2025 than there are bản: today's reports
+    // speak of tổ dân phố, those of 2013–2023 still of bản.
+    for i in 0..=villages {
+        let res = app
+            .api(
+                "POST",
+                "/units/03583/villages",
+                Some(&officer.token),
+                Some(json!({"name": format!("Tổ dân phố số {}", i + 1), "kind": "Tổ dân phố", "founded_on": "01/07/2025"})),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text);
+    }
+    let t = text(then.to_string()).await;
+    assert!(t.contains(&format!("/{villages} bản")), "{t}");
+    let t = text(now).await;
+    assert!(t.contains(&format!("/{} tổ dân phố", 2 * villages + 1)), "{t}");
+}
+
 fn value_of(d: &Value, code: &str) -> i64 {
     row(d, code)["value"].as_i64().unwrap()
 }
