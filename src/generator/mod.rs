@@ -4,9 +4,11 @@
 //!
 //! On the reference units (34 provinces, 3.321 communes): about 63.000
 //! villages placed in the old communes their commune was formed from, with
-//! about 27 million households; over ten years (2016–2025) each village's
-//! registration and assessment every year and its outreach sessions (about
-//! 3 million), each commune's festival day, registration, assessment,
+//! about 27 million households, one in twenty founded during the ten years
+//! and one in twelve of the rest merged away in 2025 (founding and closing
+//! days, migration 0015); over ten years (2016–2025) each village's
+//! registration and assessment every year it existed and its outreach
+//! sessions (about 3 million), each commune's festival day, registration, assessment,
 //! conferences, mediations, awards and tip-offs (about 1 million); about
 //! 125.000 model points, 100.000 teams with 400.000 members, and campaigns
 //! covering several communes. `--scale province` writes one province
@@ -111,6 +113,37 @@ struct Village {
     households: i64,
     legacy_code: String,
     legacy_path: String,
+    /// The first and last day it existed in the generated years
+    /// (migration 0015): records fall between them.
+    first_day: String,
+    last_day: String,
+}
+
+impl Village {
+    /// The years it existed on any day of, as the roll-up counts it.
+    fn years(&self) -> std::ops::RangeInclusive<i64> {
+        let year = |d: &str| d.get(..4).and_then(|y| y.parse().ok()).unwrap_or(FIRST_YEAR);
+        year(&self.first_day)..=year(&self.last_day)
+    }
+
+    /// `day` moved inside the days the village existed.
+    fn within(&self, day: String) -> String {
+        day.max(self.first_day.clone()).min(self.last_day.clone())
+    }
+}
+
+/// A village's founding and closing days: most are older than the records
+/// and still exist; one in twenty is founded in the ten years, and one in
+/// twelve of the others ceased in the 2025 wave of village mergers.
+fn village_span(rng: &mut Rng) -> (Option<String>, Option<String>) {
+    if rng.below(20) == 0 {
+        let year = FIRST_YEAR + 1 + rng.below((LAST_YEAR - FIRST_YEAR) as u64) as i64;
+        (Some(random_date(rng, year)), None)
+    } else if rng.below(12) == 0 {
+        (None, Some(date(LAST_YEAR, 1 + rng.below(6), 1 + rng.below(28))))
+    } else {
+        (None, None)
+    }
 }
 
 /// A progress bar on a terminal, a line per province otherwise.
@@ -340,6 +373,8 @@ async fn province(
             };
             let name = format!("Thôn {}", k + 1);
             let households = 200 + rng.below(451) as i64;
+            let (founded, closed) = village_span(rng);
+            let active = i64::from(closed.is_none());
             rows.push(vec![
                 t(&c.code),
                 t(&p.code),
@@ -352,6 +387,9 @@ async fn province(
                 Val::from(households * 4),
                 old_code,
                 old_path,
+                Val::from(founded),
+                Val::from(closed),
+                Val::from(active),
                 t(NOTE),
                 t(STAMP),
                 t(STAMP),
@@ -375,6 +413,9 @@ async fn province(
             "population",
             "legacy_code",
             "legacy_path",
+            "founded_on",
+            "closed_on",
+            "active",
             "note",
             "created_at",
             "updated_at",
@@ -384,8 +425,8 @@ async fn province(
     .await?;
     let mut villages_of: HashMap<String, Vec<Village>> = HashMap::new();
     for r in sqlx::query(
-        "SELECT id, commune_code, name, households, COALESCE(legacy_code, '') AS legacy_code, legacy_path \
-         FROM villages WHERE province_code = $1 ORDER BY id",
+        "SELECT id, commune_code, name, households, COALESCE(legacy_code, '') AS legacy_code, legacy_path, \
+         founded_on, closed_on FROM villages WHERE province_code = $1 ORDER BY id",
     )
     .bind(&p.code)
     .fetch_all(&mut **tx)
@@ -400,6 +441,12 @@ async fn province(
                 households: r.try_get::<Option<i64>, _>("households")?.unwrap_or(0),
                 legacy_code: r.try_get("legacy_code")?,
                 legacy_path: r.try_get::<Option<String>, _>("legacy_path")?.unwrap_or_default(),
+                first_day: r
+                    .try_get::<Option<String>, _>("founded_on")?
+                    .unwrap_or_else(|| date(FIRST_YEAR, 1, 1)),
+                last_day: r
+                    .try_get::<Option<String>, _>("closed_on")?
+                    .unwrap_or_else(|| date(LAST_YEAR, 12, 31)),
             });
     }
 
@@ -421,7 +468,7 @@ async fn province(
     for c in &p.communes {
         let villages = villages_of.remove(&c.code).unwrap_or_default();
         for year in FIRST_YEAR..=LAST_YEAR {
-            for v in &villages {
+            for v in villages.iter().filter(|v| v.years().contains(&year)) {
                 let registered = (v.households - rng.below(4) as i64).max(0);
                 registrations.push(vec![
                     Val::from(year),
@@ -430,7 +477,7 @@ async fn province(
                     t(&v.name),
                     t(&c.code),
                     t(&c.path),
-                    Val::from(date(year, 1, 15)),
+                    Val::from(v.within(date(year, 1, 15))),
                     Val::from(v.households),
                     Val::from(registered),
                     t(&v.legacy_path),
@@ -463,7 +510,7 @@ async fn province(
                         } else {
                             t(&v.legacy_code)
                         },
-                        Val::from(random_date(rng, year)),
+                        Val::from(v.within(random_date(rng, year))),
                         Val::NullInt,
                         t(topic),
                         t(form),
@@ -629,11 +676,16 @@ async fn province(
                 ]);
             }
         }
-        // Model points: about two a village, started over the ten years.
+        // Model points: about two a village, started over the ten years
+        // while it existed; a village's points end when it ceases.
         for v in &villages {
             for _ in 0..1 + rng.below(3) {
                 let start = FIRST_YEAR + rng.below(10) as i64;
-                let ended = (rng.below(10) == 0).then(|| date((start + 2).min(LAST_YEAR), 12, 31));
+                let started = v.within(random_date(rng, start));
+                let ended = (rng.below(10) == 0)
+                    .then(|| date((start + 2).min(LAST_YEAR), 12, 31))
+                    .or_else(|| (v.last_day < date(LAST_YEAR, 12, 31)).then(|| v.last_day.clone()))
+                    .map(|d| v.within(d).max(started.clone()));
                 points.push(vec![
                     Val::from(model_types[rng.below(model_types.len() as u64) as usize]),
                     t(&c.code),
@@ -641,7 +693,7 @@ async fn province(
                     Val::from(v.id),
                     t(&c.path),
                     Val::from(format!("Mô hình {}", v.name)),
-                    Val::from(random_date(rng, start)),
+                    Val::from(started),
                     t(if ended.is_some() {
                         "da_ket_thuc"
                     } else {

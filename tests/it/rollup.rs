@@ -200,6 +200,7 @@ async fn digest(app: &TestApp) -> Vec<i64> {
         "SELECT CAST(COALESCE(SUM(id * attendance), 0) AS BIGINT) FROM activities",
         "SELECT CAST(COALESCE(SUM(id * LENGTH(held_on || scope_path || COALESCE(legacy_path, ''))), 0) AS BIGINT) FROM activities",
         "SELECT CAST(COALESCE(SUM(id * households), 0) AS BIGINT) FROM villages",
+        "SELECT CAST(COALESCE(SUM(id * LENGTH(COALESCE(founded_on, '') || COALESCE(closed_on, ''))), 0) AS BIGINT) FROM villages",
         "SELECT CAST(COALESCE(SUM(id * LENGTH(received_on || status || category)), 0) AS BIGINT) FROM tips",
         "SELECT CAST(COUNT(*) AS BIGINT) FROM members",
         "SELECT CAST(COALESCE(SUM(id * LENGTH(started_on)), 0) AS BIGINT) FROM model_points",
@@ -226,6 +227,29 @@ async fn the_generator_is_deterministic_and_the_rollup_counts_it() {
     let before = digest(&a).await;
     assert!(generate(&a.db, Scale::Province, 7).await.is_err());
     assert_eq!(digest(&a).await, before);
+
+    // Some villages are founded during the years, some ceased in 2025;
+    // none has a record from before it was founded or after it ceased.
+    let one = |sql: &'static str| {
+        let pool = a.db.pool.clone();
+        async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&pool).await.unwrap() }
+    };
+    let founded = one("SELECT COUNT(*) FROM villages WHERE founded_on > '2016-12-31'").await;
+    let closed = one("SELECT COUNT(*) FROM villages WHERE active = 0 AND closed_on LIKE '2025-%'").await;
+    assert!(
+        founded * 40 > counts.villages && closed * 20 > counts.villages,
+        "{founded} {closed}"
+    );
+    for sql in [
+        "SELECT COUNT(*) FROM activities a JOIN villages v ON v.id = a.village_id \
+         WHERE a.held_on < COALESCE(v.founded_on, '') OR a.held_on > COALESCE(v.closed_on, '9999')",
+        "SELECT COUNT(*) FROM registrations r JOIN villages v ON r.subject_kind = 'village' AND r.subject_id = CAST(v.id AS TEXT) \
+         WHERE r.registered_on < COALESCE(v.founded_on, '') OR r.registered_on > COALESCE(v.closed_on, '9999')",
+        "SELECT COUNT(*) FROM model_points m JOIN villages v ON v.id = m.village_id \
+         WHERE m.started_on < COALESCE(v.founded_on, '') OR COALESCE(m.ended_on, '9999') > COALESCE(v.closed_on, '9999')",
+    ] {
+        assert_eq!(one(sql).await, 0, "{sql}");
+    }
 
     // The generator empties the change log, so the roll-up is loaded
     // again, as `serve` does at start.
