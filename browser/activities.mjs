@@ -2,7 +2,8 @@
 // outreach session and sees the commune's attendance total change at once
 // while the province reviewer, in a second window, sees the province's total
 // change too; the festival day of 2023 shows the seed's award counts; a
-// team member's Kỷ niệm chương eligibility is read with its reason. Run
+// team member's Kỷ niệm chương eligibility is read with its reason; a
+// 17 MB file of sessions goes through the page's import form. Run
 // against a server started with `antq serve --demo` (see .ci/run).
 import { chromium } from 'playwright-core';
 
@@ -65,6 +66,27 @@ try {
   await page.fill('#a-attendance', '-3');
   await Promise.all([page.waitForNavigation(), page.click('#add-activity button[type=submit]')]);
   check((await page.textContent('.field-error')).includes('Số lượt người tham gia'), 'a negative attendance is refused, naming the field');
+
+  // The import form takes a file larger than the other forms' 16 MB: 17 MB
+  // of sessions with the longest note a session takes, spooled by the server.
+  const header = 'ma_hoat_dong,loai,ma_don_vi,ten_don_vi,ma_thon,ma_don_vi_cu,ngay,ngay_ket_thuc,tu_nam,' +
+    'den_nam,nam,noi_dung,phan_loai,cap,so_luot_nguoi,so_quyet_dinh,don_vi_tham_gia,ghi_chu\n';
+  const note = 'ạ'.repeat(2000);
+  const lines = [header];
+  let size = Buffer.byteLength(header);
+  while (size <= 17 * 1024 * 1024) {
+    const line = `,session,03583,,,,${dd}/${mm}/${year},,,,,Tệp lớn ${lines.length},hop_dan,,2,,,${note}\n`;
+    lines.push(line);
+    size += Buffer.byteLength(line);
+  }
+  const rows = lines.length - 1;
+  await page.goto(`${base}/units/03583/activities?kind=session&year=${year}`);
+  const beforeImport = number(await page.textContent('#sum-sessions'));
+  await page.setInputFiles('#act-file', { name: 'hoat-dong.csv', mimeType: 'text/csv', buffer: Buffer.from(lines.join('')) });
+  await Promise.all([page.waitForNavigation(), page.click('#import-activities button[type=submit]')]);
+  check((await page.textContent('.notice')).includes('Đã nhập danh sách hoạt động'), `a 17 MB file of ${rows} sessions is imported through the page`);
+  await page.goto(`${base}/units/03583/activities?kind=session&year=${year}`);
+  check(number(await page.textContent('#sum-sessions')) === beforeImport + rows, 'the commune counts every imported session at once');
 
   await page.goto(`${base}/units/03583/festival-days?year=2023`);
   await Promise.all([page.waitForNavigation(), page.click('#festival-days a')]);

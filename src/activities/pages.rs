@@ -283,11 +283,9 @@ pub async fn import(
     Path(code): Path<String>,
     multipart: Multipart,
 ) -> PageResult {
-    let file = uploaded_file(multipart).await?;
+    let file = crate::web::extract::spooled_part(multipart, crate::app::ACTIVITY_IMPORT_LIMIT).await?;
     let result = match file {
-        Some(bytes) => {
-            super::io::import_activities(&state.db, &actor, crate::tabular::Sent::Bytes(&bytes)).await
-        }
+        Some(file) => super::io::import_activities(&state.db, &actor, crate::tabular::Sent::File(file)).await,
         None => Err(AppError::field("file", "Tệp: chưa chọn tệp.")),
     };
     match refused_or(result)? {

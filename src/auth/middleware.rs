@@ -45,9 +45,20 @@ pub async fn web_session(State(state): State<AppState>, req: Request, next: Next
         } else {
             BODY_LIMIT
         };
-        let bytes = match to_bytes(body, limit).await {
-            Ok(b) => b,
-            Err(_) => return PageError(too_large()).into_response(),
+        // A urlencoded form carries its token in the body, which is read
+        // here; a multipart upload carries it in the action URL, and its
+        // body streams on to the handler untouched, under the route's
+        // limit, so that the activities import can spool a large file.
+        let provided = if is_urlencoded(&parts) {
+            let bytes = match to_bytes(body, limit).await {
+                Ok(b) => b,
+                Err(_) => return PageError(too_large()).into_response(),
+            };
+            let token = csrf_field(&parts, Some(&bytes));
+            body = Body::from(bytes);
+            token
+        } else {
+            csrf_field(&parts, None)
         };
         // The login form carries the login cookie's token even when a session
         // is already open (signing in again); every other form the session's.
@@ -55,7 +66,6 @@ pub async fn web_session(State(state): State<AppState>, req: Request, next: Next
             Some(a) if parts.uri.path() != "/login" => a.csrf_token.clone(),
             _ => session::cookie(&parts.headers, LOGIN_CSRF_COOKIE).map(str::to_string),
         };
-        let provided = csrf_field(&parts, &bytes);
         let valid = match (expected, provided) {
             (Some(e), Some(p)) => bool::from(e.as_bytes().ct_eq(p.as_bytes())),
             _ => false,
@@ -63,7 +73,6 @@ pub async fn web_session(State(state): State<AppState>, req: Request, next: Next
         if !valid {
             return PageError(AppError::Csrf).into_response();
         }
-        body = Body::from(bytes);
     }
     if let Some(a) = actor {
         parts.extensions.insert(a);
@@ -83,21 +92,24 @@ pub fn too_large() -> AppError {
     ))
 }
 
-/// The `_csrf` field of a urlencoded form, or the `_csrf` query parameter
-/// (multipart uploads put it in the form's action URL).
-fn csrf_field(parts: &axum::http::request::Parts, body: &[u8]) -> Option<String> {
-    let is_form = parts
+fn is_urlencoded(parts: &axum::http::request::Parts) -> bool {
+    parts
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
+}
+
+/// The `_csrf` field of a urlencoded form's `body`, or the `_csrf` query
+/// parameter (multipart uploads put it in the form's action URL).
+fn csrf_field(parts: &axum::http::request::Parts, body: Option<&[u8]>) -> Option<String> {
     let from = |bytes: &[u8]| {
         url::form_urlencoded::parse(bytes)
             .find(|(k, _)| k == "_csrf")
             .map(|(_, v)| v.into_owned())
     };
-    let in_body = if is_form { from(body) } else { None };
-    in_body.or_else(|| parts.uri.query().and_then(|q| from(q.as_bytes())))
+    body.and_then(from)
+        .or_else(|| parts.uri.query().and_then(|q| from(q.as_bytes())))
 }
 
 /// Pages other than the login page need a signed-in user.

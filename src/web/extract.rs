@@ -231,7 +231,6 @@ impl<S: Send + Sync, const LIMIT: usize> FromRequest<S> for Spooled<LIMIT> {
     type Rejection = Response;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
-        use std::io::Seek;
         let path = original_path(req.extensions(), req.uri());
         let failed = |e: std::io::Error| {
             reject(
@@ -240,19 +239,52 @@ impl<S: Send + Sync, const LIMIT: usize> FromRequest<S> for Spooled<LIMIT> {
             )
         };
         let file = tempfile::tempfile().map_err(failed)?;
-        // Page-cache writes of a megabyte each: quick enough for the
-        // request's own task.
-        let mut spool = Spool {
-            out: std::io::BufWriter::with_capacity(1024 * 1024, file),
-            error: None,
-        };
+        let mut spool = Spool::new(file);
         receive::<LIMIT>(req, &mut spool).await?;
-        if let Some(e) = spool.error {
-            return Err(failed(e));
+        Ok(Spooled(spool.finish().map_err(failed)?))
+    }
+}
+
+/// The `file` part of a multipart form written to an unnamed temporary
+/// file as it arrives, as [`Spooled`] does for a whole body: the page's
+/// activities import takes the same million-row file as the API without
+/// holding it. `None` when no file was chosen. The route's
+/// `DefaultBodyLimit` bounds the form; `limit` names it in the 413.
+pub async fn spooled_part(
+    mut multipart: axum::extract::Multipart,
+    limit: usize,
+) -> Result<Option<std::fs::File>, AppError> {
+    let failed = |e: axum::extract::multipart::MultipartError| multipart_error(&e, limit);
+    let disk =
+        |e: std::io::Error| AppError::Internal(anyhow::anyhow!("writing an uploaded file to disk: {e}"));
+    let mut file = None;
+    while let Some(mut field) = multipart.next_field().await.map_err(failed)? {
+        if field.name() != Some("file") {
+            continue;
         }
-        let mut file = spool.out.into_inner().map_err(|e| failed(e.into_error()))?;
-        file.rewind().map_err(failed)?;
-        Ok(Spooled(file))
+        let mut spool = Spool::new(tempfile::tempfile().map_err(disk)?);
+        while let Some(chunk) = field.chunk().await.map_err(failed)? {
+            if !spool.keep(&chunk) {
+                break;
+            }
+        }
+        let spooled = spool.finish().map_err(disk)?;
+        let empty = spooled.metadata().map_err(disk)?.len() == 0;
+        file = (!empty).then_some(spooled);
+    }
+    Ok(file)
+}
+
+/// A multipart form that could not be read, in Vietnamese: over the
+/// route's limit (a 413 naming it), or cut off or malformed.
+pub fn multipart_error(e: &axum::extract::multipart::MultipartError, limit: usize) -> AppError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::TooLarge(format!(
+            "Tệp gửi lên quá lớn (tối đa {} MB).",
+            limit / (1024 * 1024)
+        ))
+    } else {
+        AppError::BadRequest("Biểu mẫu gửi lên không đọc được; hãy mở lại trang và gửi lại.".into())
     }
 }
 
@@ -279,6 +311,28 @@ impl Sink for Vec<u8> {
 struct Spool {
     out: std::io::BufWriter<std::fs::File>,
     error: Option<std::io::Error>,
+}
+
+impl Spool {
+    /// Page-cache writes of a megabyte each: quick enough for the
+    /// request's own task.
+    fn new(file: std::fs::File) -> Spool {
+        Spool {
+            out: std::io::BufWriter::with_capacity(1024 * 1024, file),
+            error: None,
+        }
+    }
+
+    /// The file written, from its start; the first write error if any.
+    fn finish(self) -> std::io::Result<std::fs::File> {
+        use std::io::Seek;
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let mut file = self.out.into_inner().map_err(|e| e.into_error())?;
+        file.rewind()?;
+        Ok(file)
+    }
 }
 
 impl Sink for Spool {

@@ -135,7 +135,13 @@ pub fn routes() -> Router<AppState> {
             "/units/{code}/activities",
             get(activities::pages::list).post(activities::pages::create),
         )
-        .route("/units/{code}/activities/import", post(activities::pages::import))
+        // The same million-row file as the API's import, spooled to disk.
+        .route(
+            "/units/{code}/activities/import",
+            post(activities::pages::import).layer(axum::extract::DefaultBodyLimit::max(
+                crate::app::ACTIVITY_IMPORT_LIMIT,
+            )),
+        )
         .route("/units/{code}/activities/export", get(activities::pages::export))
         .route(
             "/units/{code}/festival-days/export",
@@ -604,19 +610,19 @@ pub async fn multipart_parts(
     Ok((fields, files))
 }
 
-/// The `file` field of a multipart upload form; `None` when no file was chosen.
+/// The `file` field of a multipart upload form, held in memory (the
+/// registries' imports, a province's villages at most: 16 MB); `None` when
+/// no file was chosen. The activities import spools its file instead
+/// (`extract::spooled_part`).
 pub async fn uploaded_file(
     mut multipart: axum::extract::Multipart,
 ) -> Result<Option<axum::body::Bytes>, AppError> {
-    let unreadable = |text: String| AppError::BadRequest(format!("Tệp tải lên không đọc được: {text}"));
+    let failed =
+        |e: axum::extract::multipart::MultipartError| extract::multipart_error(&e, crate::app::BODY_LIMIT);
     let mut file = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| unreadable(e.body_text()))?
-    {
+    while let Some(field) = multipart.next_field().await.map_err(failed)? {
         if field.name() == Some("file") {
-            file = Some(field.bytes().await.map_err(|e| unreadable(e.body_text()))?);
+            file = Some(field.bytes().await.map_err(failed)?);
         }
     }
     Ok(file.filter(|b| !b.is_empty()))

@@ -2029,3 +2029,77 @@ async fn the_import_reads_the_file_from_disk_a_row_at_a_time() {
     assert_eq!(res.status, 413, "{}", res.text);
     assert!(res.text.contains("128 MB"), "{}", res.text);
 }
+
+/// The page's import form takes a file larger than any other form (the
+/// route's limit, 128 MB, spooled to disk as it arrives), still only with
+/// the session's token; the other upload forms keep 16 MB and refuse a
+/// larger file with a Vietnamese 413.
+#[tokio::test]
+async fn the_page_import_form_takes_a_file_larger_than_other_forms() {
+    let app = TestApp::new().await;
+    app.user("canbo", "officer", "03583").await;
+    let b = app.browser("canbo", crate::support::PASSWORD).await;
+    let upload = |path: &str, csrf: Option<&str>, content: &str| {
+        let boundary = "antqboundary";
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.csv\"\r\n\
+             Content-Type: text/csv\r\n\r\n{content}\r\n--{boundary}--\r\n"
+        );
+        let uri = match csrf {
+            Some(t) => format!("{path}?_csrf={t}"),
+            None => path.to_string(),
+        };
+        axum::http::Request::post(uri)
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .header("cookie", format!("antq_session={}", b.session))
+            .body(axum::body::Body::from(body))
+            .unwrap()
+    };
+    // Sessions with the longest note a session takes (2.000 letters of
+    // three bytes): 17 MB in 2.900 rows.
+    let mut csv = "ma_hoat_dong,loai,ma_don_vi,ten_don_vi,ma_thon,ma_don_vi_cu,ngay,ngay_ket_thuc,tu_nam,\
+                   den_nam,nam,noi_dung,phan_loai,cap,so_luot_nguoi,so_quyet_dinh,don_vi_tham_gia,ghi_chu\n"
+        .to_string();
+    let note = "ạ".repeat(2000);
+    let mut rows = 0;
+    while csv.len() <= 17 * 1024 * 1024 {
+        rows += 1;
+        csv.push_str(&format!(
+            ",session,03583,,,,01/02/2025,,,,,Buổi {rows},hop_dan,,10,,,{note}\n"
+        ));
+    }
+    let n = app.count("SELECT COUNT(*) FROM activities").await;
+
+    // Without the session's token: refused before a byte is read.
+    let res = app
+        .request(upload("/units/03583/activities/import", None, &csv))
+        .await;
+    assert_eq!(res.status, 403, "{}", res.text);
+    assert_eq!(app.count("SELECT COUNT(*) FROM activities").await, n);
+
+    let res = app
+        .request(upload("/units/03583/activities/import", Some(&b.csrf), &csv))
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text);
+    assert_eq!(app.count("SELECT COUNT(*) FROM activities").await, n + rows);
+    let long = app
+        .count("SELECT COUNT(*) FROM activities WHERE LENGTH(note) = 2000 AND unit_code = '03583'")
+        .await;
+    assert_eq!(long, rows);
+
+    // The villages' upload form: 16 MB, refused in Vietnamese, nothing written.
+    let villages = app.count("SELECT COUNT(*) FROM villages").await;
+    let res = app
+        .request(upload("/units/03583/villages/import", Some(&b.csrf), &csv))
+        .await;
+    assert_eq!(res.status, 413, "{}", res.text);
+    assert!(
+        res.text.contains("quá lớn") && res.text.contains("16 MB"),
+        "{}",
+        res.text
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM villages").await, villages);
+}
