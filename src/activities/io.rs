@@ -18,7 +18,7 @@ use crate::text::format_date;
 use crate::units::Unit;
 use sqlx::Row;
 
-pub const ACTIVITY_COLUMNS: [&str; 18] = [
+pub const ACTIVITY_COLUMNS: [&str; 19] = [
     "ma_hoat_dong",
     "loai",
     "ma_don_vi",
@@ -36,6 +36,7 @@ pub const ACTIVITY_COLUMNS: [&str; 18] = [
     "so_luot_nguoi",
     "so_quyet_dinh",
     "don_vi_tham_gia",
+    "don_vi_tham_gia_cu",
     "ghi_chu",
 ];
 
@@ -79,6 +80,7 @@ fn row_of(a: &Activity) -> Vec<String> {
         tabular::opt(&a.attendance),
         a.decision_ref.clone(),
         a.unit_codes.join(";"),
+        a.legacy_unit_codes.join(";"),
         a.note.clone(),
     ]
 }
@@ -119,10 +121,10 @@ pub async fn export_activities(
 
 /// A row of [`super::ListQuery::export_sql`] as a line of the file; a
 /// campaign takes the units it covered from `covered`.
-fn export_row(json: &str, covered: &mut HashMap<i64, Vec<String>>) -> Result<Vec<String>> {
+fn export_row(json: &str, covered: &mut HashMap<i64, super::list::Covered>) -> Result<Vec<String>> {
     let mut a = Activity::from_json(json)?;
     if a.kind == "campaign" {
-        a.unit_codes = covered.remove(&a.id).unwrap_or_default();
+        (a.unit_codes, a.legacy_unit_codes) = covered.remove(&a.id).unwrap_or_default();
     }
     Ok(row_of(&a))
 }
@@ -468,14 +470,8 @@ pub(super) fn draft_of(r: &tabular::Record) -> (Option<String>, String, Activity
         level: Some(cell("cap").unwrap_or_default()),
         attendance: Some(Value::String(cell("so_luot_nguoi").unwrap_or_default())),
         decision_ref: Some(cell("so_quyet_dinh").unwrap_or_default()),
-        unit_codes: Some(
-            cell("don_vi_tham_gia")
-                .unwrap_or_default()
-                .split(';')
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect(),
-        ),
+        unit_codes: Some(codes(cell("don_vi_tham_gia"))),
+        legacy_unit_codes: Some(codes(cell("don_vi_tham_gia_cu"))),
         note: Some(cell("ghi_chu").unwrap_or_default()),
     };
     (cell("ma_hoat_dong"), cell("ma_don_vi").unwrap_or_default(), draft)
@@ -491,6 +487,15 @@ pub(super) fn new_in_bulk(r: &tabular::Record) -> bool {
 /// ([`super::Villages::load`]).
 pub(super) fn village_ids(chunk: &[tabular::Record]) -> impl Iterator<Item = i64> + '_ {
     chunk.iter().filter_map(|r| cell(r, "ma_thon")?.parse().ok())
+}
+
+/// A cell's list of unit codes, separated by ';'.
+fn codes(cell: Option<String>) -> Vec<String> {
+    cell.unwrap_or_default()
+        .split(';')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 /// A row's cell in the import's column `name` ([`ACTIVITY_COLUMNS`]).

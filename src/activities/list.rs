@@ -147,7 +147,7 @@ pub async fn list(db: &Db, actor: &Actor, unit: &Unit, f: &ActivityFilter) -> Re
     if !campaigns.is_empty() {
         let mut covered = covered_by(db, &campaigns).await?;
         for a in out.iter_mut().filter(|a| a.kind == "campaign") {
-            a.unit_codes = covered.remove(&a.id).unwrap_or_default();
+            (a.unit_codes, a.legacy_unit_codes) = covered.remove(&a.id).unwrap_or_default();
         }
     }
     Ok(ActivityPage {
@@ -157,27 +157,52 @@ pub async fn list(db: &Db, actor: &Actor, unit: &Unit, f: &ActivityFilter) -> Re
     })
 }
 
+/// A campaign's covered units: today's codes, and the old ones (0016).
+pub(crate) type Covered = (Vec<String>, Vec<String>);
+
+/// Rows of (unit_code, legacy_code) as [`Covered`]: a row naming an old
+/// unit is that unit (its unit of today is where it lies, not a unit the
+/// campaign named).
+pub(crate) fn split_covered(rows: impl IntoIterator<Item = (String, String)>) -> Covered {
+    let mut out = Covered::default();
+    for (unit, old) in rows {
+        if old.is_empty() {
+            out.0.push(unit);
+        } else {
+            out.1.push(old);
+        }
+    }
+    out.0.sort();
+    out.1.sort();
+    out
+}
+
 /// The units each of these campaigns covered, by activity id (the ids come
 /// from a list the reader was allowed, so no scope is checked again).
-async fn covered_by(db: &Db, ids: &[i64]) -> Result<HashMap<i64, Vec<String>>> {
+async fn covered_by(db: &Db, ids: &[i64]) -> Result<HashMap<i64, Covered>> {
     let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
     let rows = sqlx::query(&format!(
-        "SELECT activity_id, unit_code FROM activity_units WHERE activity_id IN ({list}) ORDER BY unit_code"
+        "SELECT activity_id, unit_code, legacy_code FROM activity_units WHERE activity_id IN ({list})"
     ))
     .fetch_all(&db.pool)
     .await?;
     by_activity(&rows)
 }
 
-/// Rows of (activity_id, unit_code) as the unit codes of each activity.
-fn by_activity(rows: &[AnyRow]) -> Result<HashMap<i64, Vec<String>>> {
-    let mut out: HashMap<i64, Vec<String>> = HashMap::new();
+/// Rows of (activity_id, unit_code, legacy_code) as each activity's
+/// covered units.
+fn by_activity(rows: &[AnyRow]) -> Result<HashMap<i64, Covered>> {
+    let mut pairs: HashMap<i64, Vec<(String, String)>> = HashMap::new();
     for r in rows {
-        out.entry(r.try_get("activity_id")?)
+        pairs
+            .entry(r.try_get("activity_id")?)
             .or_default()
-            .push(r.try_get("unit_code")?);
+            .push((r.try_get("unit_code")?, r.try_get("legacy_code")?));
     }
-    Ok(out)
+    Ok(pairs
+        .into_iter()
+        .map(|(id, rows)| (id, split_covered(rows)))
+        .collect())
 }
 
 /// The query of [`list`]: the activities of a unit's subtree (or covering
@@ -293,13 +318,12 @@ impl ListQuery {
     }
 
     /// The units each campaign of the period covered, by activity id.
-    pub async fn campaign_units(&self, db: &Db) -> Result<HashMap<i64, Vec<String>>> {
+    pub async fn campaign_units(&self, db: &Db) -> Result<HashMap<i64, Covered>> {
         let rows = sqlx::query(
-            "SELECT activity_id, unit_code FROM activity_units au WHERE au.activity_id IN \
+            "SELECT activity_id, unit_code, legacy_code FROM activity_units au WHERE au.activity_id IN \
              (SELECT a.id FROM activities a WHERE a.kind = 'campaign' AND a.held_on >= $1 AND a.held_on <= $2 \
               AND (a.scope_path LIKE $3 OR EXISTS \
-                (SELECT 1 FROM activity_units x WHERE x.activity_id = a.id AND x.scope_path LIKE $3))) \
-             ORDER BY unit_code",
+                (SELECT 1 FROM activity_units x WHERE x.activity_id = a.id AND x.scope_path LIKE $3)))",
         )
         .bind(&self.from)
         .bind(&self.to)

@@ -123,6 +123,10 @@ pub struct Activity {
     /// Units a campaign covered (codes), besides the one that ran it.
     #[serde(default)]
     pub unit_codes: Vec<String>,
+    /// Pre-2025 units a campaign before 1 July 2025 covered (codes of the
+    /// old map, migration 0016).
+    #[serde(default)]
+    pub legacy_unit_codes: Vec<String>,
     #[serde(skip)]
     pub scope_path: String,
 }
@@ -226,6 +230,7 @@ impl Activity {
             cancelled_at: r.try_get("cancelled_at")?,
             cancel_reason: r.try_get("cancel_reason")?,
             unit_codes: Vec::new(),
+            legacy_unit_codes: Vec::new(),
             scope_path: r.try_get("scope_path")?,
         })
     }
@@ -304,6 +309,8 @@ pub struct ActivityDraft {
     #[serde(default)]
     pub unit_codes: Option<Vec<String>>,
     #[serde(default)]
+    pub legacy_unit_codes: Option<Vec<String>>,
+    #[serde(default)]
     pub note: Option<String>,
 }
 
@@ -321,6 +328,8 @@ struct Input {
     attendance: Option<i64>,
     decision_ref: String,
     units: Vec<Unit>,
+    /// Old units covered, each with the unit of today it lies in.
+    old_units: Vec<(Unit, Unit)>,
     note: String,
 }
 
@@ -452,6 +461,7 @@ async fn parse(
         attendance: None,
         decision_ref: String::new(),
         units: Vec::new(),
+        old_units: Vec::new(),
         note,
     };
     let attendance = |inv: &mut Invalid, required: bool| {
@@ -552,6 +562,7 @@ async fn parse(
                     ),
                 }
             }
+            old_covered_units(tx, &mut inv, unit, d, &mut out).await?;
         }
         "mediation" => {
             out.title = optional_text(&mut inv, "title", "Nội dung vụ việc", d.title.as_deref(), 300);
@@ -611,8 +622,96 @@ async fn parse(
             "Đơn vị tham gia: chỉ ghi cho đợt tấn công trấn áp tội phạm.",
         );
     }
+    if kind != "campaign" && d.legacy_unit_codes.as_ref().is_some_and(|u| !u.is_empty()) {
+        inv.add(
+            "legacy_unit_codes",
+            "Đơn vị tham gia trước sắp xếp: chỉ ghi cho đợt tấn công trấn áp tội phạm.",
+        );
+    }
     inv.finish()?;
     Ok(out)
+}
+
+/// The old units a campaign before 1 July 2025 names as covered: each a
+/// unit of the pre-2025 map that lies, today, inside the unit that ran it
+/// (`places::old_covered`), each once.
+async fn old_covered_units(
+    tx: &mut Tx,
+    inv: &mut Invalid,
+    unit: &Unit,
+    d: &ActivityDraft,
+    out: &mut Input,
+) -> Result<()> {
+    const LABEL: &str = "Đơn vị tham gia trước sắp xếp";
+    let codes: Vec<&str> = d
+        .legacy_unit_codes
+        .iter()
+        .flatten()
+        .map(|c| c.trim())
+        .filter(|c| !c.is_empty())
+        .collect();
+    if codes.is_empty() || out.held_on.is_empty() {
+        return Ok(());
+    }
+    if out.held_on.as_str() >= REFORM_DAY {
+        inv.add(
+            "legacy_unit_codes",
+            format!("{LABEL}: chỉ ghi cho đợt bắt đầu trước ngày 01/07/2025."),
+        );
+        return Ok(());
+    }
+    for code in codes {
+        match places::old_covered(tx, code).await? {
+            Some((old, today)) if today.path.starts_with(&unit.path) => {
+                if !out.old_units.iter().any(|(o, _)| o.code == old.code) {
+                    out.old_units.push((old, today));
+                }
+            }
+            _ => inv.add(
+                "legacy_unit_codes",
+                format!(
+                    "{LABEL}: \"{}\" không phải đơn vị trước ngày 01/07/2025 nay thuộc {}.",
+                    shorten(code),
+                    unit.name
+                ),
+            ),
+        }
+    }
+    Ok(())
+}
+
+/// Writes a campaign's covered units: those of today, then the old ones
+/// with the unit of today each lies in (migration 0016).
+async fn write_covered(tx: &mut Tx, id: i64, input: &Input) -> Result<()> {
+    let today = input.units.iter().map(|u| (u, ""));
+    let old = input.old_units.iter().map(|(o, t)| (t, o.code.as_str()));
+    for (u, legacy_code) in today.chain(old) {
+        sqlx::query(
+            "INSERT INTO activity_units (activity_id, unit_code, legacy_code, scope_path) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(&u.code)
+        .bind(legacy_code)
+        .bind(&u.path)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Reads a campaign's covered units into it, today's and the old ones.
+async fn read_covered<'e>(
+    exec: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    a: &mut Activity,
+) -> Result<()> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT unit_code, legacy_code FROM activity_units WHERE activity_id = $1 ORDER BY legacy_code, unit_code",
+    )
+    .bind(a.id)
+    .fetch_all(exec)
+    .await?;
+    (a.unit_codes, a.legacy_unit_codes) = list::split_covered(rows);
+    Ok(())
 }
 
 fn kind_of(raw: Option<&str>) -> Result<&'static str> {
@@ -743,20 +842,15 @@ pub async fn create_in_tx(
     .map_err(|e| drug_free_taken(e, &input))?;
     let mut a = Activity::from_row(&row)?;
     let id = a.id;
-    for u in &input.units {
-        sqlx::query("INSERT INTO activity_units (activity_id, unit_code, scope_path) VALUES ($1, $2, $3)")
-            .bind(id)
-            .bind(&u.code)
-            .bind(&u.path)
-            .execute(&mut **tx)
-            .await?;
-    }
+    write_covered(tx, id, &input).await?;
     if kind == "key_area" {
         follow_key_area(tx, actor, input.village_id).await?;
     }
     // As read_in_tx orders them.
     a.unit_codes = input.units.iter().map(|u| u.code.clone()).collect();
     a.unit_codes.sort();
+    a.legacy_unit_codes = input.old_units.iter().map(|(o, _)| o.code.clone()).collect();
+    a.legacy_unit_codes.sort();
     audit_activity(tx, actor, "activity.create", None, &a).await?;
     Ok(a)
 }
@@ -857,12 +951,7 @@ async fn read_in_tx(tx: &mut Tx, id: i64) -> Result<Activity> {
     // Only a campaign covers units (parse): other kinds spare the query, a
     // sixth of the statements that hold the write lock for a session.
     if a.kind == "campaign" {
-        a.unit_codes = sqlx::query_scalar(
-            "SELECT unit_code FROM activity_units WHERE activity_id = $1 ORDER BY unit_code",
-        )
-        .bind(id)
-        .fetch_all(&mut **tx)
-        .await?;
+        read_covered(&mut **tx, &mut a).await?;
     }
     Ok(a)
 }
@@ -948,16 +1037,7 @@ pub async fn update_in_tx(
             .bind(id)
             .execute(&mut **tx)
             .await?;
-        for u in &input.units {
-            sqlx::query(
-                "INSERT INTO activity_units (activity_id, unit_code, scope_path) VALUES ($1, $2, $3)",
-            )
-            .bind(id)
-            .bind(&u.code)
-            .bind(&u.path)
-            .execute(&mut **tx)
-            .await?;
-        }
+        write_covered(tx, id, &input).await?;
     }
     if before.kind == "key_area" {
         follow_key_area(tx, actor, before.village_id).await?;
@@ -987,6 +1067,10 @@ fn merge(d: &ActivityDraft, b: &Activity) -> ActivityDraft {
         attendance: n(&d.attendance, b.attendance),
         decision_ref: t(&d.decision_ref, &b.decision_ref),
         unit_codes: d.unit_codes.clone().or_else(|| Some(b.unit_codes.clone())),
+        legacy_unit_codes: d
+            .legacy_unit_codes
+            .clone()
+            .or_else(|| Some(b.legacy_unit_codes.clone())),
         note: t(&d.note, &b.note),
     }
 }
@@ -1077,12 +1161,7 @@ pub async fn get(db: &Db, actor: &Actor, id: i64) -> Result<Activity> {
     .await?;
     let mut a = Activity::from_row(&row.ok_or_else(AppError::not_found)?)?;
     if a.kind == "campaign" {
-        a.unit_codes = sqlx::query_scalar(
-            "SELECT unit_code FROM activity_units WHERE activity_id = $1 ORDER BY unit_code",
-        )
-        .bind(id)
-        .fetch_all(&db.pool)
-        .await?;
+        read_covered(&db.pool, &mut a).await?;
     }
     Ok(a)
 }

@@ -53,6 +53,16 @@ async fn villages_of(state: &AppState, actor: &Actor, unit: &Unit) -> Result<Vec
     })
 }
 
+/// A form field's unit codes, separated by commas, semicolons or spaces.
+fn codes(field: &str) -> Vec<String> {
+    field
+        .split([',', ';', ' '])
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 fn draft_of(form: &Form, kind: Option<String>) -> ActivityDraft {
     let s = |k: &str| form.get(k).cloned();
     let v = |k: &str| form.get(k).cloned().map(Value::String);
@@ -71,13 +81,8 @@ fn draft_of(form: &Form, kind: Option<String>) -> ActivityDraft {
         level: s("level"),
         attendance: v("attendance"),
         decision_ref: s("decision_ref"),
-        unit_codes: form.get("unit_codes").map(|t| {
-            t.split([',', ';', ' '])
-                .map(str::trim)
-                .filter(|c| !c.is_empty())
-                .map(str::to_string)
-                .collect()
-        }),
+        unit_codes: form.get("unit_codes").map(|t| codes(t)),
+        legacy_unit_codes: form.get("legacy_unit_codes").map(|t| codes(t)),
         note: s("note"),
     }
 }
@@ -347,6 +352,7 @@ fn values_of(a: &Activity) -> Form {
         ("attendance".into(), o(&a.attendance)),
         ("decision_ref".into(), a.decision_ref.clone()),
         ("unit_codes".into(), a.unit_codes.join(", ")),
+        ("legacy_unit_codes".into(), a.legacy_unit_codes.join(", ")),
         ("note".into(), a.note.clone()),
     ])
 }

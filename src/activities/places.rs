@@ -33,6 +33,48 @@ pub(crate) async fn current_unit(tx: &mut Tx, code: &str) -> Result<Option<Unit>
     Ok(row.map(|r| Unit::from_row(&r)).transpose()?)
 }
 
+/// A pre-2025 unit a campaign names as covered (migration 0016), with the
+/// unit of today it lies in: the deepest unit of today holding every
+/// commune its old communes went to — for an old commune merged whole into
+/// one commune, that commune; for one divided, or an old district, their
+/// province. `None` when the code names no old unit below the nation.
+pub(crate) async fn old_covered(tx: &mut Tx, code: &str) -> Result<Option<(Unit, Unit)>> {
+    let code = code.trim();
+    if code.chars().any(char::is_control) {
+        return Ok(None);
+    }
+    let Some(old) = sqlx::query(&format!(
+        "SELECT {UNIT_COLUMNS} FROM units u WHERE u.era = 'legacy' AND u.code = $1 AND u.level <> 'nation'"
+    ))
+    .bind(code)
+    .fetch_optional(&mut **tx)
+    .await?
+    .map(|r| Unit::from_row(&r))
+    .transpose()?
+    else {
+        return Ok(None);
+    };
+    let paths: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT n.path FROM units c JOIN crosswalk_2025 x ON x.old_code = c.code \
+         JOIN units n ON n.era = 'current' AND n.code = x.new_code \
+         WHERE c.era = 'legacy' AND c.level = 'commune' AND c.path LIKE $1",
+    )
+    .bind(format!("{}%", old.path))
+    .fetch_all(&mut **tx)
+    .await?;
+    let Some(first) = paths.first() else {
+        return Ok(None);
+    };
+    let place = paths[1..]
+        .iter()
+        .fold(first.clone(), |a, p| crate::db::reference::common_ancestor(&a, p));
+    let today = match place.trim_end_matches('/').rsplit('/').next() {
+        Some(code) if code != "VN" => current_unit(tx, code).await?,
+        _ => None,
+    };
+    Ok(today.map(|t| (old, t)))
+}
+
 /// The unit a record is written at, checked against the actor's scope.
 pub(crate) async fn unit_for_write(tx: &mut Tx, actor: &Actor, action: Action, code: &str) -> Result<Unit> {
     policy::require_role(actor, action)?;

@@ -68,7 +68,8 @@ pub async fn load_if_missing(db: &Db) -> anyhow::Result<()> {
 
 /// Tables whose rows carry a `legacy_path` (migration 0007), villages and
 /// organisations first: the others may take theirs from them. A campaign's
-/// covered units (0014) take theirs from `legacy_home` alone.
+/// covered units (0014, 0016) take theirs from the old unit they name or
+/// from `legacy_home`.
 const LEGACY_TABLES: [&str; 11] = [
     "villages",
     "organisations",
@@ -135,7 +136,7 @@ pub async fn fill_legacy_homes(db: &Db) -> anyhow::Result<()> {
 
 /// The deepest path both lie under ('/VN/12/105/03583/' and
 /// '/VN/12/106/03600/' → '/VN/12/').
-fn common_ancestor(a: &str, b: &str) -> String {
+pub(crate) fn common_ancestor(a: &str, b: &str) -> String {
     let mut out = String::from("/");
     for (x, y) in a.trim_matches('/').split('/').zip(b.trim_matches('/').split('/')) {
         if x != y {

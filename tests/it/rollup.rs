@@ -365,6 +365,155 @@ async fn a_campaign_before_2025_counts_for_its_covered_units_on_the_old_map() {
     assert_same(&app, &lai_chau, &old, &periods).await;
 }
 
+/// A campaign before 1 July 2025 names the old units it covered (migration
+/// 0016): an old commune merged into a commune of today counts it there
+/// and at its district, not at the communes merged with it; an old
+/// district at itself. Today's map counts it at the commune of today the
+/// old commune went to. Wrong codes, a campaign after the reform and
+/// another kind are refused by name; the export carries the codes and
+/// reads back unchanged; roll-up and records agree.
+#[tokio::test]
+async fn a_campaign_names_the_old_units_it_covered() {
+    let app = TestApp::new().await;
+    antq::demo::load(&app.db).await.unwrap();
+    let province = app.user("laichau", "officer", "12").await;
+    let post = |body: serde_json::Value| {
+        let (app, token) = (&app, province.token.clone());
+        async move {
+            app.api("POST", "/units/12/activities", Some(&token), Some(body))
+                .await
+        }
+    };
+    let before = app.count("SELECT COUNT(*) FROM activity_units").await;
+    // Xã Bình Lư (03390) of today was formed from 03390, 03412 and 03413 of
+    // Huyện Tam Đường (106); 109 is Huyện Phong Thổ; 03430 lies elsewhere.
+    for (body, says) in [
+        (
+            json!({"kind": "campaign", "title": "Đợt", "held_on": "01/08/2025", "legacy_unit_codes": ["03412"]}),
+            "chỉ ghi cho đợt bắt đầu trước ngày 01/07/2025",
+        ),
+        (
+            json!({"kind": "campaign", "title": "Đợt", "held_on": "01/03/2023", "legacy_unit_codes": ["99999"]}),
+            "\"99999\" không phải đơn vị trước ngày 01/07/2025 nay thuộc Tỉnh Lai Châu",
+        ),
+        (
+            json!({"kind": "campaign", "title": "Đợt", "held_on": "01/03/2023", "legacy_unit_codes": ["04000"]}),
+            "\"04000\" không phải đơn vị",
+        ),
+        (
+            json!({"kind": "conference", "title": "Hội nghị", "held_on": "01/03/2023", "legacy_unit_codes": ["03412"]}),
+            "chỉ ghi cho đợt tấn công trấn áp tội phạm",
+        ),
+    ] {
+        let res = post(body).await;
+        assert_eq!(res.status, 422, "{}", res.text);
+        let msg = res.json()["error"]["fields"]["legacy_unit_codes"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            msg.starts_with("Đơn vị tham gia trước sắp xếp:") && msg.contains(says),
+            "{msg}"
+        );
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM activity_units").await, before);
+
+    let res = post(
+        json!({"kind": "campaign", "title": "Đợt cao điểm", "held_on": "01/03/2023",
+        "legacy_unit_codes": ["109", " 03412", "03412"]}),
+    )
+    .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    assert_eq!(res.json()["legacy_unit_codes"], json!(["03412", "109"]));
+    assert_eq!(res.json()["unit_codes"], json!([]));
+    let id = res.json()["id"].as_i64().unwrap();
+    let stored: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT unit_code, legacy_code, legacy_path FROM activity_units WHERE activity_id = $1 ORDER BY legacy_code",
+    )
+    .bind(id)
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        stored,
+        [
+            ("03390".into(), "03412".into(), "/VN/12/106/03412/".into()),
+            ("12".into(), "109".into(), "/VN/12/109/".into())
+        ]
+    );
+    let count = |code: &'static str, map: &'static str| {
+        let (app, token) = (&app, province.token.clone());
+        async move {
+            let path = format!("/units/{code}/dashboard?period=2023&map={map}&codes=so_dot_tan_cong");
+            dashboard(app, &token, &path).await["indicators"][0]["value"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    for (code, n) in [
+        ("12", 1),
+        ("106", 1),
+        ("03412", 1),
+        ("03390", 0),
+        ("03413", 0),
+        ("109", 1),
+        ("107", 0),
+    ] {
+        assert_eq!(count(code, "legacy").await, n, "{code}");
+    }
+    assert_eq!(count("03390", "current").await, 1);
+    assert_eq!(count("12", "current").await, 1);
+
+    // The list and the export carry the old codes; the export reads back
+    // unchanged.
+    let csv = app
+        .get(
+            "/units/12/activities/export?year=2023&kind=campaign&format=csv",
+            &province.token,
+        )
+        .await;
+    assert_eq!(csv.status, 200, "{}", csv.text);
+    assert!(csv.text.contains(",don_vi_tham_gia_cu,"), "{}", csv.text);
+    assert!(csv.text.contains(",03412;109,"), "{}", csv.text);
+    let res = app
+        .upload("/activities/import", &province.token, csv.bytes.clone())
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.json()["unchanged"], 1, "{}", res.text);
+
+    let nation = actor_at("VN", "/VN/");
+    let old = [
+        unit(&app, "legacy", "12").await,
+        unit(&app, "legacy", "106").await,
+        unit(&app, "legacy", "109").await,
+        unit(&app, "current", "12").await,
+    ];
+    let periods: Vec<Period> = Period::year(2023)
+        .into_iter()
+        .chain(Period::phase(2013, 2023))
+        .chain(Period::month(2023, 3))
+        .collect();
+    assert_same(&app, &nation, &old, &periods).await;
+
+    // Changed to cover 03413 instead: counted there, no longer at 03412 or 109.
+    let res = app
+        .api(
+            "PATCH",
+            &format!("/activities/{id}"),
+            Some(&province.token),
+            Some(json!({"legacy_unit_codes": ["03413"]})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.json()["legacy_unit_codes"], json!(["03413"]));
+    for (code, n) in [("03412", 0), ("03413", 1), ("109", 0), ("106", 1)] {
+        assert_eq!(count(code, "legacy").await, n, "{code}");
+    }
+    assert_same(&app, &nation, &old, &periods).await;
+    app.db.rollup.load(&app.db).await.unwrap();
+    assert_same(&app, &nation, &old, &periods).await;
+}
+
 /// A village counts in "Số thôn, tổ dân phố" in each year it existed on any
 /// day of (migration 0015): from the year it was founded (none: always) to
 /// the year it ceased. Bad dates are refused by name and change nothing;
