@@ -704,12 +704,11 @@ async fn read_covered<'e>(
     exec: impl sqlx::Executor<'e, Database = sqlx::Any>,
     a: &mut Activity,
 ) -> Result<()> {
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT unit_code, legacy_code FROM activity_units WHERE activity_id = $1 ORDER BY legacy_code, unit_code",
-    )
-    .bind(a.id)
-    .fetch_all(exec)
-    .await?;
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT unit_code, legacy_code FROM activity_units WHERE activity_id = $1")
+            .bind(a.id)
+            .fetch_all(exec)
+            .await?;
     (a.unit_codes, a.legacy_unit_codes) = list::split_covered(rows);
     Ok(())
 }

@@ -280,7 +280,7 @@ pub async fn spooled_part(
 pub fn multipart_error(e: &axum::extract::multipart::MultipartError, limit: usize) -> AppError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         AppError::TooLarge(format!(
-            "Tệp gửi lên quá lớn (tối đa {} MB).",
+            "Dữ liệu gửi lên quá lớn (tối đa {} MB).",
             limit / (1024 * 1024)
         ))
     } else {

@@ -579,13 +579,8 @@ pub async fn multipart_parts(
     mut multipart: axum::extract::Multipart,
     file_field: &str,
 ) -> Result<(std::collections::BTreeMap<String, String>, Vec<(String, Vec<u8>)>), AppError> {
-    let failed = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            auth::middleware::too_large()
-        } else {
-            AppError::BadRequest("Biểu mẫu gửi lên không đọc được; hãy mở lại trang và gửi lại.".into())
-        }
-    };
+    let failed =
+        |e: axum::extract::multipart::MultipartError| extract::multipart_error(&e, crate::app::BODY_LIMIT);
     let mut fields = std::collections::BTreeMap::new();
     let mut files = Vec::new();
     while let Some(field) = multipart.next_field().await.map_err(failed)? {
