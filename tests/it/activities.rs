@@ -2039,25 +2039,6 @@ async fn the_page_import_form_takes_a_file_larger_than_other_forms() {
     let app = TestApp::new().await;
     app.user("canbo", "officer", "03583").await;
     let b = app.browser("canbo", crate::support::PASSWORD).await;
-    let upload = |path: &str, csrf: Option<&str>, content: &str| {
-        let boundary = "antqboundary";
-        let body = format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.csv\"\r\n\
-             Content-Type: text/csv\r\n\r\n{content}\r\n--{boundary}--\r\n"
-        );
-        let uri = match csrf {
-            Some(t) => format!("{path}?_csrf={t}"),
-            None => path.to_string(),
-        };
-        axum::http::Request::post(uri)
-            .header(
-                "content-type",
-                format!("multipart/form-data; boundary={boundary}"),
-            )
-            .header("cookie", format!("antq_session={}", b.session))
-            .body(axum::body::Body::from(body))
-            .unwrap()
-    };
     // Sessions with the longest note a session takes (2.000 letters of
     // three bytes): 17 MB in 2.900 rows.
     let mut csv = "ma_hoat_dong,loai,ma_don_vi,ten_don_vi,ma_thon,ma_don_vi_cu,ngay,ngay_ket_thuc,tu_nam,\
@@ -2075,13 +2056,13 @@ async fn the_page_import_form_takes_a_file_larger_than_other_forms() {
 
     // Without the session's token: refused before a byte is read.
     let res = app
-        .request(upload("/units/03583/activities/import", None, &csv))
+        .post_file(&b, "/units/03583/activities/import", None, &csv)
         .await;
     assert_eq!(res.status, 403, "{}", res.text);
     assert_eq!(app.count("SELECT COUNT(*) FROM activities").await, n);
 
     let res = app
-        .request(upload("/units/03583/activities/import", Some(&b.csrf), &csv))
+        .post_file(&b, "/units/03583/activities/import", Some(&b.csrf), &csv)
         .await;
     assert_eq!(res.status, 303, "{}", res.text);
     assert_eq!(app.count("SELECT COUNT(*) FROM activities").await, n + rows);
@@ -2093,7 +2074,7 @@ async fn the_page_import_form_takes_a_file_larger_than_other_forms() {
     // The villages' upload form: 16 MB, refused in Vietnamese, nothing written.
     let villages = app.count("SELECT COUNT(*) FROM villages").await;
     let res = app
-        .request(upload("/units/03583/villages/import", Some(&b.csrf), &csv))
+        .post_file(&b, "/units/03583/villages/import", Some(&b.csrf), &csv)
         .await;
     assert_eq!(res.status, 413, "{}", res.text);
     assert!(

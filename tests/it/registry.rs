@@ -873,26 +873,12 @@ async fn the_upload_forms_import_and_show_bad_rows_in_order() {
     let app = TestApp::new().await;
     let (u, a, _) = two_villages(&app).await;
     let b = app.browser("canbo", crate::support::PASSWORD).await;
-    let upload = |path: String, content: String| {
-        let boundary = "antqboundary";
-        let body = format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.csv\"\r\nContent-Type: text/csv\r\n\r\n{content}\r\n--{boundary}--\r\n"
-        );
-        axum::http::Request::post(format!("{path}?_csrf={}", b.csrf))
-            .header(
-                "content-type",
-                format!("multipart/form-data; boundary={boundary}"),
-            )
-            .header("cookie", format!("antq_session={}", b.session))
-            .body(axum::body::Body::from(body))
-            .unwrap()
-    };
     let mut csv = String::from("nam,loai_don_vi,ma_don_vi,ngay_dang_ky,so_ho_thuong_tru,so_ho_dang_ky\n");
     for i in 0..12 {
         csv.push_str(&format!("2025,village,{},0{}/13/2025,10,10\n", a, i % 9 + 1));
     }
     let res = app
-        .request(upload("/units/03583/registrations/import".into(), csv))
+        .post_file(&b, "/units/03583/registrations/import", Some(&b.csrf), &csv)
         .await;
     assert_eq!(res.status, 422, "{}", res.text);
     let (l2, l10) = (
@@ -902,7 +888,7 @@ async fn the_upload_forms_import_and_show_bad_rows_in_order() {
     assert!(l2 < l10, "rows listed in line order");
     let ok = "nam,loai_don_vi,ma_don_vi,ngay_dang_ky,so_ho_thuong_tru,so_ho_dang_ky\n2025,commune,03583,10/01/2025,,\n";
     let res = app
-        .request(upload("/units/03583/registrations/import".into(), ok.into()))
+        .post_file(&b, "/units/03583/registrations/import", Some(&b.csrf), ok)
         .await;
     assert_eq!(res.status, 303, "{}", res.text);
     let _ = u;
@@ -1019,22 +1005,12 @@ async fn the_teams_upload_form_creates_teams() {
     let app = TestApp::new().await;
     let (_, a, _) = two_villages(&app).await;
     let b = app.browser("canbo", crate::support::PASSWORD).await;
-    let boundary = "antqboundary";
     let csv = format!(
         "ma_to,ma_xa,loai,ten,ngay_thanh_lap,ma_thon\n,03583,to_hoa_giai,Tổ hòa giải mới,01/02/2024,{a}\n"
     );
-    let body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"t.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
-    );
-    let req = axum::http::Request::post(format!("/units/03583/teams/import?_csrf={}", b.csrf))
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .header("cookie", format!("antq_session={}", b.session))
-        .body(axum::body::Body::from(body))
-        .unwrap();
-    let res = app.request(req).await;
+    let res = app
+        .post_file(&b, "/units/03583/teams/import", Some(&b.csrf), &csv)
+        .await;
     assert_eq!(res.status, 303, "{}", res.text);
     assert!(
         app.page(&b, "/units/03583/teams")

@@ -390,6 +390,32 @@ impl TestApp {
         self.post_raw(b, path, &all).await
     }
 
+    /// Posts `content` as the `file` part of an upload form, as a browser
+    /// sends it: multipart, the session's cookie, and the token in the
+    /// action URL unless `csrf` is `None`.
+    pub async fn post_file(&self, b: &Browser, path: &str, csrf: Option<&str>, content: &str) -> Res {
+        let boundary = "antqboundary";
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.csv\"\r\n\
+             Content-Type: text/csv\r\n\r\n{content}\r\n--{boundary}--\r\n"
+        );
+        let uri = match csrf {
+            Some(t) => format!("{path}?_csrf={t}"),
+            None => path.to_string(),
+        };
+        self.request(
+            Request::post(uri)
+                .header(
+                    header::CONTENT_TYPE,
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .header(header::COOKIE, format!("antq_session={}", b.session))
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await
+    }
+
     pub async fn post_raw(&self, b: &Browser, path: &str, fields: &[(&str, &str)]) -> Res {
         let body = fields
             .iter()
