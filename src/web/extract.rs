@@ -291,15 +291,15 @@ pub fn multipart_error(e: &axum::extract::multipart::MultipartError, limit: usiz
 /// Where [`receive`] puts a body.
 trait Sink {
     /// The length the request declared (0: none).
-    fn expect(&mut self, _declared: usize) {}
+    fn declared(&mut self, _length: usize) {}
     /// Keeps a chunk; `false` stops reading (the sink keeps its error).
     fn keep(&mut self, chunk: &[u8]) -> bool;
 }
 
 impl Sink for Vec<u8> {
     /// One buffer of the declared size (see [`Upload`]).
-    fn expect(&mut self, declared: usize) {
-        self.reserve_exact(declared);
+    fn declared(&mut self, length: usize) {
+        self.reserve_exact(length);
     }
 
     fn keep(&mut self, chunk: &[u8]) -> bool {
@@ -368,7 +368,7 @@ async fn receive<const LIMIT: usize>(req: Request, sink: &mut impl Sink) -> Resu
     if declared.is_some_and(|n| n > LIMIT) {
         return Err(reject(&path, too_large()));
     }
-    sink.expect(declared.unwrap_or(0));
+    sink.declared(declared.unwrap_or(0));
     let mut received = 0usize;
     let mut stream = req.into_body().into_data_stream();
     while let Some(chunk) = stream.next().await {
