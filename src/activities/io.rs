@@ -121,7 +121,7 @@ pub async fn export_activities(
 
 /// A row of [`super::ListQuery::export_sql`] as a line of the file; a
 /// campaign takes the units it covered from `covered`.
-fn export_row(json: &str, covered: &mut HashMap<i64, super::list::Covered>) -> Result<Vec<String>> {
+fn export_row(json: &str, covered: &mut HashMap<i64, super::covered::Covered>) -> Result<Vec<String>> {
     let mut a = Activity::from_json(json)?;
     if a.kind == "campaign" {
         (a.unit_codes, a.legacy_unit_codes) = covered.remove(&a.id).unwrap_or_default();

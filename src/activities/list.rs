@@ -157,29 +157,9 @@ pub async fn list(db: &Db, actor: &Actor, unit: &Unit, f: &ActivityFilter) -> Re
     })
 }
 
-/// A campaign's covered units: today's codes, and the old ones (0016).
-pub(crate) type Covered = (Vec<String>, Vec<String>);
-
-/// Rows of (unit_code, legacy_code) as [`Covered`]: a row naming an old
-/// unit is that unit (its unit of today is where it lies, not a unit the
-/// campaign named).
-pub(crate) fn split_covered(rows: impl IntoIterator<Item = (String, String)>) -> Covered {
-    let mut out = Covered::default();
-    for (unit, old) in rows {
-        if old.is_empty() {
-            out.0.push(unit);
-        } else {
-            out.1.push(old);
-        }
-    }
-    out.0.sort();
-    out.1.sort();
-    out
-}
-
 /// The units each of these campaigns covered, by activity id (the ids come
 /// from a list the reader was allowed, so no scope is checked again).
-async fn covered_by(db: &Db, ids: &[i64]) -> Result<HashMap<i64, Covered>> {
+async fn covered_by(db: &Db, ids: &[i64]) -> Result<HashMap<i64, super::covered::Covered>> {
     let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
     let rows = sqlx::query(&format!(
         "SELECT activity_id, unit_code, legacy_code FROM activity_units WHERE activity_id IN ({list})"
@@ -191,7 +171,7 @@ async fn covered_by(db: &Db, ids: &[i64]) -> Result<HashMap<i64, Covered>> {
 
 /// Rows of (activity_id, unit_code, legacy_code) as each activity's
 /// covered units.
-fn by_activity(rows: &[AnyRow]) -> Result<HashMap<i64, Covered>> {
+fn by_activity(rows: &[AnyRow]) -> Result<HashMap<i64, super::covered::Covered>> {
     let mut pairs: HashMap<i64, Vec<(String, String)>> = HashMap::new();
     for r in rows {
         pairs
@@ -201,7 +181,7 @@ fn by_activity(rows: &[AnyRow]) -> Result<HashMap<i64, Covered>> {
     }
     Ok(pairs
         .into_iter()
-        .map(|(id, rows)| (id, split_covered(rows)))
+        .map(|(id, rows)| (id, super::covered::split(rows)))
         .collect())
 }
 
@@ -318,7 +298,7 @@ impl ListQuery {
     }
 
     /// The units each campaign of the period covered, by activity id.
-    pub async fn campaign_units(&self, db: &Db) -> Result<HashMap<i64, Covered>> {
+    pub async fn campaign_units(&self, db: &Db) -> Result<HashMap<i64, super::covered::Covered>> {
         let rows = sqlx::query(
             "SELECT activity_id, unit_code, legacy_code FROM activity_units au WHERE au.activity_id IN \
              (SELECT a.id FROM activities a WHERE a.kind = 'campaign' AND a.held_on >= $1 AND a.held_on <= $2 \

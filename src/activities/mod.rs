@@ -12,6 +12,7 @@
 
 pub mod api;
 mod bulk;
+mod covered;
 pub mod festival;
 pub mod figures;
 pub mod io;
@@ -539,30 +540,7 @@ async fn parse(
             {
                 inv.add("ends_on", "Ngày kết thúc: không được trước ngày bắt đầu.");
             }
-            for code in d
-                .unit_codes
-                .iter()
-                .flatten()
-                .map(|c| c.trim())
-                .filter(|c| !c.is_empty())
-            {
-                match current_unit(tx, code).await? {
-                    Some(u) if u.path.starts_with(&unit.path) && u.code != unit.code => {
-                        if !out.units.iter().any(|x| x.code == u.code) {
-                            out.units.push(u);
-                        }
-                    }
-                    _ => inv.add(
-                        "unit_codes",
-                        format!(
-                            "Đơn vị tham gia: \"{}\" không phải đơn vị thuộc {}.",
-                            shorten(code),
-                            unit.name
-                        ),
-                    ),
-                }
-            }
-            old_covered_units(tx, &mut inv, unit, d, &mut out).await?;
+            covered::parse(tx, &mut inv, unit, d, &mut out).await?;
         }
         "mediation" => {
             out.title = optional_text(&mut inv, "title", "Nội dung vụ việc", d.title.as_deref(), 300);
@@ -630,87 +608,6 @@ async fn parse(
     }
     inv.finish()?;
     Ok(out)
-}
-
-/// The old units a campaign before 1 July 2025 names as covered: each a
-/// unit of the pre-2025 map that lies, today, inside the unit that ran it
-/// (`places::old_covered`), each once.
-async fn old_covered_units(
-    tx: &mut Tx,
-    inv: &mut Invalid,
-    unit: &Unit,
-    d: &ActivityDraft,
-    out: &mut Input,
-) -> Result<()> {
-    const LABEL: &str = "Đơn vị tham gia trước sắp xếp";
-    let codes: Vec<&str> = d
-        .legacy_unit_codes
-        .iter()
-        .flatten()
-        .map(|c| c.trim())
-        .filter(|c| !c.is_empty())
-        .collect();
-    if codes.is_empty() || out.held_on.is_empty() {
-        return Ok(());
-    }
-    if out.held_on.as_str() >= REFORM_DAY {
-        inv.add(
-            "legacy_unit_codes",
-            format!("{LABEL}: chỉ ghi cho đợt bắt đầu trước ngày 01/07/2025."),
-        );
-        return Ok(());
-    }
-    for code in codes {
-        match places::old_covered(tx, code).await? {
-            Some((old, today)) if today.path.starts_with(&unit.path) => {
-                if !out.old_units.iter().any(|(o, _)| o.code == old.code) {
-                    out.old_units.push((old, today));
-                }
-            }
-            _ => inv.add(
-                "legacy_unit_codes",
-                format!(
-                    "{LABEL}: \"{}\" không phải đơn vị trước ngày 01/07/2025 nay thuộc {}.",
-                    shorten(code),
-                    unit.name
-                ),
-            ),
-        }
-    }
-    Ok(())
-}
-
-/// Writes a campaign's covered units: those of today, then the old ones
-/// with the unit of today each lies in (migration 0016).
-async fn write_covered(tx: &mut Tx, id: i64, input: &Input) -> Result<()> {
-    let today = input.units.iter().map(|u| (u, ""));
-    let old = input.old_units.iter().map(|(o, t)| (t, o.code.as_str()));
-    for (u, legacy_code) in today.chain(old) {
-        sqlx::query(
-            "INSERT INTO activity_units (activity_id, unit_code, legacy_code, scope_path) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(id)
-        .bind(&u.code)
-        .bind(legacy_code)
-        .bind(&u.path)
-        .execute(&mut **tx)
-        .await?;
-    }
-    Ok(())
-}
-
-/// Reads a campaign's covered units into it, today's and the old ones.
-async fn read_covered<'e>(
-    exec: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    a: &mut Activity,
-) -> Result<()> {
-    let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT unit_code, legacy_code FROM activity_units WHERE activity_id = $1")
-            .bind(a.id)
-            .fetch_all(exec)
-            .await?;
-    (a.unit_codes, a.legacy_unit_codes) = list::split_covered(rows);
-    Ok(())
 }
 
 fn kind_of(raw: Option<&str>) -> Result<&'static str> {
@@ -841,7 +738,7 @@ pub async fn create_in_tx(
     .map_err(|e| drug_free_taken(e, &input))?;
     let mut a = Activity::from_row(&row)?;
     let id = a.id;
-    write_covered(tx, id, &input).await?;
+    covered::write(tx, id, &input).await?;
     if kind == "key_area" {
         follow_key_area(tx, actor, input.village_id).await?;
     }
@@ -950,7 +847,7 @@ async fn read_in_tx(tx: &mut Tx, id: i64) -> Result<Activity> {
     // Only a campaign covers units (parse): other kinds spare the query, a
     // sixth of the statements that hold the write lock for a session.
     if a.kind == "campaign" {
-        read_covered(&mut **tx, &mut a).await?;
+        covered::read(&mut **tx, &mut a).await?;
     }
     Ok(a)
 }
@@ -1036,7 +933,7 @@ pub async fn update_in_tx(
             .bind(id)
             .execute(&mut **tx)
             .await?;
-        write_covered(tx, id, &input).await?;
+        covered::write(tx, id, &input).await?;
     }
     if before.kind == "key_area" {
         follow_key_area(tx, actor, before.village_id).await?;
@@ -1160,7 +1057,7 @@ pub async fn get(db: &Db, actor: &Actor, id: i64) -> Result<Activity> {
     .await?;
     let mut a = Activity::from_row(&row.ok_or_else(AppError::not_found)?)?;
     if a.kind == "campaign" {
-        read_covered(&db.pool, &mut a).await?;
+        covered::read(&db.pool, &mut a).await?;
     }
     Ok(a)
 }
